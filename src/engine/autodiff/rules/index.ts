@@ -1,0 +1,27 @@
+/** Registers every rule file's rules in the one table. Each file is listed once here. */
+import { registerRules } from '../registry';
+import { GradRule } from '../rule';
+import * as activations from './activations';
+import * as conv from './conv';
+import * as linear from './linear';
+import * as normalization from './normalization';
+import * as passthrough from './passthrough';
+import * as reshaping from './reshaping';
+
+/** The rule modules, by file name (a test checks that every file in this folder is listed). */
+export const ruleModules: Record<string, Record<string, unknown>> = {
+  activations,
+  conv,
+  linear,
+  normalization,
+  passthrough,
+  reshaping
+};
+
+for (const module of Object.values(ruleModules)) {
+  registerRules(...Object.values(module).filter(isRule));
+}
+
+function isRule(value: unknown): value is GradRule {
+  return typeof value === 'object' && value !== null && 'opType' in value && 'gradients' in value;
+}
