@@ -1,0 +1,225 @@
+"""The comm target `jupyterlab-gradcam`: requests in, exactly one reply out for each, big payloads in chunks.
+
+Protocol (DESIGN.md, "Tensors and models from the notebook"):
+- a request is flat JSON `{"v": 1, "id": str, "method": str, ...fields}` plus binary buffers;
+- its reply is `{"v": 1, "id": <same>, "ok": true, ...fields}` or `{..., "ok": false, "error": str}`;
+- a reply's binary payload is the concatenation of its buffers. When that payload is larger than
+  CHUNK_BYTES the reply goes out as several messages, each with every JSON field plus
+  `"chunk": i, "chunks": n` and the next slice of the payload;
+- the browser chunks its bulk uploads the same way (its websocket refuses messages over 10 MiB);
+  they are reassembled by id, and answered once, after the last chunk.
+Nothing in a message is evaluated: variables are looked up by name in the user's namespace.
+"""
+
+import hashlib
+
+from . import variables
+from .errors import RequestError
+from .export import check_input_shape, to_onnx_bytes
+from .store import explanations, results
+
+TARGET_NAME = "jupyterlab-gradcam"
+PROTOCOL_VERSION = 1
+
+# Replies with more payload bytes than this are chunked; tests set it smaller.
+CHUNK_BYTES = 8 * 1024 * 1024
+
+
+def register():
+    """Register the comm target in the running IPython kernel; outside a kernel, do nothing."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    kernel = getattr(shell, "kernel", None)
+    comm_manager = getattr(kernel, "comm_manager", None)
+    if comm_manager is None:
+        return
+    comm_manager.register_target(TARGET_NAME, lambda comm, open_msg: _open(comm, shell))
+
+
+def _open(comm, shell):
+    channel = Channel(send=lambda data, buffers: comm.send(data=data, buffers=buffers), namespace=lambda: shell.user_ns)
+    comm.on_msg(lambda msg: channel.receive(msg["content"]["data"], msg.get("buffers") or []))
+    comm.on_close(lambda msg: channel.close())
+
+
+class Channel:
+    """One open comm: reassembles chunked requests, answers each request once, chunks big replies."""
+
+    def __init__(self, send, namespace):
+        """send(data, buffers) puts one message on the comm; namespace() is the user's variables."""
+        self._send = send
+        self._namespace = namespace
+        self._uploads = {}
+
+    def receive(self, data, buffers):
+        """Handle one incoming message; every complete request gets its reply here."""
+        request_id = data.get("id") if isinstance(data, dict) else None
+        reply_buffers = []
+        try:
+            request = self._complete(data, buffers)
+            if request is None:
+                return  # more chunks to come
+            request, buffers = request
+            fields, reply_buffers = dispatch(request, buffers, self._namespace())
+            reply = {"ok": True, **fields}
+        except RequestError as err:
+            reply = {"ok": False, "error": str(err)}
+        except Exception as err:  # a bug or a library failure: still answered, and the comm lives on
+            method = data.get("method") if isinstance(data, dict) else None
+            reply = {"ok": False, "error": f"{method} failed: {type(err).__name__}: {err}"}
+        self._reply(request_id if isinstance(request_id, str) else None, reply, reply_buffers)
+
+    def close(self):
+        """Forget unfinished uploads (the comm closed under them)."""
+        self._uploads.clear()
+
+    def _complete(self, data, buffers):
+        """(request, buffers) once a request is whole, None while chunks are missing."""
+        if not isinstance(data, dict):
+            raise RequestError(f"a request must be a JSON object; got {type(data).__name__}")
+        if data.get("v") != PROTOCOL_VERSION:
+            raise RequestError(f"this kernel helper speaks protocol v{PROTOCOL_VERSION}; the request has v={data.get('v')!r}")
+        request_id = data.get("id")
+        if not isinstance(request_id, str) or not request_id:
+            raise RequestError(f"'id' must be a non-empty string; got {request_id!r}")
+        if "chunks" not in data and "chunk" not in data:
+            return data, list(buffers)
+        chunks = _int_field(data, "chunks", minimum=1)
+        chunk = _int_field(data, "chunk", minimum=0)
+        if chunk >= chunks:
+            self._uploads.pop(request_id, None)
+            raise RequestError(f"'chunk' must be below 'chunks' ({chunks}); got {chunk}")
+        upload = self._uploads.setdefault(request_id, {"chunks": chunks, "parts": {}})
+        if upload["chunks"] != chunks:
+            self._uploads.pop(request_id)
+            raise RequestError(f"chunk {chunk} of request {request_id!r} says {chunks} chunks; an earlier one said {upload['chunks']}")
+        upload["parts"][chunk] = list(buffers)
+        if len(upload["parts"]) < chunks:
+            return None
+        del self._uploads[request_id]
+        payload = b"".join(piece for i in range(chunks) for piece in upload["parts"][i])
+        request = {key: value for key, value in data.items() if key not in ("chunk", "chunks")}
+        return request, [payload]
+
+    def _reply(self, request_id, fields, buffers):
+        head = {"v": PROTOCOL_VERSION, "id": request_id, **fields}
+        views = [memoryview(buffer).cast("B") for buffer in buffers]
+        size = sum(len(view) for view in views)
+        if size <= CHUNK_BYTES:
+            self._send(head, views)
+            return
+        chunks = _split(views, CHUNK_BYTES)
+        for index, pieces in enumerate(chunks):
+            self._send({**head, "chunk": index, "chunks": len(chunks)}, pieces)
+
+
+def _split(views, size):
+    """Consecutive slices of the concatenated views, grouped in chunks of at most `size` bytes."""
+    chunks, current, room = [], [], size
+    for view in views:
+        start = 0
+        while start < len(view):
+            piece = view[start : start + room]
+            current.append(piece)
+            start += len(piece)
+            room -= len(piece)
+            if room == 0:
+                chunks.append(current)
+                current, room = [], size
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _int_field(request, name, minimum):
+    value = request.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise RequestError(f"'{name}' must be an integer >= {minimum}; got {value!r}")
+    return value
+
+
+def _str_field(request, name):
+    value = request.get(name)
+    if not isinstance(value, str) or not value:
+        raise RequestError(f"'{name}' must be a non-empty string; got {value!r}")
+    return value
+
+
+def _subject(request, namespace):
+    """(value, what, explanation) named by exactly one of `name` and `handle`."""
+    if ("name" in request) == ("handle" in request):
+        raise RequestError("give exactly one of 'name' (a kernel variable) and 'handle' (from an explain() output)")
+    if "name" in request:
+        name = _str_field(request, "name")
+        return variables.lookup(namespace, name), f"the variable {name!r}", None
+    handle = _str_field(request, "handle")
+    if handle not in explanations:
+        raise RequestError(f"no explain() output with handle {handle!r} in this kernel (was the kernel restarted?)")
+    return None, f"the explain() call {handle}", explanations[handle]
+
+
+def _ping(request, buffers, namespace):
+    from . import __version__
+
+    return {"version": __version__}, []
+
+
+def _list(request, buffers, namespace):
+    return {"variables": variables.list_variables(namespace)}, []
+
+
+def _get_tensor(request, buffers, namespace):
+    value, what, explanation = _subject(request, namespace)
+    array = explanation.image if explanation else variables.to_array(value, what)
+    fields, payload = variables.encode(array, what)
+    return fields, [payload]
+
+
+def _get_model(request, buffers, namespace):
+    value, what, explanation = _subject(request, namespace)
+    input_shape = request.get("input_shape")
+    if input_shape is not None:
+        input_shape = check_input_shape(input_shape)
+    if explanation is None:
+        data = to_onnx_bytes(value, what, input_shape)
+    elif input_shape not in (None, explanation.input_shape):
+        data = to_onnx_bytes(explanation.model, what, input_shape)
+    else:
+        if explanation.onnx_bytes is None:
+            explanation.onnx_bytes = to_onnx_bytes(explanation.model, what, explanation.input_shape)
+        data = explanation.onnx_bytes
+    return {"format": "onnx", "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}, [data]
+
+
+def _put_result(request, buffers, namespace):
+    name = _str_field(request, "name")
+    dtype = _str_field(request, "dtype")
+    shape = request.get("shape")
+    if not isinstance(shape, list) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
+        raise RequestError(f"'shape' must be a list of non-negative integers; got {shape!r}")
+    if len(buffers) != 1:
+        raise RequestError(f"put_result takes exactly one buffer with the array's bytes; got {len(buffers)}")
+    results[name] = variables.decode(dtype, shape, buffers[0])
+    return {"name": name, "dtype": dtype, "shape": shape}, []
+
+
+# Every method the helper answers; anything else gets an error reply naming these.
+METHODS = {
+    "ping": _ping,
+    "list": _list,
+    "get_tensor": _get_tensor,
+    "get_model": _get_model,
+    "put_result": _put_result,
+}
+
+
+def dispatch(request, buffers, namespace):
+    """(reply fields, reply buffers) for one whole request; RequestError for a bad one."""
+    method = request.get("method")
+    handler = METHODS.get(method) if isinstance(method, str) else None
+    if handler is None:
+        raise RequestError(f"unknown method {method!r}: expected one of {', '.join(METHODS)}")
+    return handler(request, buffers, namespace)
