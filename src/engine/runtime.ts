@@ -1,0 +1,206 @@
+/**
+ * onnxruntime-web sessions: backend choice (webgpu when the browser offers an adapter, else wasm),
+ * one session created at a time, fallback to wasm in a fresh session when WebGPU fails (ORT's
+ * WebGPU backend rejects some valid graphs, and after one failure later sessions in the page may
+ * fail too), and release through the public `release()`.
+ */
+import * as ort from 'onnxruntime-web';
+import { DType, Tensor } from './tensor';
+
+/** The user's choice of backend. */
+export type Backend = 'auto' | 'webgpu' | 'wasm';
+
+/** A session of one model on one backend. */
+export interface Session {
+  /** The backend that actually runs the model. */
+  readonly backend: 'webgpu' | 'wasm';
+  /** Graph input names. */
+  readonly inputNames: readonly string[];
+  /** Graph output names. */
+  readonly outputNames: readonly string[];
+  /** Runs the model; `outputs` limits what is read back (all outputs by default). */
+  run(feeds: Record<string, Tensor>, outputs?: string[]): Promise<Record<string, Tensor>>;
+  /** Frees the session's memory; the session cannot run afterwards. */
+  release(): Promise<void>;
+}
+
+export interface SessionOptions {
+  /** Which backend to use; 'auto' tries webgpu, then wasm. */
+  backend?: Backend;
+}
+
+/** Raised when a model cannot be loaded or run by onnxruntime. */
+export class RuntimeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RuntimeError';
+  }
+}
+
+/**
+ * Settings of the wasm backend; call before the first session. `wasmPaths` is where the
+ * `.wasm`/`.mjs` files are served (the labextension's static folder in JupyterLab: never a CDN).
+ */
+export function configureWasm(options: { numThreads?: number; wasmPaths?: string }): void {
+  if (options.numThreads !== undefined) {
+    ort.env.wasm.numThreads = options.numThreads;
+  }
+  if (options.wasmPaths !== undefined) {
+    ort.env.wasm.wasmPaths = options.wasmPaths;
+  }
+}
+
+/** Creates a session, falling back from webgpu to wasm when webgpu is missing or fails. */
+export async function createSession(
+  model: Uint8Array,
+  options: SessionOptions = {}
+): Promise<Session> {
+  const backend = options.backend ?? 'auto';
+  const webgpu = backend !== 'wasm' && (await hasWebGpu());
+  if (backend === 'webgpu' && !webgpu) {
+    throw new RuntimeError('backend webgpu was asked for, but this environment has no WebGPU adapter');
+  }
+  if (webgpu) {
+    try {
+      const session = await queued(() => ort.InferenceSession.create(model, webgpuOptions));
+      return new FallbackSession(model, new OrtSession(session, 'webgpu'));
+    } catch (error) {
+      if (backend === 'webgpu') {
+        throw new RuntimeError(`webgpu could not load the model: ${messageOf(error)}`);
+      }
+    }
+  }
+  return new OrtSession(await createWasm(model), 'wasm');
+}
+
+const webgpuOptions: ort.InferenceSession.SessionOptions = {
+  executionProviders: ['webgpu'],
+  graphOptimizationLevel: 'all'
+};
+
+const wasmOptions: ort.InferenceSession.SessionOptions = {
+  executionProviders: ['wasm'],
+  graphOptimizationLevel: 'all'
+};
+
+async function createWasm(model: Uint8Array): Promise<ort.InferenceSession> {
+  try {
+    return await queued(() => ort.InferenceSession.create(model, wasmOptions));
+  } catch (error) {
+    throw new RuntimeError(`onnxruntime could not load the model: ${messageOf(error)}`);
+  }
+}
+
+let gpuAvailable: Promise<boolean> | undefined;
+
+/** Whether `navigator.gpu` gives an adapter (asked once). */
+function hasWebGpu(): Promise<boolean> {
+  gpuAvailable ??= (async () => {
+    const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } })
+      .navigator?.gpu;
+    if (!gpu) {
+      return false;
+    }
+    try {
+      return (await gpu.requestAdapter()) !== null;
+    } catch {
+      return false;
+    }
+  })();
+  return gpuAvailable;
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Runs session creations one at a time (concurrent creation races in ORT's wasm init). */
+function queued<T>(create: () => Promise<T>): Promise<T> {
+  const next = queue.then(create, create);
+  queue = next.catch(() => undefined);
+  return next;
+}
+
+class OrtSession implements Session {
+  constructor(
+    private readonly session: ort.InferenceSession,
+    readonly backend: 'webgpu' | 'wasm'
+  ) {}
+
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+
+  async run(feeds: Record<string, Tensor>, outputs?: string[]): Promise<Record<string, Tensor>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, tensor] of Object.entries(feeds)) {
+      ortFeeds[name] = new ort.Tensor(tensor.dtype === 'float64' ? 'float64' : tensor.dtype, tensor.data, tensor.dims);
+    }
+    let results: ort.InferenceSession.ReturnType;
+    try {
+      results = outputs
+        ? await this.session.run(ortFeeds, outputs)
+        : await this.session.run(ortFeeds);
+    } catch (error) {
+      throw new RuntimeError(`onnxruntime (${this.backend}) failed to run the model: ${messageOf(error)}`);
+    }
+    const out: Record<string, Tensor> = {};
+    for (const [name, value] of Object.entries(results)) {
+      const data = value.location === 'cpu' ? value.data : await value.getData(true);
+      out[name] = {
+        dtype: value.type as DType,
+        dims: [...value.dims],
+        data: data as Tensor['data']
+      };
+    }
+    return out;
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+}
+
+/** A webgpu session that moves to a fresh wasm session the first time a run fails. */
+class FallbackSession implements Session {
+  constructor(
+    private readonly model: Uint8Array,
+    private current: Session
+  ) {}
+
+  get backend(): 'webgpu' | 'wasm' {
+    return this.current.backend;
+  }
+
+  get inputNames(): readonly string[] {
+    return this.current.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.current.outputNames;
+  }
+
+  async run(feeds: Record<string, Tensor>, outputs?: string[]): Promise<Record<string, Tensor>> {
+    try {
+      return await this.current.run(feeds, outputs);
+    } catch (error) {
+      if (this.current.backend !== 'webgpu') {
+        throw error;
+      }
+      const failed = this.current;
+      this.current = new OrtSession(await createWasm(this.model), 'wasm');
+      await failed.release().catch(() => undefined);
+      return this.current.run(feeds, outputs);
+    }
+  }
+
+  release(): Promise<void> {
+    return this.current.release();
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
