@@ -173,8 +173,7 @@ def _list(request, buffers, namespace):
 
 def _get_tensor(request, buffers, namespace):
     value, what, explanation = _subject(request, namespace)
-    array = explanation.image if explanation else variables.to_array(value, what)
-    fields, payload = variables.encode(array, what)
+    fields, payload = variables.encode(explanation.image if explanation else value, what)
     return fields, [payload]
 
 

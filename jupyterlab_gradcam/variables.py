@@ -138,8 +138,10 @@ def to_array(value, what):
     raise RequestError(f"{what} is a {type_name(value)}: expected a numpy array, a torch tensor or a PIL image")
 
 
-def encode(array, what):
-    """(fields, buffer): dtype and shape, and the little-endian C-order bytes of the array."""
+def encode(value, what):
+    """(fields, buffer): dtype and shape, and the little-endian C-order bytes of a tensor or image."""
+    array = to_array(value, what)
+    source_dtype = _dtype_name(value) if is_torch_tensor(value) else array.dtype.name
     dtype = array.dtype.name
     if dtype in WIDENED_DTYPES:
         array = array.astype(WIDENED_DTYPES[dtype])
@@ -152,8 +154,8 @@ def encode(array, what):
     # Always a copy: the bytes leave on the IOPub thread, after the user's next cell may have begun.
     flat = array.astype(array.dtype.newbyteorder("<"), order="C", copy=True).reshape(-1)
     fields = {"dtype": flat.dtype.name, "shape": shape}
-    if flat.dtype.name != dtype:
-        fields["source_dtype"] = dtype
+    if source_dtype != fields["dtype"]:
+        fields["source_dtype"] = source_dtype
     return fields, memoryview(flat).cast("B")
 
 
