@@ -65,3 +65,94 @@ export function lessMask(ctx: GradContext, x: string, threshold: number): string
   const cond = ctx.builder.op('Less', [x, t]);
   return ctx.builder.op('Cast', [cond], [attr.int('to', 1)]);
 }
+
+/** x multiplied by a float scalar constant. */
+export function scaled(ctx: GradContext, x: string, factor: number): string {
+  return ctx.builder.op('Mul', [x, ctx.builder.floats([factor], [], 'scale')]);
+}
+
+/**
+ * Slice with positive steps on the given axes. Starts, ends, axes and steps are inputs
+ * from opset 10; before it they are attributes and steps do not exist.
+ */
+export function slice(
+  ctx: GradContext,
+  x: string,
+  starts: number[],
+  ends: number[],
+  axes: number[],
+  steps?: number[]
+): string {
+  if (ctx.opset >= 10) {
+    const inputs = [x, ctx.builder.ints(starts), ctx.builder.ints(ends), ctx.builder.ints(axes)];
+    if (steps && steps.some(s => s !== 1)) {
+      inputs.push(ctx.builder.ints(steps));
+    }
+    return ctx.builder.op('Slice', inputs);
+  }
+  if (steps && steps.some(s => s !== 1)) {
+    throw new Error(
+      `its backward needs a strided Slice, which opset ${ctx.opset} lacks: raise the model's opset first (upgradeModel)`
+    );
+  }
+  return ctx.builder.op('Slice', [x], [attr.ints('starts', starts), attr.ints('ends', ends), attr.ints('axes', axes)]);
+}
+
+/** Constant-mode Pad by [begin_0, ..., begin_r, end_0, ..., end_r]; pads an input from opset 11. */
+export function pad(ctx: GradContext, x: string, pads: number[], value = 0): string {
+  if (pads.every(p => p === 0)) {
+    return x;
+  }
+  if (ctx.opset >= 11) {
+    return ctx.builder.op('Pad', [x, ctx.builder.ints(pads), ctx.builder.floats([value], [], 'pad_value')]);
+  }
+  return ctx.builder.op('Pad', [x], [attr.ints('pads', pads), attr.float('value', value)]);
+}
+
+/** Concat along an axis. */
+export function concat(ctx: GradContext, parts: string[], axis: number): string {
+  return parts.length === 1 ? parts[0] : ctx.builder.op('Concat', parts, [attr.int('axis', axis)]);
+}
+
+/** Broadcasts x to a static shape (Expand, opset 8 and later). */
+export function expand(ctx: GradContext, x: string, dims: number[]): string {
+  if (ctx.opset < 8) {
+    throw new Error(`its backward needs Expand, which opset ${ctx.opset} lacks: raise the model's opset first (upgradeModel)`);
+  }
+  return ctx.builder.op('Expand', [x, ctx.builder.ints(dims)]);
+}
+
+/** An axis attribute made non-negative for a tensor of the given rank. */
+export function normalizeAxis(axis: number, rank: number): number {
+  if (axis < -rank || axis >= rank) {
+    throw new Error(`axis ${axis} is out of range for a tensor of rank ${rank}`);
+  }
+  return axis < 0 ? axis + rank : axis;
+}
+
+/**
+ * The values of a constant input that sets shapes or axes (Clip bounds, Slice starts, pads), or an
+ * error naming it: the backward is specialised to them at compile time.
+ */
+export function constantInput(ctx: GradContext, tensor: string, what: string): number[] {
+  const values = ctx.constantValues(tensor);
+  if (!values) {
+    throw new Error(`its ${what} input '${tensor}' is computed, and only a constant ${what} is supported`);
+  }
+  return Array.from(values);
+}
+
+/** An int-list that is an attribute before `sinceOpset` and an optional input from it on. */
+export function intsAttrOrInput(
+  ctx: GradContext,
+  name: string,
+  inputIndex: number,
+  sinceOpset: number
+): number[] | undefined {
+  if (ctx.opset >= sinceOpset) {
+    const tensor = ctx.node.input[inputIndex];
+    return tensor ? constantInput(ctx, tensor, name) : undefined;
+  }
+  const found = (ctx.node.attribute ?? []).find(a => a.name === name);
+  return found?.ints?.map(Number);
+}

@@ -1,6 +1,7 @@
 /** Rules for pointwise activations. */
-import { GradRule } from '../rule';
-import { greaterMask } from '../emit';
+import { floatAttr, hasAttr } from '../../onnx/attributes';
+import { GradContext, GradRule } from '../rule';
+import { constantInput, greaterMask, lessMask, scaled } from '../emit';
 
 /**
  * Relu: dX = dY * (X > 0), strict as PyTorch's threshold backward.
@@ -15,6 +16,124 @@ export const relu: GradRule = {
       return ctx.relu === 'guided'
         ? ctx.builder.op('Mul', [passed, greaterMask(ctx, dY!, 0)])
         : passed;
+    }
+  ]
+};
+
+/**
+ * LeakyRelu(alpha): dX = dY * (X > 0 ? 1 : alpha), written as dY * (alpha + (1 - alpha) * mask)
+ * so that it needs no Where (absent before opset 9).
+ */
+export const leakyRelu: GradRule = {
+  opType: 'LeakyRelu',
+  gradients: (ctx, [dY]) => [
+    () => {
+      const alpha = floatAttr(ctx.node, 'alpha', 0.01);
+      const mask = greaterMask(ctx, ctx.node.input[0], 0);
+      const slope = ctx.builder.op('Add', [scaled(ctx, mask, 1 - alpha), ctx.builder.floats([alpha], [], 'alpha')]);
+      return ctx.builder.op('Mul', [dY!, slope]);
+    }
+  ]
+};
+
+/**
+ * Clip(min, max), ReLU6 among others: dX = dY * (X > min) * (X < max), both strict as PyTorch's
+ * hardtanh backward. The bounds are attributes before opset 11 and optional inputs from 11.
+ */
+export const clip: GradRule = {
+  opType: 'Clip',
+  gradients: (ctx, [dY]) => [() => clipGradient(ctx, dY!), undefined, undefined]
+};
+
+function clipGradient(ctx: GradContext, dY: string): string {
+  const [x, minName, maxName] = ctx.node.input;
+  const bound = (name: string | undefined, attribute: string): number | undefined => {
+    if (ctx.opset < 11) {
+      return hasAttr(ctx.node, attribute) ? floatAttr(ctx.node, attribute, 0) : undefined;
+    }
+    if (!name) {
+      return undefined;
+    }
+    const values = constantInput(ctx, name, attribute);
+    if (values.length !== 1) {
+      throw new Error(`its ${attribute} input '${name}' should be a scalar, and has ${values.length} values`);
+    }
+    return values[0];
+  };
+  const min = bound(minName, 'min');
+  const max = bound(maxName, 'max');
+  let grad = dY;
+  if (min !== undefined) {
+    grad = ctx.builder.op('Mul', [grad, greaterMask(ctx, x, min)]);
+  }
+  if (max !== undefined) {
+    grad = ctx.builder.op('Mul', [grad, lessMask(ctx, x, max)]);
+  }
+  return grad;
+}
+
+/** Sigmoid: dX = dY * Y * (1 - Y). */
+export const sigmoid: GradRule = {
+  opType: 'Sigmoid',
+  gradients: (ctx, [dY]) => [
+    () => {
+      const y = ctx.node.output[0];
+      const oneMinusY = ctx.builder.op('Sub', [ctx.builder.floats([1], [], 'one'), y]);
+      return ctx.builder.op('Mul', [dY!, ctx.builder.op('Mul', [y, oneMinusY])]);
+    }
+  ]
+};
+
+/** Tanh: dX = dY * (1 - Y^2). */
+export const tanh: GradRule = {
+  opType: 'Tanh',
+  gradients: (ctx, [dY]) => [
+    () => {
+      const y = ctx.node.output[0];
+      const square = ctx.builder.op('Mul', [y, y]);
+      const slope = ctx.builder.op('Sub', [ctx.builder.floats([1], [], 'one'), square]);
+      return ctx.builder.op('Mul', [dY!, slope]);
+    }
+  ]
+};
+
+/**
+ * HardSigmoid(alpha, beta), Y = max(0, min(1, alpha X + beta)): dX = dY * alpha where
+ * 0 < alpha X + beta < 1 (strict, as PyTorch's hardsigmoid backward), else 0.
+ */
+export const hardSigmoid: GradRule = {
+  opType: 'HardSigmoid',
+  gradients: (ctx, [dY]) => [
+    () => {
+      const alpha = floatAttr(ctx.node, 'alpha', 0.2);
+      const beta = floatAttr(ctx.node, 'beta', 0.5);
+      const z = ctx.builder.op('Add', [scaled(ctx, ctx.node.input[0], alpha), ctx.builder.floats([beta], [], 'beta')]);
+      const inside = ctx.builder.op('Mul', [greaterMask(ctx, z, 0), lessMask(ctx, z, 1)]);
+      return ctx.builder.op('Mul', [dY!, scaled(ctx, inside, alpha)]);
+    }
+  ]
+};
+
+/**
+ * HardSwish, Y = X * relu6(X + 3) / 6, with PyTorch's backward at the boundaries:
+ *   X < -3: 0;   -3 <= X <= 3: X / 3 + 1/2;   X > 3: 1
+ * (so the slope is -1/2 at X = -3 and 3/2 at X = 3, both closed ends in the middle branch).
+ */
+export const hardSwish: GradRule = {
+  opType: 'HardSwish',
+  gradients: (ctx, [dY]) => [
+    () => {
+      const x = ctx.node.input[0];
+      const below = lessMask(ctx, x, -3);
+      const above = greaterMask(ctx, x, 3);
+      const one = ctx.builder.floats([1], [], 'one');
+      const middle = ctx.builder.op('Sub', [ctx.builder.op('Sub', [one, below]), above]);
+      const ramp = ctx.builder.op('Add', [
+        ctx.builder.op('Div', [x, ctx.builder.floats([3], [], 'three')]),
+        ctx.builder.floats([0.5], [], 'half')
+      ]);
+      const slope = ctx.builder.op('Add', [ctx.builder.op('Mul', [middle, ramp]), above]);
+      return ctx.builder.op('Mul', [dY!, slope]);
     }
   ]
 };
