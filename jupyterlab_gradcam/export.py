@@ -117,7 +117,7 @@ def _serialise_inline(model, base_dir, what):
         model = onnx.ModelProto.FromString(model.SerializeToString())  # leave the user's object as it is
         try:
             load_external_data_for_model(model, base_dir)
-        except (OSError, ValueError) as err:
+        except (OSError, ValueError, onnx.checker.ValidationError) as err:
             raise RequestError(
                 f"{what} refers to external data that is not loaded and was not found under {base_dir}: "
                 f"load it with onnx.load(path) (which reads external data) first ({err})"
