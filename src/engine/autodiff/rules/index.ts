@@ -2,6 +2,7 @@
 import { registerRules } from '../registry';
 import { GradRule } from '../rule';
 import * as activations from './activations';
+import * as arithmetic from './arithmetic';
 import * as conv from './conv';
 import * as linear from './linear';
 import * as normalization from './normalization';
@@ -11,6 +12,7 @@ import * as reshaping from './reshaping';
 /** The rule modules, by file name (a test checks that every file in this folder is listed). */
 export const ruleModules: Record<string, Record<string, unknown>> = {
   activations,
+  arithmetic,
   conv,
   linear,
   normalization,
