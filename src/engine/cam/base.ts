@@ -1,0 +1,145 @@
+/**
+ * The shared pipeline of the CAM family, as pytorch-grad-cam's base_cam.py has it: a method turns
+ * one layer's activations (and, for most, gradients) into a class activation map `cam` at layer
+ * resolution; the base applies the ReLU (`raw = max(cam, 0)`), the two-pass normalisation with the
+ * resize to the input (image/scale.ts), and the mean over layers. A method only says what it needs
+ * and supplies its map; an `abstract` member makes a missing part a compile error.
+ */
+import { ReluMode } from '../autodiff/rule';
+import { combineLayers, MapSize, scaleToUnit, upsampleRaw } from '../image';
+
+/** The CLI's method names, also the values of the panel's method selector. */
+export type MethodName =
+  | 'gradcam'
+  | 'hirescam'
+  | 'gradcam++'
+  | 'xgradcam'
+  | 'layercam'
+  | 'eigencam'
+  | 'scorecam'
+  | 'ablationcam'
+  | 'counterfactual'
+  | 'guided-backprop'
+  | 'guided-gradcam'
+  | 'input-gradient';
+
+/** One layer's tensors for one image and one target, channels first (K x h x w). */
+export interface LayerData {
+  /** The layer's activation A. */
+  activation: Float32Array;
+  /** dy/dA for the target; present when the method needs gradients. */
+  gradient?: Float32Array;
+  channels: number;
+  height: number;
+  width: number;
+}
+
+/**
+ * Model runs a gradient-free method asks for, on one image at one layer. Each returns, per
+ * variant, the scores y of every target of the request (same order as the targets).
+ */
+export interface ScoreProbe {
+  /** The image's unmodified target scores. */
+  readonly scores: readonly number[];
+  /** The image size (the resolution of masks). */
+  readonly imageSize: MapSize;
+  /** Scores of the image input multiplied by each mask (H x W, broadcast over channels). */
+  maskedScores(masks: Float32Array[]): Promise<Float64Array[]>;
+  /** Scores of the model's head run on each replacement of the layer's activation. */
+  replacedScores(activations: Float32Array[]): Promise<Float64Array[]>;
+}
+
+/** What a CAM method reads from the engine. */
+export type CamNeeds = 'gradients' | 'activations' | 'model-runs';
+
+/** A method whose result is a map at a layer: Grad-CAM and its family. */
+export abstract class CamMethod {
+  /** The method's name, as the CLI spells it. */
+  abstract readonly name: MethodName;
+  /** Whether it needs dy/dA (a backward graph), only A, or forward runs of the model. */
+  abstract readonly needs: CamNeeds;
+  /** Whether the compiled seed is negated (counterfactual explanations). */
+  readonly negatesGradients: boolean = false;
+
+  /**
+   * The un-rectified maps (h x w) of every target, for one image at one layer. `layers[t]` holds
+   * the gradient of target t (the activation is the same in each).
+   */
+  abstract cams(layers: LayerData[], probe?: ScoreProbe): Promise<Float64Array[]> | Float64Array[];
+}
+
+/** A method defined by channel weights: `cam = sum_k w_k A_k` (Grad-CAM's Eq. 2 shape). */
+export abstract class WeightedCam extends CamMethod {
+  /** The channel weights w_k of one target. */
+  abstract weights(layer: LayerData): Float64Array;
+
+  cams(layers: LayerData[]): Float64Array[] {
+    return layers.map(layer => weightedSum(layer, this.weights(layer)));
+  }
+}
+
+/** `sum_k w_k A_k` over channels, in float64. */
+export function weightedSum(layer: LayerData, weights: ArrayLike<number>): Float64Array {
+  const plane = layer.height * layer.width;
+  const cam = new Float64Array(plane);
+  for (let k = 0; k < layer.channels; k++) {
+    const w = weights[k];
+    if (w === 0) {
+      continue;
+    }
+    const offset = k * plane;
+    for (let p = 0; p < plane; p++) {
+      cam[p] += w * layer.activation[offset + p];
+    }
+  }
+  return cam;
+}
+
+/** The gradient of a layer, or an error naming the method that needed it. */
+export function gradientOf(layer: LayerData, method: string): Float32Array {
+  if (!layer.gradient) {
+    throw new Error(`${method} needs the gradient of the layer, which was not computed`);
+  }
+  return layer.gradient;
+}
+
+/** A method whose result is a tensor shaped like an input: gradients with respect to the image. */
+export abstract class InputMapMethod {
+  /** The method's name, as the CLI spells it. */
+  abstract readonly name: MethodName;
+  /** The ReLU rule of the backward graph. */
+  abstract readonly relu: ReluMode;
+  /** Whether the result multiplies in the displayed Grad-CAM map of a layer. */
+  abstract readonly usesLayerMap: boolean;
+
+  /**
+   * The result for one image and target from dy/d(input) (one batch row, C x H x W for an
+   * image) and, when `usesLayerMap`, the displayed Grad-CAM map (H x W).
+   */
+  abstract map(inputGradient: Float32Array, layerMap?: Float32Array): Float32Array;
+}
+
+/** A layer's map at both resolutions. */
+export interface LayerMap {
+  /** `max(cam, 0)` at layer resolution (h x w), un-normalised. */
+  raw: Float32Array;
+  /** The first pass at input resolution (normalised, resized, clamped), for combining layers. */
+  upsampled: Float32Array;
+  /** The displayed map (H x W, in [0, 1]). */
+  map: Float32Array;
+}
+
+/** The ReLU, the normalisation and the resize of one cam (the base pipeline). */
+export function finishCam(cam: ArrayLike<number>, layerSize: MapSize, imageSize: MapSize): LayerMap {
+  const raw = new Float32Array(cam.length);
+  for (let i = 0; i < cam.length; i++) {
+    raw[i] = Math.max(cam[i], 0);
+  }
+  const upsampled = upsampleRaw(raw, layerSize, imageSize);
+  return { raw, upsampled, map: scaleToUnit(upsampled) };
+}
+
+/** The displayed map of several layers together: the mean of their first passes, normalised. */
+export function combineLayerMaps(maps: LayerMap[]): Float32Array {
+  return combineLayers(maps.map(m => m.upsampled));
+}
