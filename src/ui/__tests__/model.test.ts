@@ -1,0 +1,235 @@
+/**
+ * The panel's model without a DOM: a switch of layer or class among the computed pass needs no
+ * model run, another class or method needs exactly one, errors keep the panel usable. The engine
+ * here is a fake (this is a unit test of the model's bookkeeping; the Galata tests use the real one).
+ */
+import { ExplanationModel } from '../model';
+import type {
+  IClassScore,
+  IEngine,
+  IExplainRequest,
+  IMap,
+  ISource,
+  ISourceData
+} from '../tokens';
+
+const SIZE = { height: 4, width: 4 };
+const LAYERS = ['conv1', 'relu1', 'conv2', 'relu2'];
+
+/** A map whose values say which layer, class and method made it. */
+function fakeMap(layer: string | null, target: number | null, method: string): IMap {
+  const seed = LAYERS.indexOf(layer ?? '') * 10 + (target ?? 0) + method.length * 100;
+  const map = Float32Array.from({ length: 16 }, (_, i) => ((seed + i) % 16) / 15);
+  return { layer, target, map, size: SIZE, channels: 1 };
+}
+
+class FakeEngine implements IEngine {
+  readonly backend = 'wasm';
+  readonly inputs = [{ name: 'image', shape: [1, 3, 4, 4] }];
+  readonly outputs = ['logits', 'aux'];
+  requests: IExplainRequest[] = [];
+  predictions = 0;
+  failNext = '';
+  hold: Promise<void> | null = null;
+  layers() {
+    return LAYERS.map((name, i) => ({
+      name,
+      op: i % 2 ? 'Relu' : 'Conv',
+      shape: [1, 8, 4, 4],
+      isDefault: name === 'relu2'
+    }));
+  }
+  async predict(): Promise<IClassScore[]> {
+    this.predictions++;
+    // Ten classes, scores 9 - rank, in the order 3, 7, 1, 0, 2, ...
+    const order = [3, 7, 1, 0, 2, 4, 5, 6, 8, 9];
+    return order.map((index, rank) => ({ index, score: 9 - rank, probability: 0.1 }));
+  }
+  async explain(request: IExplainRequest): Promise<IMap[]> {
+    this.requests.push(request);
+    if (this.hold) {
+      await this.hold;
+    }
+    if (request.signal?.aborted) {
+      throw new Error('aborted');
+    }
+    if (this.failNext) {
+      const message = this.failNext;
+      this.failNext = '';
+      throw new Error(message);
+    }
+    const layers = request.layers.length ? request.layers : [null];
+    return layers.flatMap(layer =>
+      request.targets.map(target => fakeMap(layer, target, request.method))
+    );
+  }
+  async dispose(): Promise<void> {}
+}
+
+const source: ISource = {
+  label: 'test',
+  key: 'test',
+  load: async (): Promise<ISourceData> => ({
+    model: new Uint8Array([1]),
+    image: {
+      layout: 'HWC',
+      shape: [4, 4, 3],
+      data: Uint8Array.from({ length: 48 }, (_, i) => i * 5)
+    },
+    options: { labels: ['zero', 'one', 'two', 'three'] }
+  })
+};
+
+async function openModel(topK = 3): Promise<{ model: ExplanationModel; engine: FakeEngine }> {
+  const engine = new FakeEngine();
+  const model = new ExplanationModel({
+    loadEngine: async () => engine,
+    settings: { topK }
+  });
+  await model.open(source);
+  return { model, engine };
+}
+
+describe('ExplanationModel', () => {
+  it('opens with the default layer, the top class, and all layers x top-3 from one run', async () => {
+    const { model, engine } = await openModel();
+    expect(model.state).toBe('ready');
+    expect(model.layer).toBe('relu2');
+    expect(model.target).toBe(3);
+    expect(model.topClasses.map(c => c.index)).toEqual([3, 7, 1]);
+    expect(model.labelOf(3)).toBe('three');
+    expect(model.labelOf(7)).toBe('');
+    expect(engine.requests).toHaveLength(1);
+    expect(engine.requests[0].layers).toEqual(LAYERS);
+    expect(engine.requests[0].targets).toEqual([3, 7, 1]);
+    expect(model.runCount).toBe(2); // the prediction and the pass
+    expect(model.current?.map).toEqual(fakeMap('relu2', 3, 'gradcam').map);
+  });
+
+  it('switches layer and class among the pass without running the model', async () => {
+    const { model, engine } = await openModel();
+    await model.setLayer('conv1');
+    expect(model.current?.map).toEqual(fakeMap('conv1', 3, 'gradcam').map);
+    expect(model.lastSwitch?.kind).toBe('layer');
+    await model.setTarget(1);
+    expect(model.current?.map).toEqual(fakeMap('conv1', 1, 'gradcam').map);
+    expect(model.lastSwitch?.kind).toBe('class');
+    model.setOpacity(0.9);
+    model.setColormap('viridis');
+    model.setShowBox(false);
+    expect(model.runCount).toBe(2);
+    expect(engine.requests).toHaveLength(1);
+    expect(model.state).toBe('ready');
+  });
+
+  it('runs once more, for every layer, for a class outside the top-k, and lists it', async () => {
+    const { model, engine } = await openModel();
+    await model.setTarget(9);
+    expect(model.runCount).toBe(3);
+    expect(engine.requests[1].targets).toEqual([9]);
+    expect(engine.requests[1].layers).toEqual(LAYERS);
+    expect(model.listedClasses.map(c => c.index)).toEqual([3, 7, 1, 9]);
+    await model.setLayer('relu1');
+    expect(model.current?.map).toEqual(fakeMap('relu1', 9, 'gradcam').map);
+    expect(model.runCount).toBe(3);
+  });
+
+  it('runs once for another method and caches it', async () => {
+    const { model, engine } = await openModel();
+    await model.setMethod('hirescam');
+    expect(model.runCount).toBe(3);
+    expect(engine.requests[1].method).toBe('hirescam');
+    expect(model.current?.map).toEqual(fakeMap('relu2', 3, 'hirescam').map);
+    await model.setMethod('gradcam');
+    expect(model.runCount).toBe(3);
+  });
+
+  it('computes a costly method for the shown layer and class only', async () => {
+    const { model, engine } = await openModel();
+    await model.setMethod('scorecam');
+    expect(engine.requests[1].layers).toEqual(['relu2']);
+    expect(engine.requests[1].targets).toEqual([3]);
+  });
+
+  it('asks input methods for no layer and keeps one map per class', async () => {
+    const { model, engine } = await openModel();
+    await model.setMethod('input-gradient');
+    expect(engine.requests[1].layers).toEqual([]);
+    expect(model.usesLayer).toBe(false);
+    await model.setLayer('conv1');
+    expect(model.current).not.toBeNull();
+    expect(model.runCount).toBe(3);
+  });
+
+  it('maps the views to guided-gradcam and counterfactual', async () => {
+    const { model, engine } = await openModel();
+    await model.setView('guided');
+    expect(engine.requests[1].method).toBe('guided-gradcam');
+    await model.setView('counterfactual');
+    expect(engine.requests[2].method).toBe('counterfactual');
+    await model.setView('map');
+    expect(model.runCount).toBe(4);
+    expect(model.shownMethod).toBe('gradcam');
+  });
+
+  it('lists the compare strip: the class at every layer, the layer for every top class', async () => {
+    const { model } = await openModel();
+    expect(model.compareLayers().map(m => m.layer)).toEqual(LAYERS);
+    expect(model.compareClasses().map(m => m.target)).toEqual([3, 7, 1]);
+  });
+
+  it('reports an engine error in words and stays usable', async () => {
+    const { model, engine } = await openModel();
+    engine.failNext = "no gradient rule for op 'TopK' (node 'topk_1')";
+    await model.setMethod('xgradcam');
+    expect(model.state).toBe('error');
+    expect(model.error).toContain("op 'TopK'");
+    await model.setMethod('gradcam');
+    expect(model.state).toBe('ready');
+    expect(model.error).toBe('');
+  });
+
+  it('refuses a class index out of range with a message naming it', async () => {
+    const { model } = await openModel();
+    await model.setTarget(12);
+    expect(model.state).toBe('error');
+    expect(model.error).toBe("class 12 is out of range: output 'logits' has 10 classes (0-9)");
+    expect(model.target).toBe(3);
+  });
+
+  it('reports a model that cannot load', async () => {
+    const model = new ExplanationModel({
+      loadEngine: async () => {
+        throw new Error('the model bytes are not an ONNX ModelProto');
+      }
+    });
+    await model.open(source);
+    expect(model.state).toBe('error');
+    expect(model.error).toBe('the model bytes are not an ONNX ModelProto');
+  });
+
+  it('cancels a running pass and keeps the shown map', async () => {
+    const { model, engine } = await openModel();
+    let release!: () => void;
+    engine.hold = new Promise(resolve => (release = resolve));
+    const pending = model.setTarget(8);
+    expect(model.state).toBe('running');
+    model.cancel();
+    release();
+    await pending;
+    expect(model.state).toBe('ready');
+    expect(model.error).toBe('');
+  });
+
+  it('takes live settings: colormap and opacity now, top-k on the next pass', async () => {
+    const { model, engine } = await openModel();
+    model.updateSettings({ colormap: 'turbo', overlayOpacity: 0.25, topK: 4 });
+    expect(model.colormap).toBe('turbo');
+    expect(model.opacity).toBe(0.25);
+    expect(model.topClasses.map(c => c.index)).toEqual([3, 7, 1, 0]);
+    await model.setLayer('conv2');
+    await model.setTarget(0);
+    expect(engine.requests.length).toBeGreaterThanOrEqual(1);
+    expect(model.current?.target).toBe(0);
+  });
+});

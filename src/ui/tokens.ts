@@ -1,0 +1,220 @@
+/**
+ * What the panel needs from the layers below it, as interfaces: the engine (an Explainer over one
+ * model) and the sources of a model and an image (a kernel's explain() output, or files). The
+ * panel's model is written against these, so that it can be tested without a DOM, a kernel or
+ * onnxruntime, and so that the adapters in `engine.ts` and `sources.ts` are the only places that
+ * know the concrete engine and kernel APIs.
+ */
+import type { ColormapName, MapSize, RgbImage } from '../engine/image';
+import type { Tensor } from '../engine/tensor';
+
+/** The explanation methods, by the command line's names (option values of the method select). */
+export const METHODS = [
+  'gradcam',
+  'hirescam',
+  'gradcam++',
+  'xgradcam',
+  'layercam',
+  'eigencam',
+  'scorecam',
+  'ablationcam',
+  'counterfactual',
+  'guided-backprop',
+  'guided-gradcam',
+  'input-gradient'
+] as const;
+
+/** One explanation method. */
+export type Method = (typeof METHODS)[number];
+
+/** Methods whose map does not depend on a layer (they explain the input directly). */
+export const INPUT_METHODS: readonly Method[] = [
+  'guided-backprop',
+  'input-gradient'
+];
+
+/** Methods whose result is an image with the input's channels, not a one-channel map. */
+export const IMAGE_METHODS: readonly Method[] = [
+  'guided-backprop',
+  'guided-gradcam'
+];
+
+/** What the main canvas shows: the method's map, Guided Grad-CAM, or the counterfactual map. */
+export type View = 'map' | 'guided' | 'counterfactual';
+
+/** The views, for the view select. */
+export const VIEWS: readonly View[] = ['map', 'guided', 'counterfactual'];
+
+/** A layer the engine can explain. */
+export interface ILayer {
+  /** The ONNX tensor name (the option value of the layer select). */
+  name: string;
+  /** The op type of the node that makes the tensor. */
+  op: string;
+  /** The tensor's shape for the model's input (NCHW for spatial layers). */
+  shape: number[];
+  /** Whether this is the engine's default layer. */
+  isDefault: boolean;
+}
+
+/** A class and its score in one output. */
+export interface IClassScore {
+  /** The class index (the option value of the class select). */
+  index: number;
+  /** The raw output value. */
+  score: number;
+  /** The softmax of the output over its last axis. */
+  probability: number;
+}
+
+/** One map of a pass: one layer (or none, for input methods) and one target class. */
+export interface IMap {
+  /** The layer's tensor name; null for methods that explain the input directly. */
+  layer: string | null;
+  /** The target class; null for methods without a target (eigencam). */
+  target: number | null;
+  /** The displayed map at the input's size, values in [0, 1], channels-first when channels > 1. */
+  map: Float32Array;
+  /** Height and width of `map`. */
+  size: MapSize;
+  /** 1 for a map, the input's channels for guided backpropagation images. */
+  channels: number;
+  /** The raw map at the layer's resolution, when the method has one. */
+  raw?: Float32Array;
+  /** Height and width of `raw`. */
+  rawSize?: MapSize;
+}
+
+/** Reports progress of long work: a fraction in [0, 1] and what is being done. */
+export type ProgressCallback = (fraction: number, message: string) => void;
+
+/** One request to the engine: several layers and targets, computed in one run. */
+export interface IExplainRequest {
+  /** The graph inputs. */
+  feeds: Record<string, Tensor>;
+  /** The method. */
+  method: Method;
+  /** The layers (ignored by input methods). */
+  layers: string[];
+  /** The target classes. */
+  targets: number[];
+  /** The graph output that holds the scores; the first output when absent. */
+  output?: string;
+  /** Cancels the request. */
+  signal?: AbortSignal;
+  /** Told of progress. */
+  onProgress?: ProgressCallback;
+}
+
+/** The engine as the panel uses it: one model, loaded once. */
+export interface IEngine {
+  /** The backend that runs the model (webgpu or wasm). */
+  readonly backend: string;
+  /** The graph inputs with their declared shapes (symbolic dims as strings). */
+  readonly inputs: readonly { name: string; shape: (number | string)[] }[];
+  /** The graph outputs, by name. */
+  readonly outputs: readonly string[];
+  /** The explainable layers in graph order. */
+  layers(): ILayer[];
+  /** The classes of `output` sorted by score, highest first. */
+  predict(
+    feeds: Record<string, Tensor>,
+    output?: string,
+    signal?: AbortSignal
+  ): Promise<IClassScore[]>;
+  /** Maps for every layer x target of the request, from one engine run. */
+  explain(request: IExplainRequest): Promise<IMap[]>;
+  /** Frees the engine's sessions. */
+  dispose(): Promise<void>;
+}
+
+/** Loads an engine for the bytes of an ONNX model. */
+export type EngineLoader = (
+  model: Uint8Array,
+  options: { backend: 'auto' | 'webgpu' | 'wasm' }
+) => Promise<IEngine>;
+
+/** An image as it comes from a source, before it becomes a graph input. */
+export type ISourceImage =
+  | {
+      /** 8-bit pixels, HWC, 1, 3 or 4 channels (4: RGBA, alpha is dropped). */
+      layout: 'HWC';
+      data: Uint8Array | Uint8ClampedArray;
+      shape: [number, number, number];
+    }
+  | {
+      /** Float pixels already normalised, NCHW with N = 1. */
+      layout: 'NCHW';
+      data: Float32Array;
+      shape: [number, number, number, number];
+    };
+
+/** Options an explain() call gives the panel (the MIME bundle's fields). */
+export interface IExplainOptions {
+  /** The kernel's handle of the explain() call. */
+  handle?: string;
+  /** The layer to show first. */
+  layer?: string | null;
+  /** The class to show first. */
+  target?: number | null;
+  /** The method to compute first. */
+  method?: string | null;
+  /** Class names indexed by class. */
+  labels?: string[] | null;
+  /** Per-channel mean of a uint8 image after scaling to [0, 1]. */
+  mean?: number[] | null;
+  /** Per-channel standard deviation of a uint8 image after scaling to [0, 1]. */
+  std?: number[] | null;
+  /** The graph output with the scores. */
+  target_output?: string | null;
+}
+
+/** What a source hands the panel: a model, an image, and the options of the explanation. */
+export interface ISourceData {
+  /** The ONNX model's bytes. */
+  model: Uint8Array;
+  /** The image. */
+  image: ISourceImage;
+  /** The options (layer, target, labels, normalisation...). */
+  options: IExplainOptions;
+}
+
+/** Where a panel's model and image come from: a kernel's explain() output, or files. */
+export interface ISource {
+  /** Says what the source is, for the panel's title and messages. */
+  readonly label: string;
+  /** A key that is equal for two sources of the same explanation. */
+  readonly key: string;
+  /** Fetches the model and the image. */
+  load(signal: AbortSignal, onProgress: ProgressCallback): Promise<ISourceData>;
+  /** Puts a map into the kernel's `jupyterlab_gradcam.results[name]`; absent without a kernel. */
+  sendResult?(name: string, data: Float32Array, shape: number[]): Promise<void>;
+}
+
+/** The settings of schema/plugin.json the panel follows. */
+export interface IPanelSettings {
+  /** Where onnxruntime runs the model. */
+  backend: 'auto' | 'webgpu' | 'wasm';
+  /** The colormap of overlays. */
+  colormap: ColormapName;
+  /** The opacity of the map over the image. */
+  overlayOpacity: number;
+  /** How many classes the class select lists. */
+  topK: number;
+}
+
+/** The settings' defaults, as in schema/plugin.json. */
+export const DEFAULT_SETTINGS: IPanelSettings = {
+  backend: 'auto',
+  colormap: 'jet',
+  overlayOpacity: 0.5,
+  topK: 5
+};
+
+/** The picture a map is drawn over, with the graph inputs made from it. */
+export interface IPreparedInput {
+  /** The picture at the model's input size, RGB(A), 8 bits. */
+  picture: RgbImage;
+  /** The graph inputs. */
+  feeds: Record<string, Tensor>;
+}
