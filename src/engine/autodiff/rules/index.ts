@@ -7,6 +7,7 @@ import * as conv from './conv';
 import * as linear from './linear';
 import * as normalization from './normalization';
 import * as passthrough from './passthrough';
+import * as pooling from './pooling';
 import * as reshaping from './reshaping';
 
 /** The rule modules, by file name (a test checks that every file in this folder is listed). */
@@ -17,6 +18,7 @@ export const ruleModules: Record<string, Record<string, unknown>> = {
   linear,
   normalization,
   passthrough,
+  pooling,
   reshaping
 };
 

@@ -1,0 +1,214 @@
+/**
+ * Rules for pooling. Windowed pools send each output's gradient back to its window with a
+ * depthwise ConvTranspose (group = C) over the pool's own strides, dilations and pads: a transposed
+ * convolution is exactly "add each output's contribution at its window". No MaxPool Indices and no
+ * ScatterElements are emitted: both fail on onnxruntime's WebGPU backend.
+ */
+import { attr, intAttr, intsAttr } from '../../onnx/attributes';
+import { GradContext, GradRule } from '../rule';
+import { concat, expand, pad, reshape, scaled, slice } from '../emit';
+import { explicitPads } from './conv';
+
+/** Where a pool's windows lie, for an X of spatial size `spatial` and an output of size `out`. */
+interface Windows {
+  batch: number;
+  channels: number;
+  spatial: number[];
+  out: number[];
+  kernel: number[];
+  strides: number[];
+  dilations: number[];
+  /** Begin pads, then end pads, as the pool has them (auto_pad resolved). */
+  pads: number[];
+}
+
+function windowsOf(ctx: GradContext): Windows {
+  const { node } = ctx;
+  const [n, c, ...spatial] = ctx.shape(node.input[0]);
+  const out = ctx.shape(node.output[0]).slice(2);
+  const rank = spatial.length;
+  const kernel = intsAttr(node, 'kernel_shape', []);
+  if (kernel.length !== rank) {
+    throw new Error(`its kernel_shape [${kernel}] does not match the ${rank} spatial axes of its input`);
+  }
+  const strides = intsAttr(node, 'strides', Array(rank).fill(1));
+  const dilations = intsAttr(node, 'dilations', Array(rank).fill(1));
+  const pads = explicitPads(ctx, spatial, kernel, strides, dilations);
+  return { batch: n, channels: c, spatial, out, kernel, strides, dilations, pads };
+}
+
+/**
+ * The extent the windows cover past the end of X on each axis, pad included: positive when
+ * windows reach beyond X (end pads, ceil_mode), negative when trailing elements of X lie in no
+ * window (floor mode leaves up to stride - 1 of them).
+ */
+function endReach(w: Windows): number[] {
+  return w.spatial.map((size, i) => {
+    const covered = (w.out[i] - 1) * w.strides[i] + w.dilations[i] * (w.kernel[i] - 1) + 1;
+    return covered - w.pads[i] - size;
+  });
+}
+
+/**
+ * Sums window contributions back onto X: `grads` is [N, C * K, *out], K kernels per channel,
+ * `kernels` their weights [C * K, 1, *kernel]. The ConvTranspose's end pads crop what lies past X,
+ * and output_padding restores trailing elements no window covers (less than a stride).
+ */
+function scatterToWindows(ctx: GradContext, w: Windows, grads: string, kernels: string): string {
+  const reach = endReach(w);
+  const rank = w.spatial.length;
+  return ctx.builder.op(
+    'ConvTranspose',
+    [grads, kernels],
+    [
+      attr.ints('kernel_shape', w.kernel),
+      attr.ints('strides', w.strides),
+      attr.ints('dilations', w.dilations),
+      attr.ints('pads', [...w.pads.slice(0, rank), ...reach.map(r => Math.max(0, r))]),
+      attr.ints('output_padding', reach.map(r => Math.max(0, -r))),
+      attr.int('group', w.channels)
+    ]
+  );
+}
+
+/** Kernel positions in scan order (row-major), as multi-indices. */
+function kernelPositions(kernel: number[]): number[][] {
+  let positions: number[][] = [[]];
+  for (const size of kernel) {
+    positions = positions.flatMap(p => Array.from({ length: size }, (_, a) => [...p, a]));
+  }
+  return positions;
+}
+
+const LOWEST_FLOAT = -3.4028234663852886e38;
+
+/**
+ * MaxPool: the gradient goes to the maximum of each window, ties to the first position in scan
+ * order (as PyTorch and onnxruntime pick it). Exact without the Indices output:
+ *   Xp = Pad(X, pool pads and ceil_mode overhang, -inf)
+ *   S_a = Xp[..., a*d :: s] cut to the output size, for each of the K kernel positions a
+ *   first = ArgMax(Stack(S_a), over the K axis)          (ArgMax takes the first maximum)
+ *   G_a = (first == a) * dY                              [N, C, K, *out]
+ *   dX = depthwise ConvTranspose(G, one-hot kernels)     (each G_a back at offset a, overlaps summed)
+ */
+export const maxPool: GradRule = {
+  opType: 'MaxPool',
+  gradients: (ctx, [dY]) => [
+    () => {
+      // storage_order changes only the Indices output, which the backward never reads.
+      const w = windowsOf(ctx);
+      const rank = w.spatial.length;
+      const positions = kernelPositions(w.kernel);
+      const count = positions.length;
+      const reach = endReach(w);
+      const padded = pad(
+        ctx,
+        ctx.node.input[0],
+        [0, 0, ...w.pads.slice(0, rank), 0, 0, ...reach.map(r => Math.max(0, r))],
+        LOWEST_FLOAT
+      );
+      const axes = w.spatial.map((_, i) => i + 2);
+      const stackedShape = [w.batch, w.channels, 1, ...w.out];
+      const candidates = positions.map(a => {
+        const starts = a.map((ai, i) => ai * w.dilations[i]);
+        const ends = starts.map((start, i) => start + (w.out[i] - 1) * w.strides[i] + 1);
+        return reshape(ctx, slice(ctx, padded, starts, ends, axes, w.strides), stackedShape);
+      });
+      const first = ctx.builder.op('ArgMax', [concat(ctx, candidates, 2)], [attr.int('axis', 2), attr.int('keepdims', 1)]);
+      const range = ctx.builder.ints(
+        Array.from({ length: count }, (_, k) => k),
+        [1, 1, count, ...Array(rank).fill(1)],
+        'kernel_positions'
+      );
+      const oneHot = ctx.builder.op('Cast', [ctx.builder.op('Equal', [first, range])], [attr.int('to', 1)]);
+      const routed = ctx.builder.op('Mul', [oneHot, reshape(ctx, dY!, stackedShape)]);
+      const grads = reshape(ctx, routed, [w.batch, w.channels * count, ...w.out]);
+      // Kernel k of every channel is one-hot at position k: weights [C * K, 1, *kernel].
+      const weights = new Float32Array(w.channels * count * count);
+      for (let c = 0; c < w.channels; c++) {
+        for (let k = 0; k < count; k++) {
+          weights[(c * count + k) * count + k] = 1;
+        }
+      }
+      const kernels = ctx.builder.floats(weights, [w.channels * count, 1, ...w.kernel], 'maxpool_onehot');
+      return scatterToWindows(ctx, w, grads, kernels);
+    }
+  ]
+};
+
+/**
+ * AveragePool: each output spreads dY / (its window's count) over its window, a depthwise
+ * ConvTranspose with a kernel of ones. The counts depend on count_include_pad (window positions
+ * in X only, or in X and its pads) and are a compile-time constant [1, 1, *out]; with ceil_mode,
+ * windows that run past the end pad count only what they cover.
+ */
+export const averagePool: GradRule = {
+  opType: 'AveragePool',
+  gradients: (ctx, [dY]) => [
+    () => {
+      const w = windowsOf(ctx);
+      const includePad = intAttr(ctx.node, 'count_include_pad', 0) === 1;
+      const rank = w.spatial.length;
+      const perAxis = w.spatial.map((size, i) => {
+        const lo = includePad ? -w.pads[i] : 0;
+        const hi = includePad ? size + w.pads[i + rank] : size;
+        return Array.from({ length: w.out[i] }, (_, o) => {
+          let inside = 0;
+          for (let t = 0; t < w.kernel[i]; t++) {
+            const position = o * w.strides[i] - w.pads[i] + t * w.dilations[i];
+            if (position >= lo && position < hi) {
+              inside++;
+            }
+          }
+          return inside;
+        });
+      });
+      const reciprocal = outer(perAxis).map(n => 1 / n);
+      const share = ctx.builder.op('Mul', [dY!, ctx.builder.floats(reciprocal, [1, 1, ...w.out], 'avgpool_share')]);
+      const ones = new Float32Array(w.channels * w.kernel.reduce((a, b) => a * b, 1)).fill(1);
+      const kernels = ctx.builder.floats(ones, [w.channels, 1, ...w.kernel], 'avgpool_ones');
+      return scatterToWindows(ctx, w, share, kernels);
+    }
+  ]
+};
+
+/** Products of per-axis values over the grid of all axes, in C order. */
+function outer(perAxis: number[][]): number[] {
+  return perAxis.reduce<number[]>(
+    (grid, axis) => grid.flatMap(g => axis.map(v => g * v)),
+    [1]
+  );
+}
+
+/** GlobalAveragePool: dX = Expand(dY / (H * W), shape(X)). */
+export const globalAveragePool: GradRule = {
+  opType: 'GlobalAveragePool',
+  gradients: (ctx, [dY]) => [
+    () => {
+      const dims = ctx.shape(ctx.node.input[0]);
+      const area = dims.slice(2).reduce((a, b) => a * b, 1);
+      return expand(ctx, scaled(ctx, dY!, 1 / area), dims);
+    }
+  ]
+};
+
+/**
+ * GlobalMaxPool: the gradient goes to the first maximum of each channel in scan order:
+ * ArgMax over the flattened spatial axis, one-hot, times dY.
+ */
+export const globalMaxPool: GradRule = {
+  opType: 'GlobalMaxPool',
+  gradients: (ctx, [dY]) => [
+    () => {
+      const dims = ctx.shape(ctx.node.input[0]);
+      const [n, c] = dims;
+      const area = dims.slice(2).reduce((a, b) => a * b, 1);
+      const flat = reshape(ctx, ctx.node.input[0], [n, c, area]);
+      const first = ctx.builder.op('ArgMax', [flat], [attr.int('axis', 2), attr.int('keepdims', 1)]);
+      const range = ctx.builder.ints(Array.from({ length: area }, (_, k) => k), [1, 1, area], 'positions');
+      const oneHot = ctx.builder.op('Cast', [ctx.builder.op('Equal', [first, range])], [attr.int('to', 1)]);
+      const routed = ctx.builder.op('Mul', [oneHot, reshape(ctx, dY!, [n, c, 1])]);
+      return reshape(ctx, routed, dims);
+    }
+  ]
+};
