@@ -383,7 +383,7 @@ export class ExplanationModel implements IDisposable {
       std: data.options.std
     });
     this._labels = data.options.labels ?? [];
-    this._layers = engine.layers();
+    this._layers = await engine.layers(this._input.feeds);
     const asked = data.options.layer;
     if (asked && !this._layers.some(l => l.name === asked)) {
       throw new Error(

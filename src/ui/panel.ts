@@ -1,49 +1,303 @@
-import { ITranslator, nullTranslator } from '@jupyterlab/translation';
-import { Widget } from '@lumino/widgets';
-
-/** The states a panel shows in its `data-state` attribute (a stable hook for tests). */
-export type PanelState = 'idle' | 'running' | 'ready' | 'error';
-
 /**
- * The Grad-CAM explanation panel, docked beside a notebook.
- *
- * This first version only says what it is waiting for; the views of maps, layers and classes
- * come with the panel's model.
+ * The Grad-CAM explanation panel, docked beside a notebook (or opened on an .onnx file): a header
+ * naming the source, progress with Cancel, errors in words, the controls, the overlay, the compare
+ * strip, and export. It renders an ExplanationModel; stable hooks for tests: the `data-state`
+ * attribute, `.jp-GradCAM-progress`, `.jp-GradCAM-error` (DESIGN.md, "The user interface"), and
+ * `data-runs` (model runs since the source opened) and `data-switch-ms` (the last switch's repaint).
  */
-export class GradCAMPanel extends Widget {
-  constructor(options: GradCAMPanel.IOptions = {}) {
+import {
+  ITranslator,
+  nullTranslator,
+  TranslationBundle
+} from '@jupyterlab/translation';
+import { Panel, Widget } from '@lumino/widgets';
+
+import { CompareView } from './compare';
+import { ImagePicker } from './imagepicker';
+import { ExplanationModel, PanelState } from './model';
+import { OverlayView } from './overlay';
+import { SelectorsView } from './selectors';
+import { FileSource } from './sources';
+import type { EngineLoader, IPanelSettings, ISource } from './tokens';
+
+export type { PanelState } from './model';
+
+/** The Grad-CAM explanation panel. */
+export class GradCAMPanel extends Panel {
+  constructor(options: GradCAMPanel.IOptions) {
     super();
-    const trans = (options.translator ?? nullTranslator).load(
-      'jupyterlab_gradcam'
-    );
-    this.id = 'jp-GradCAM-panel';
+    this._trans = (options.translator ?? nullTranslator).load('jupyterlab_gradcam');
+    const trans = this._trans;
     this.addClass('jp-GradCAM-panel');
     this.title.label = trans.__('Grad-CAM');
+    this.title.caption = trans.__('Grad-CAM explanation');
     this.title.closable = true;
-    this.state = 'idle';
+    this.model = new ExplanationModel({
+      loadEngine: options.loadEngine,
+      settings: options.settings
+    });
 
-    const message = document.createElement('p');
-    message.className = 'jp-GradCAM-message';
-    message.textContent = trans.__(
-      'Run explain(model, image) in a cell, or open an .onnx file.'
+    this._header = this._element('div', 'jp-GradCAM-header');
+    this._message = this._element('p', 'jp-GradCAM-message');
+    this._message.textContent = trans.__(
+      'Run jupyterlab_gradcam.explain(model, image) in a notebook cell, or open an .onnx file with Open With > Grad-CAM.'
     );
-    this.node.appendChild(message);
+    this._progress = this._progressElement();
+    this._error = this._element('div', 'jp-GradCAM-error');
+    this._error.setAttribute('role', 'alert');
+    this._status = new Widget({ node: this._element('div', 'jp-GradCAM-status') });
+    this._status.node.append(this._header, this._message, this._progress, this._error);
+    this.addWidget(this._status);
+
+    if (options.modelFile) {
+      const modelFile = options.modelFile;
+      const picker = new ImagePicker({ trans });
+      picker.chosen.connect((_, choice) => {
+        void this.model.open(
+          new FileSource({
+            model: modelFile.bytes,
+            modelName: modelFile.name,
+            image: choice.image,
+            imageName: choice.name,
+            mean: choice.mean,
+            std: choice.std
+          })
+        );
+      });
+      picker.failed.connect((_, message) => this._showError(message));
+      this.addWidget(picker);
+      this._message.textContent = trans.__(
+        'Choose an image to explain %1 on (no kernel needed).',
+        modelFile.name
+      );
+    }
+
+    this.selectors = new SelectorsView({ model: this.model, trans });
+    this.overlay = new OverlayView({ model: this.model });
+    this.compare = new CompareView({ model: this.model, trans });
+    this._actions = new Widget({ node: this._actionsElement() });
+    this.addWidget(this.selectors);
+    this.addWidget(this.overlay);
+    this.addWidget(this._actions);
+    this.addWidget(this.compare);
+
+    // Connected after the views, so that a switch's timing covers all of their repaints.
+    this.model.changed.connect(this._onChange, this);
+    this._render();
   }
+
+  /** The panel's model. */
+  readonly model: ExplanationModel;
+
+  /** The controls. */
+  readonly selectors: SelectorsView;
+
+  /** The main overlay. */
+  readonly overlay: OverlayView;
+
+  /** The compare strip. */
+  readonly compare: CompareView;
 
   /** What the panel is doing, mirrored in its `data-state` attribute. */
   get state(): PanelState {
-    return this.node.dataset.state as PanelState;
+    return this.model.state;
   }
-  set state(value: PanelState) {
-    this.node.dataset.state = value;
+
+  /** Opens a source unless it is already shown (following the active cell re-opens nothing). */
+  showSource(source: ISource): Promise<void> {
+    if (this.model.source?.key === source.key && this.model.state !== 'error') {
+      return Promise.resolve();
+    }
+    return this.model.open(source);
   }
+
+  /** Takes new settings (live, from the settings registry). */
+  updateSettings(settings: Partial<IPanelSettings>): void {
+    this.model.updateSettings(settings);
+  }
+
+  /** Frees the model with the panel. */
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this.model.dispose();
+    super.dispose();
+  }
+
+  private _onChange(_: ExplanationModel, change: ExplanationModel.Change): void {
+    const start = this.model.lastSwitch;
+    this._render();
+    if (change === 'selection' && start && start !== this._timedSwitch && this.model.current) {
+      this._timedSwitch = start;
+      const milliseconds = performance.now() - start.start;
+      this.node.dataset.switch = start.kind;
+      this.node.dataset.switchMs = milliseconds.toFixed(2);
+      console.debug(`jupyterlab-gradcam: ${start.kind} switch repainted in ${milliseconds.toFixed(1)} ms`);
+    }
+  }
+
+  private _render(): void {
+    const model = this.model;
+    const trans = this._trans;
+    const data = this.node.dataset;
+    data.state = model.state;
+    data.runs = String(model.runCount);
+    data.layer = model.layer;
+    data.target = model.target === null ? '' : String(model.target);
+    data.method = model.shownMethod;
+    data.backend = model.backend;
+
+    this._message.hidden = model.source !== null;
+    if (model.source) {
+      this.title.label = trans.__('Grad-CAM: %1', model.source.label);
+      this._header.textContent = model.backend
+        ? trans.__('%1 (on %2)', model.source.label, model.backend)
+        : model.source.label;
+    }
+
+    const running = model.state === 'running';
+    this._progress.hidden = !running;
+    const bar = this._progress.querySelector('progress') as HTMLProgressElement;
+    bar.value = model.progress.fraction;
+    const text = this._progress.querySelector('.jp-GradCAM-progressText') as HTMLElement;
+    text.textContent = model.progress.message ? trans.__(model.progress.message) : '';
+
+    this._showError(model.state === 'error' ? model.error : '');
+
+    const canExport = model.current !== null;
+    this._exportButton.disabled = !canExport;
+    this._sendButton.disabled = !canExport || !model.source?.sendResult;
+    this._sendName.disabled = this._sendButton.disabled;
+    this.selectors.node.hidden = model.layers.length === 0;
+    this._actions.node.hidden = model.input === null;
+    this.overlay.canvas.setAttribute(
+      'aria-label',
+      trans.__('%1 map of class %2 at layer %3', model.shownMethod, data.target ?? '', model.layer)
+    );
+  }
+
+  private _showError(message: string): void {
+    this._error.textContent = message;
+    this._error.hidden = message === '';
+  }
+
+  private _element(tag: string, className: string): HTMLElement {
+    const element = document.createElement(tag);
+    element.className = className;
+    return element;
+  }
+
+  private _progressElement(): HTMLElement {
+    const trans = this._trans;
+    const element = this._element('div', 'jp-GradCAM-progress');
+    const bar = document.createElement('progress');
+    bar.max = 1;
+    const text = this._element('span', 'jp-GradCAM-progressText');
+    const cancel = document.createElement('button');
+    cancel.type = 'button';
+    cancel.className = 'jp-GradCAM-cancel jp-mod-styled';
+    cancel.textContent = trans.__('Cancel');
+    cancel.onclick = () => this.model.cancel();
+    element.append(bar, text, cancel);
+    return element;
+  }
+
+  private _actionsElement(): HTMLElement {
+    const trans = this._trans;
+    const element = this._element('div', 'jp-GradCAM-actions');
+    this._exportButton = document.createElement('button');
+    this._exportButton.type = 'button';
+    this._exportButton.className = 'jp-GradCAM-export jp-mod-styled';
+    this._exportButton.textContent = trans.__('Export PNG');
+    this._exportButton.onclick = () => this._exportPng();
+
+    this._sendName = document.createElement('input');
+    this._sendName.className = 'jp-GradCAM-resultName';
+    this._sendName.value = 'map';
+    this._sendName.setAttribute('aria-label', trans.__('Name in jupyterlab_gradcam.results'));
+    this._sendName.title = trans.__('The key of jupyterlab_gradcam.results the map goes to');
+
+    this._sendButton = document.createElement('button');
+    this._sendButton.type = 'button';
+    this._sendButton.className = 'jp-GradCAM-send jp-mod-styled';
+    this._sendButton.textContent = trans.__('Send to kernel');
+    this._sendButton.onclick = () => void this._sendToKernel();
+
+    this._sent = this._element('span', 'jp-GradCAM-sent');
+    this._sent.setAttribute('aria-live', 'polite');
+    element.append(this._exportButton, this._sendName, this._sendButton, this._sent);
+    return element;
+  }
+
+  /** Downloads the overlay as PNG, named after method, layer and class. */
+  private _exportPng(): void {
+    const model = this.model;
+    const name = `gradcam-${model.shownMethod}-${model.layer || 'input'}-${model.target ?? ''}.png`.replace(
+      /[^\w.+-]+/g,
+      '_'
+    );
+    const link = document.createElement('a');
+    link.download = name;
+    link.href = this.overlay.canvas.toDataURL('image/png');
+    link.click();
+  }
+
+  /** Puts the shown map (displayed values, input size) into jupyterlab_gradcam.results[name]. */
+  private async _sendToKernel(): Promise<void> {
+    const model = this.model;
+    const map = model.current;
+    const source = model.source;
+    const name = this._sendName.value.trim();
+    if (!map || !source?.sendResult) {
+      return;
+    }
+    if (!name) {
+      this._showError(this._trans.__('Give the map a name to store it under in jupyterlab_gradcam.results.'));
+      return;
+    }
+    const shape =
+      map.channels === 1
+        ? [map.size.height, map.size.width]
+        : [map.channels, map.size.height, map.size.width];
+    this._sent.textContent = this._trans.__('Sending…');
+    try {
+      await source.sendResult(name, map.map, shape);
+      this._sent.textContent = this._trans.__('Sent to jupyterlab_gradcam.results[%1]', JSON.stringify(name));
+      this.node.dataset.sent = name;
+    } catch (error) {
+      this._sent.textContent = '';
+      this._showError(
+        this._trans.__('The kernel did not take the map: %1', error instanceof Error ? error.message : String(error))
+      );
+    }
+  }
+
+  private _trans: TranslationBundle;
+  private _status: Widget;
+  private _header: HTMLElement;
+  private _message: HTMLElement;
+  private _progress: HTMLElement;
+  private _error: HTMLElement;
+  private _actions: Widget;
+  private _exportButton!: HTMLButtonElement;
+  private _sendButton!: HTMLButtonElement;
+  private _sendName!: HTMLInputElement;
+  private _sent!: HTMLElement;
+  private _timedSwitch: ExplanationModel.ISwitch | null = null;
 }
 
 /** The GradCAMPanel's companions. */
 export namespace GradCAMPanel {
   /** Options of a new panel. */
   export interface IOptions {
+    /** Loads an engine for a model's bytes. */
+    loadEngine: EngineLoader;
     /** Translates the panel's text; English when absent. */
     translator?: ITranslator;
+    /** The settings at the start. */
+    settings?: Partial<IPanelSettings>;
+    /** An .onnx file to explain with an image the user chooses (the no-kernel path). */
+    modelFile?: { name: string; bytes: Uint8Array };
   }
 }

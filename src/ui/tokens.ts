@@ -114,8 +114,8 @@ export interface IEngine {
   readonly inputs: readonly { name: string; shape: (number | string)[] }[];
   /** The graph outputs, by name. */
   readonly outputs: readonly string[];
-  /** The explainable layers in graph order. */
-  layers(): ILayer[];
+  /** The explainable layers in graph order, with their shapes for these feeds. */
+  layers(feeds: Record<string, Tensor>): Promise<ILayer[]>;
   /** The classes of `output` sorted by score, highest first. */
   predict(
     feeds: Record<string, Tensor>,

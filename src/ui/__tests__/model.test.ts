@@ -31,7 +31,7 @@ class FakeEngine implements IEngine {
   predictions = 0;
   failNext = '';
   hold: Promise<void> | null = null;
-  layers() {
+  async layers() {
     return LAYERS.map((name, i) => ({
       name,
       op: i % 2 ? 'Relu' : 'Conv',

@@ -1,0 +1,125 @@
+/**
+ * The compare strip `.jp-GradCAM-compare`: the chosen class at every computed layer side by side,
+ * and the chosen layer for each of the top-k classes. Each thumbnail is a button (keyboard
+ * reachable) that makes its map the main one; thumbnails are `canvas.jp-GradCAM-thumb`, never the
+ * main overlay's class.
+ */
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { Widget } from '@lumino/widgets';
+
+import type { ExplanationModel } from './model';
+import { drawMap } from './overlay';
+import type { IMap } from './tokens';
+
+/** The strip of thumbnails comparing layers and classes. */
+export class CompareView extends Widget {
+  constructor(options: CompareView.IOptions) {
+    super();
+    this.addClass('jp-GradCAM-compare');
+    this._model = options.model;
+    this._trans = options.trans;
+    this._layers = this._row(this._trans.__('Layers'));
+    this._classes = this._row(this._trans.__('Classes'));
+    this._model.changed.connect(this._onChange, this);
+    this.render();
+  }
+
+  /** Redraws both rows from the cached pass. */
+  render(): void {
+    const model = this._model;
+    const trans = this._trans;
+    this._fill(
+      this._layers,
+      model.compareLayers(),
+      map => map.layer === model.layer,
+      map => map.layer ?? '',
+      map => void model.setLayer(map.layer!)
+    );
+    this._fill(
+      this._classes,
+      model.compareClasses(),
+      map => map.target === model.target,
+      map => {
+        const label = model.labelOf(map.target ?? -1);
+        return label ? `${map.target} ${label}` : trans.__('class %1', map.target ?? '');
+      },
+      map => void model.setTarget(map.target!)
+    );
+    this.node.hidden = model.current === null;
+  }
+
+  private _onChange(_: ExplanationModel, change: ExplanationModel.Change): void {
+    if (change === 'selection' || change === 'display' || change === 'source') {
+      this.render();
+    }
+  }
+
+  private _row(title: string): HTMLElement {
+    const row = document.createElement('div');
+    row.className = 'jp-GradCAM-compareRow';
+    const heading = document.createElement('div');
+    heading.className = 'jp-GradCAM-compareTitle';
+    heading.textContent = title;
+    const items = document.createElement('div');
+    items.className = 'jp-GradCAM-compareItems';
+    row.append(heading, items);
+    this.node.appendChild(row);
+    return items;
+  }
+
+  private _fill(
+    items: HTMLElement,
+    maps: IMap[],
+    isCurrent: (map: IMap) => boolean,
+    caption: (map: IMap) => string,
+    choose: (map: IMap) => void
+  ): void {
+    const input = this._model.input;
+    (items.parentElement as HTMLElement).hidden = maps.length < 2 || !input;
+    if (!input) {
+      items.replaceChildren();
+      return;
+    }
+    const buttons = maps.map(map => {
+      const button = document.createElement('button');
+      button.className = 'jp-GradCAM-thumbButton';
+      button.type = 'button';
+      const text = caption(map);
+      button.title = text;
+      button.setAttribute('aria-pressed', String(isCurrent(map)));
+      if (isCurrent(map)) {
+        button.classList.add('jp-mod-current');
+      }
+      const canvas = document.createElement('canvas');
+      canvas.className = 'jp-GradCAM-thumb';
+      drawMap(canvas, input.picture, map, {
+        opacity: this._model.opacity,
+        colormap: this._model.colormap,
+        box: false
+      });
+      const label = document.createElement('span');
+      label.className = 'jp-GradCAM-thumbCaption';
+      label.textContent = text;
+      button.append(canvas, label);
+      button.onclick = () => choose(map);
+      return button;
+    });
+    items.replaceChildren(...buttons);
+  }
+
+  private _model: ExplanationModel;
+  private _trans: TranslationBundle;
+  private _layers: HTMLElement;
+  private _classes: HTMLElement;
+}
+
+/** The CompareView's companions. */
+export namespace CompareView {
+  /** Options of a new compare strip. */
+  export interface IOptions {
+    /** The panel's model. */
+    model: ExplanationModel;
+    /** The panel's translations. */
+    trans: TranslationBundle;
+  }
+}

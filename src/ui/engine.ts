@@ -1,0 +1,81 @@
+/**
+ * The adapter from the engine's Explainer to what the panel's model needs (`IEngine`): one image
+ * (batch size 1), maps keyed by layer and target.
+ */
+import { Explainer } from '../engine';
+import type { Tensor } from '../engine/tensor';
+import type {
+  EngineLoader,
+  IClassScore,
+  IEngine,
+  IExplainRequest,
+  ILayer,
+  IMap
+} from './tokens';
+
+/** Loads the engine's Explainer for a model's bytes. */
+export const loadExplainer: EngineLoader = async (model, options) =>
+  new ExplainerEngine(await Explainer.load(model, { backend: options.backend }));
+
+/** The panel's view of one Explainer. */
+class ExplainerEngine implements IEngine {
+  constructor(explainer: Explainer) {
+    this._explainer = explainer;
+  }
+
+  get backend(): string {
+    return this._explainer.backend;
+  }
+
+  get inputs(): IEngine['inputs'] {
+    return this._explainer.inputs;
+  }
+
+  get outputs(): readonly string[] {
+    return this._explainer.outputs;
+  }
+
+  async layers(feeds: Record<string, Tensor>): Promise<ILayer[]> {
+    // Symbolic dims make the declared shapes guesses: measure the layers for these feeds then.
+    const declared = this._explainer.inputs.every(i => i.shape.every(d => typeof d === 'number'));
+    const layers = declared ? this._explainer.layers() : await this._explainer.layersFor(feeds);
+    return layers.map(l => ({ name: l.name, op: l.op, shape: l.shape, isDefault: l.default }));
+  }
+
+  async predict(
+    feeds: Record<string, Tensor>,
+    output?: string,
+    signal?: AbortSignal
+  ): Promise<IClassScore[]> {
+    const [scores] = await this._explainer.predict(feeds, { targetOutput: output, signal });
+    return scores;
+  }
+
+  async explain(request: IExplainRequest): Promise<IMap[]> {
+    const explanation = await this._explainer.explain(
+      {
+        feeds: request.feeds,
+        method: request.method,
+        layers: request.layers.length > 0 ? request.layers : undefined,
+        targets: request.targets,
+        targetOutput: request.output
+      },
+      { signal: request.signal, onProgress: request.onProgress }
+    );
+    return explanation.maps.map(m => ({
+      layer: m.layer,
+      target: m.target,
+      map: m.map,
+      size: m.size,
+      channels: m.channels,
+      raw: m.raw,
+      rawSize: m.rawSize
+    }));
+  }
+
+  dispose(): Promise<void> {
+    return this._explainer.dispose();
+  }
+
+  private _explainer: Explainer;
+}

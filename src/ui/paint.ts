@@ -1,0 +1,67 @@
+/**
+ * The pixels the panel draws, computed without a DOM: a map over the picture through a colormap,
+ * or a guided backpropagation image shown as the reference library shows it.
+ */
+import {
+  Box,
+  boxFromMap,
+  ColormapName,
+  overlay,
+  RgbImage
+} from '../engine/image';
+import type { IMap } from './tokens';
+
+/** How a map is drawn. */
+export interface IPaintOptions {
+  /** Weight of the coloured map over the picture, in [0, 1]. */
+  opacity: number;
+  /** The colormap. */
+  colormap: ColormapName;
+}
+
+/** RGBA pixels (picture width x height) of `map` drawn over `picture`. */
+export function paintMap(
+  picture: RgbImage,
+  map: IMap,
+  options: IPaintOptions
+): Uint8ClampedArray {
+  if (map.channels === 1) {
+    return overlay(picture, map.map, map.size, options);
+  }
+  return guidedImage(map);
+}
+
+/**
+ * RGBA pixels of a channels-first guided image, as pytorch-grad-cam's `deprocess_image`:
+ * standardise, scale by 0.1, centre on 0.5, clip to [0, 1]. A 1-channel or 2-channel result is
+ * shown in grey.
+ */
+export function guidedImage(map: IMap): Uint8ClampedArray {
+  const plane = map.size.height * map.size.width;
+  const values = map.map;
+  let sum = 0;
+  for (const v of values) {
+    sum += v;
+  }
+  const mean = sum / values.length;
+  let squares = 0;
+  for (const v of values) {
+    squares += (v - mean) * (v - mean);
+  }
+  const std = Math.sqrt(squares / values.length);
+  const out = new Uint8ClampedArray(plane * 4);
+  for (let p = 0; p < plane; p++) {
+    for (let c = 0; c < 3; c++) {
+      const source = map.channels >= 3 ? c : 0;
+      const v = ((values[source * plane + p] - mean) / (std + 1e-5)) * 0.1 + 0.5;
+      out[p * 4 + c] = Math.round(Math.min(1, Math.max(0, v)) * 255);
+    }
+    out[p * 4 + 3] = 255;
+  }
+  return out;
+}
+
+/** The box around the largest component above 15% of the map's maximum; none for images. */
+export function boxOf(map: IMap): Box | undefined {
+  return map.channels === 1 ? boxFromMap(map.map, map.size) : undefined;
+}

@@ -1,0 +1,211 @@
+/**
+ * The panel's controls, as native selects, inputs and buttons (keyboard reachable): method, view,
+ * layer, output, class (top-k and any index), opacity, colormap, box, export. Their class names
+ * and option values are stable hooks for tests (DESIGN.md, "The user interface").
+ */
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { Widget } from '@lumino/widgets';
+
+import { COLORMAPS, ColormapName } from '../engine/image';
+import type { ExplanationModel } from './model';
+import { ILayer, METHODS, View, VIEWS } from './tokens';
+
+/** The controls of one panel. */
+export class SelectorsView extends Widget {
+  constructor(options: SelectorsView.IOptions) {
+    super();
+    this.addClass('jp-GradCAM-selectors');
+    this._model = options.model;
+    this._trans = options.trans;
+    const trans = this._trans;
+
+    this._method = this._select('jp-GradCAM-methodSelect', trans.__('Method'));
+    for (const method of METHODS) {
+      this._method.appendChild(option(method, method));
+    }
+    this._method.onchange = () => void this._model.setMethod(this._method.value);
+
+    this._view = this._select('jp-GradCAM-viewSelect', trans.__('Show'));
+    const viewLabels: Record<View, string> = {
+      map: trans.__('Map'),
+      guided: trans.__('Guided Grad-CAM'),
+      counterfactual: trans.__('Counterfactual')
+    };
+    for (const view of VIEWS) {
+      this._view.appendChild(option(view, viewLabels[view]));
+    }
+    this._view.onchange = () => void this._model.setView(this._view.value as View);
+
+    this._layer = this._select('jp-GradCAM-layerSelect', trans.__('Layer'));
+    this._layer.onchange = () => void this._model.setLayer(this._layer.value);
+
+    this._output = this._select('jp-GradCAM-outputSelect', trans.__('Output'));
+    this._output.onchange = () => void this._model.setOutput(this._output.value);
+
+    this._class = this._select('jp-GradCAM-classSelect', trans.__('Class'));
+    this._class.onchange = () => void this._model.setTarget(Number(this._class.value));
+
+    this._classInput = document.createElement('input');
+    this._classInput.type = 'number';
+    this._classInput.min = '0';
+    this._classInput.step = '1';
+    this._classInput.className = 'jp-GradCAM-classInput';
+    this._classInput.title = trans.__('Any class index; Enter to explain it');
+    this._classInput.setAttribute('aria-label', trans.__('Class index'));
+    this._classInput.onchange = () => {
+      const text = this._classInput.value.trim();
+      if (text !== '') {
+        void this._model.setTarget(Number(text));
+      }
+    };
+    this._field(trans.__('Index'), this._classInput);
+
+    this._opacity = document.createElement('input');
+    this._opacity.type = 'range';
+    this._opacity.min = '0';
+    this._opacity.max = '1';
+    this._opacity.step = '0.05';
+    this._opacity.className = 'jp-GradCAM-opacity';
+    this._opacity.oninput = () => this._model.setOpacity(Number(this._opacity.value));
+    this._field(trans.__('Opacity'), this._opacity);
+
+    this._colormap = this._select('jp-GradCAM-colormapSelect', trans.__('Colormap'));
+    for (const name of COLORMAPS) {
+      this._colormap.appendChild(option(name, name));
+    }
+    this._colormap.onchange = () =>
+      this._model.setColormap(this._colormap.value as ColormapName);
+
+    this._box = document.createElement('input');
+    this._box.type = 'checkbox';
+    this._box.className = 'jp-GradCAM-boxToggle';
+    this._box.onchange = () => this._model.setShowBox(this._box.checked);
+    this._field(trans.__('Box'), this._box);
+
+    this._model.changed.connect(this._onChange, this);
+    this.render();
+  }
+
+  /** Updates every control from the model. */
+  render(): void {
+    const model = this._model;
+    const trans = this._trans;
+    const loaded = model.layers.length > 0 || model.outputs.length > 0;
+    for (const control of [this._method, this._view, this._layer, this._class, this._classInput, this._output]) {
+      control.disabled = !loaded;
+    }
+
+    this._method.value = model.method;
+    this._view.value = model.view;
+
+    replaceOptions(
+      this._layer,
+      model.layers.map(layer => option(layer.name, layerText(layer, trans)))
+    );
+    this._layer.value = model.layer;
+    this._layer.disabled = !loaded || !model.usesLayer;
+
+    replaceOptions(this._output, model.outputs.map(name => option(name, name)));
+    this._output.value = model.output;
+    this._fieldOf(this._output).hidden = model.outputs.length < 2;
+
+    replaceOptions(
+      this._class,
+      model.listedClasses.map(c => {
+        const label = model.labelOf(c.index);
+        const name = label ? `${c.index} ${label}` : String(c.index);
+        const text = Number.isFinite(c.score)
+          ? trans.__('%1: %2 (%3%)', name, c.score.toFixed(2), (c.probability * 100).toFixed(1))
+          : name;
+        return option(String(c.index), text);
+      })
+    );
+    if (model.target !== null) {
+      this._class.value = String(model.target);
+    }
+    if (model.classCount > 0) {
+      this._classInput.max = String(model.classCount - 1);
+      this._classInput.placeholder = `0-${model.classCount - 1}`;
+    }
+
+    this._opacity.value = String(model.opacity);
+    this._colormap.value = model.colormap;
+    this._box.checked = model.showBox;
+  }
+
+  private _onChange(_: ExplanationModel, change: ExplanationModel.Change): void {
+    if (change !== 'progress') {
+      this.render();
+    }
+  }
+
+  /** A labelled select with the given class, appended to the controls. */
+  private _select(className: string, label: string): HTMLSelectElement {
+    const select = document.createElement('select');
+    select.className = className;
+    this._field(label, select);
+    return select;
+  }
+
+  /** Appends `control` under a visible label (the label names it for screen readers too). */
+  private _field(label: string, control: HTMLElement): void {
+    const field = document.createElement('label');
+    field.className = 'jp-GradCAM-field';
+    const text = document.createElement('span');
+    text.textContent = label;
+    field.append(text, control);
+    this.node.appendChild(field);
+  }
+
+  private _fieldOf(control: HTMLElement): HTMLElement {
+    return control.parentElement as HTMLElement;
+  }
+
+  private _model: ExplanationModel;
+  private _trans: TranslationBundle;
+  private _method: HTMLSelectElement;
+  private _view: HTMLSelectElement;
+  private _layer: HTMLSelectElement;
+  private _output: HTMLSelectElement;
+  private _class: HTMLSelectElement;
+  private _classInput: HTMLInputElement;
+  private _opacity: HTMLInputElement;
+  private _colormap: HTMLSelectElement;
+  private _box: HTMLInputElement;
+}
+
+/** The SelectorsView's companions. */
+export namespace SelectorsView {
+  /** Options of new controls. */
+  export interface IOptions {
+    /** The panel's model. */
+    model: ExplanationModel;
+    /** The panel's translations. */
+    trans: TranslationBundle;
+  }
+}
+
+/** A layer as the layer select lists it: name, op and shape, and a mark on the default. */
+export function layerText(layer: ILayer, trans: TranslationBundle): string {
+  const text = `${layer.name} (${layer.op}, ${layer.shape.join('\u00d7')})`;
+  return layer.isDefault ? trans.__('%1 - default', text) : text;
+}
+
+function option(value: string, text: string): HTMLOptionElement {
+  const element = document.createElement('option');
+  element.value = value;
+  element.textContent = text;
+  return element;
+}
+
+/** Replaces a select's options unless they are the same (keeps focus and scroll while switching). */
+function replaceOptions(select: HTMLSelectElement, options: HTMLOptionElement[]): void {
+  const same =
+    select.options.length === options.length &&
+    options.every(
+      (o, i) => select.options[i].value === o.value && select.options[i].textContent === o.textContent
+    );
+  if (!same) {
+    select.replaceChildren(...options);
+  }
+}
