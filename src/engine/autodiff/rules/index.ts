@@ -8,7 +8,10 @@ import * as linear from './linear';
 import * as normalization from './normalization';
 import * as passthrough from './passthrough';
 import * as pooling from './pooling';
+import * as reduce from './reduce';
 import * as reshaping from './reshaping';
+import * as slicing from './slicing';
+import * as softmax from './softmax';
 
 /** The rule modules, by file name (a test checks that every file in this folder is listed). */
 export const ruleModules: Record<string, Record<string, unknown>> = {
@@ -19,7 +22,10 @@ export const ruleModules: Record<string, Record<string, unknown>> = {
   normalization,
   passthrough,
   pooling,
-  reshaping
+  reduce,
+  reshaping,
+  slicing,
+  softmax
 };
 
 for (const module of Object.values(ruleModules)) {
