@@ -4,17 +4,24 @@ import {
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { PageConfig, URLExt } from '@jupyterlab/coreutils';
-import { INotebookTracker } from '@jupyterlab/notebook';
+import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import * as ort from 'onnxruntime-web';
 
 import { runSelftest } from './selftest';
-import { GradCAMPanel } from './ui/panel';
+import { OnnxPanelFactory, ONNX_FILE_TYPE } from './ui/document';
+import { loadExplainer } from './ui/engine';
+import { rendererFactory } from './ui/renderer';
+import type { IPanelSettings } from './ui/tokens';
+import { ExplanationPanels } from './ui/tracker';
 
 /** The extension's command ids (stable: tests and users call them). */
 export namespace CommandIDs {
   /** Open the explanation panel beside the current notebook. */
   export const open = 'jupyterlab-gradcam:open';
+  /** Show the active cell's explain() output in the panel (the cell context menu's item). */
+  export const explainCell = 'jupyterlab-gradcam:explain-cell';
   /** Run a one-node model with onnxruntime-web and return its output. */
   export const selftest = 'jupyterlab-gradcam:selftest';
 }
@@ -41,39 +48,86 @@ const plugin: JupyterFrontEndPlugin<void> = {
     'Grad-CAM explanations of ONNX image models, computed in the browser beside notebooks.',
   autoStart: true,
   requires: [INotebookTracker],
-  optional: [ICommandPalette, ITranslator],
+  optional: [ICommandPalette, ITranslator, ISettingRegistry],
   activate: (
     app: JupyterFrontEnd,
     notebooks: INotebookTracker,
     palette: ICommandPalette | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    settingRegistry: ISettingRegistry | null
   ) => {
     const language = translator ?? nullTranslator;
     const trans = language.load('jupyterlab_gradcam');
     pointRuntimeAtStaticFiles();
 
-    let panel: GradCAMPanel | null = null;
+    const panels = new ExplanationPanels({
+      shell: app.shell,
+      notebooks,
+      translator: language,
+      loadEngine: loadExplainer,
+      settings: {}
+    });
+
+    // Settings take effect live in every panel.
+    if (settingRegistry) {
+      void settingRegistry.load(plugin.id).then(settings => {
+        const update = () =>
+          panels.updateSettings(settings.composite as unknown as Partial<IPanelSettings>);
+        update();
+        settings.changed.connect(update);
+      });
+    }
+
+    // explain() outputs render inline in every notebook; a fresh one opens the panel.
+    const factory = rendererFactory(
+      (options, node) => panels.showOutput(options, node),
+      trans
+    );
+    notebooks.widgetAdded.connect((_, notebook) =>
+      notebook.content.rendermime.addFactory(factory)
+    );
+    notebooks.forEach(notebook => notebook.content.rendermime.addFactory(factory));
+    NotebookActions.executed.connect((_, { notebook, cell, success }) => {
+      const panel = notebooks.find(n => n.content === notebook);
+      if (success && panel) {
+        panels.showExecutedCell(panel, cell.model);
+      }
+    });
+
+    // .onnx files open in a panel that asks for an image: no kernel needed.
+    app.docRegistry.addFileType(ONNX_FILE_TYPE);
+    app.docRegistry.addWidgetFactory(
+      new OnnxPanelFactory({
+        name: 'Grad-CAM',
+        label: trans.__('Grad-CAM'),
+        fileTypes: ['onnx'],
+        defaultFor: ['onnx'],
+        modelName: 'base64',
+        readOnly: true,
+        translator: language,
+        createPanel: () => panels.createPanel()
+      })
+    );
 
     app.commands.addCommand(CommandIDs.open, {
       label: trans.__('Grad-CAM: Open Explanation Panel'),
       caption: trans.__(
         'Open the Grad-CAM panel beside the current notebook'
       ),
-      execute: () => {
-        if (!panel || panel.isDisposed) {
-          panel = new GradCAMPanel({ translator: language });
-        }
-        if (!panel.isAttached) {
-          const notebook = notebooks.currentWidget;
-          app.shell.add(
-            panel,
-            'main',
-            notebook ? { mode: 'split-right', ref: notebook.id } : undefined
-          );
-        }
-        app.shell.activateById(panel.id);
-        return panel;
-      }
+      execute: () => panels.openForCurrent()
+    });
+
+    app.commands.addCommand(CommandIDs.explainCell, {
+      label: trans.__('Explain with Grad-CAM'),
+      caption: trans.__("Show this cell's explain() output in the Grad-CAM panel"),
+      isEnabled: () => panels.activeCellHasExplanation(),
+      isVisible: () => panels.activeCellHasExplanation(),
+      execute: () => panels.openForCurrent()
+    });
+    app.contextMenu.addItem({
+      command: CommandIDs.explainCell,
+      selector: '.jp-Notebook .jp-CodeCell',
+      rank: 20
     });
 
     app.commands.addCommand(CommandIDs.selftest, {

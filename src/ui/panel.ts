@@ -22,12 +22,16 @@ import type { EngineLoader, IPanelSettings, ISource } from './tokens';
 
 export type { PanelState } from './model';
 
+/** Panels made so far, for unique ids. */
+let panelCount = 0;
+
 /** The Grad-CAM explanation panel. */
 export class GradCAMPanel extends Panel {
   constructor(options: GradCAMPanel.IOptions) {
     super();
     this._trans = (options.translator ?? nullTranslator).load('jupyterlab_gradcam');
     const trans = this._trans;
+    this.id = `jp-GradCAM-panel-${++panelCount}`;
     this.addClass('jp-GradCAM-panel');
     this.title.label = trans.__('Grad-CAM');
     this.title.caption = trans.__('Grad-CAM explanation');
@@ -48,29 +52,6 @@ export class GradCAMPanel extends Panel {
     this._status = new Widget({ node: this._element('div', 'jp-GradCAM-status') });
     this._status.node.append(this._header, this._message, this._progress, this._error);
     this.addWidget(this._status);
-
-    if (options.modelFile) {
-      const modelFile = options.modelFile;
-      const picker = new ImagePicker({ trans });
-      picker.chosen.connect((_, choice) => {
-        void this.model.open(
-          new FileSource({
-            model: modelFile.bytes,
-            modelName: modelFile.name,
-            image: choice.image,
-            imageName: choice.name,
-            mean: choice.mean,
-            std: choice.std
-          })
-        );
-      });
-      picker.failed.connect((_, message) => this._showError(message));
-      this.addWidget(picker);
-      this._message.textContent = trans.__(
-        'Choose an image to explain %1 on (no kernel needed).',
-        modelFile.name
-      );
-    }
 
     this.selectors = new SelectorsView({ model: this.model, trans });
     this.overlay = new OverlayView({ model: this.model });
@@ -109,6 +90,33 @@ export class GradCAMPanel extends Panel {
       return Promise.resolve();
     }
     return this.model.open(source);
+  }
+
+  /**
+   * Asks for an image to explain an .onnx file's model on (the no-kernel path): shows a file
+   * input and mean/std fields above the controls; each chosen image opens a FileSource.
+   */
+  askForImage(modelFile: { name: string; bytes: Uint8Array }): void {
+    const trans = this._trans;
+    const picker = new ImagePicker({ trans });
+    picker.chosen.connect((_, choice) => {
+      void this.model.open(
+        new FileSource({
+          model: modelFile.bytes,
+          modelName: modelFile.name,
+          image: choice.image,
+          imageName: choice.name,
+          mean: choice.mean,
+          std: choice.std
+        })
+      );
+    });
+    picker.failed.connect((_, message) => this._showError(message));
+    this.insertWidget(1, picker);
+    this._message.textContent = trans.__(
+      'Choose an image to explain %1 on (no kernel needed).',
+      modelFile.name
+    );
   }
 
   /** Takes new settings (live, from the settings registry). */
@@ -297,7 +305,5 @@ export namespace GradCAMPanel {
     translator?: ITranslator;
     /** The settings at the start. */
     settings?: Partial<IPanelSettings>;
-    /** An .onnx file to explain with an image the user chooses (the no-kernel path). */
-    modelFile?: { name: string; bytes: Uint8Array };
   }
 }
