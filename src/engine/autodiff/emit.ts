@@ -6,7 +6,12 @@ import { attr } from '../onnx/attributes';
 import { GradContext } from './rule';
 
 /** ReduceSum over axes; axes are an attribute before opset 13 and an input from 13. */
-export function reduceSum(ctx: GradContext, x: string, axes: number[], keepdims: boolean): string {
+export function reduceSum(
+  ctx: GradContext,
+  x: string,
+  axes: number[],
+  keepdims: boolean
+): string {
   const keep = attr.int('keepdims', keepdims ? 1 : 0);
   if (ctx.opset >= 13) {
     return ctx.builder.op('ReduceSum', [x, ctx.builder.ints(axes)], [keep]);
@@ -23,7 +28,12 @@ export function reshape(ctx: GradContext, x: string, dims: number[]): string {
  * Sums a full-shape gradient back to the shape of an input that was broadcast to it
  * (numpy rules: leading axes added, size-1 axes stretched).
  */
-export function unbroadcast(ctx: GradContext, grad: string, full: number[], target: number[]): string {
+export function unbroadcast(
+  ctx: GradContext,
+  grad: string,
+  full: number[],
+  target: number[]
+): string {
   const offset = full.length - target.length;
   const axes: number[] = [];
   for (let k = 0; k < full.length; k++) {
@@ -40,7 +50,12 @@ export function unbroadcast(ctx: GradContext, grad: string, full: number[], targ
 }
 
 /** A float constant of the given shape filled with one value, as an initializer. */
-export function filled(ctx: GradContext, value: number, dims: number[], hint = 'fill'): string {
+export function filled(
+  ctx: GradContext,
+  value: number,
+  dims: number[],
+  hint = 'fill'
+): string {
   const size = dims.reduce((a, b) => a * b, 1);
   return ctx.builder.floats(new Float32Array(size).fill(value), dims, hint);
 }
@@ -53,14 +68,22 @@ export function zerosLike(ctx: GradContext, tensor: string): string {
 }
 
 /** 1.0 where `x > threshold`, else 0.0 (float mask), as PyTorch's strict threshold backward. */
-export function greaterMask(ctx: GradContext, x: string, threshold: number): string {
+export function greaterMask(
+  ctx: GradContext,
+  x: string,
+  threshold: number
+): string {
   const t = ctx.builder.floats([threshold], [], 'threshold');
   const cond = ctx.builder.op('Greater', [x, t]);
   return ctx.builder.op('Cast', [cond], [attr.int('to', 1)]);
 }
 
 /** 1.0 where `x < threshold`, else 0.0. */
-export function lessMask(ctx: GradContext, x: string, threshold: number): string {
+export function lessMask(
+  ctx: GradContext,
+  x: string,
+  threshold: number
+): string {
   const t = ctx.builder.floats([threshold], [], 'threshold');
   const cond = ctx.builder.op('Less', [x, t]);
   return ctx.builder.op('Cast', [cond], [attr.int('to', 1)]);
@@ -84,7 +107,12 @@ export function slice(
   steps?: number[]
 ): string {
   if (ctx.opset >= 10) {
-    const inputs = [x, ctx.builder.ints(starts), ctx.builder.ints(ends), ctx.builder.ints(axes)];
+    const inputs = [
+      x,
+      ctx.builder.ints(starts),
+      ctx.builder.ints(ends),
+      ctx.builder.ints(axes)
+    ];
     if (steps && steps.some(s => s !== 1)) {
       inputs.push(ctx.builder.ints(steps));
     }
@@ -95,29 +123,58 @@ export function slice(
       `its backward needs a strided Slice, which opset ${ctx.opset} lacks: raise the model's opset first (upgradeModel)`
     );
   }
-  return ctx.builder.op('Slice', [x], [attr.ints('starts', starts), attr.ints('ends', ends), attr.ints('axes', axes)]);
+  return ctx.builder.op(
+    'Slice',
+    [x],
+    [
+      attr.ints('starts', starts),
+      attr.ints('ends', ends),
+      attr.ints('axes', axes)
+    ]
+  );
 }
 
 /** Constant-mode Pad by [begin_0, ..., begin_r, end_0, ..., end_r]; pads an input from opset 11. */
-export function pad(ctx: GradContext, x: string, pads: number[], value = 0): string {
+export function pad(
+  ctx: GradContext,
+  x: string,
+  pads: number[],
+  value = 0
+): string {
   if (pads.every(p => p === 0)) {
     return x;
   }
   if (ctx.opset >= 11) {
-    return ctx.builder.op('Pad', [x, ctx.builder.ints(pads), ctx.builder.floats([value], [], 'pad_value')]);
+    return ctx.builder.op('Pad', [
+      x,
+      ctx.builder.ints(pads),
+      ctx.builder.floats([value], [], 'pad_value')
+    ]);
   }
-  return ctx.builder.op('Pad', [x], [attr.ints('pads', pads), attr.float('value', value)]);
+  return ctx.builder.op(
+    'Pad',
+    [x],
+    [attr.ints('pads', pads), attr.float('value', value)]
+  );
 }
 
 /** Concat along an axis. */
-export function concat(ctx: GradContext, parts: string[], axis: number): string {
-  return parts.length === 1 ? parts[0] : ctx.builder.op('Concat', parts, [attr.int('axis', axis)]);
+export function concat(
+  ctx: GradContext,
+  parts: string[],
+  axis: number
+): string {
+  return parts.length === 1
+    ? parts[0]
+    : ctx.builder.op('Concat', parts, [attr.int('axis', axis)]);
 }
 
 /** Broadcasts x to a static shape (Expand, opset 8 and later). */
 export function expand(ctx: GradContext, x: string, dims: number[]): string {
   if (ctx.opset < 8) {
-    throw new Error(`its backward needs Expand, which opset ${ctx.opset} lacks: raise the model's opset first (upgradeModel)`);
+    throw new Error(
+      `its backward needs Expand, which opset ${ctx.opset} lacks: raise the model's opset first (upgradeModel)`
+    );
   }
   return ctx.builder.op('Expand', [x, ctx.builder.ints(dims)]);
 }
@@ -125,7 +182,9 @@ export function expand(ctx: GradContext, x: string, dims: number[]): string {
 /** An axis attribute made non-negative for a tensor of the given rank. */
 export function normalizeAxis(axis: number, rank: number): number {
   if (axis < -rank || axis >= rank) {
-    throw new Error(`axis ${axis} is out of range for a tensor of rank ${rank}`);
+    throw new Error(
+      `axis ${axis} is out of range for a tensor of rank ${rank}`
+    );
   }
   return axis < 0 ? axis + rank : axis;
 }
@@ -134,10 +193,16 @@ export function normalizeAxis(axis: number, rank: number): number {
  * The values of a constant input that sets shapes or axes (Clip bounds, Slice starts, pads), or an
  * error naming it: the backward is specialised to them at compile time.
  */
-export function constantInput(ctx: GradContext, tensor: string, what: string): number[] {
+export function constantInput(
+  ctx: GradContext,
+  tensor: string,
+  what: string
+): number[] {
   const values = ctx.constantValues(tensor);
   if (!values) {
-    throw new Error(`its ${what} input '${tensor}' is computed, and only a constant ${what} is supported`);
+    throw new Error(
+      `its ${what} input '${tensor}' is computed, and only a constant ${what} is supported`
+    );
   }
   return Array.from(values);
 }

@@ -6,7 +6,11 @@ const count = 2 * 3 * 4 * 4;
 
 describe('pointwise activations against finite differences', () => {
   it.each([12, 18])('Relu [2,3,4,4] at opset %i', async opset => {
-    await checkGradient({ opset, inputs: { x: shape }, build: g => g.op('Relu', ['x']) });
+    await checkGradient({
+      opset,
+      inputs: { x: shape },
+      build: g => g.op('Relu', ['x'])
+    });
   });
 
   it('Relu guided: dX = dY * (X > 0) * (dY > 0), exact', async () => {
@@ -28,7 +32,11 @@ describe('pointwise activations against finite differences', () => {
   });
 
   it('LeakyRelu default alpha 0.01 at opset 13', async () => {
-    await checkGradient({ opset: 13, inputs: { x: shape }, build: g => g.op('LeakyRelu', ['x']) });
+    await checkGradient({
+      opset: 13,
+      inputs: { x: shape },
+      build: g => g.op('LeakyRelu', ['x'])
+    });
   });
 
   const relu6Values = { x: avoiding(count, random(7), -3, 9, [0, 6]) };
@@ -38,7 +46,8 @@ describe('pointwise activations against finite differences', () => {
       {
         opset: 10,
         inputs: { x: shape },
-        build: g => g.op('Clip', ['x'], [attr.float('min', 0), attr.float('max', 6)])
+        build: g =>
+          g.op('Clip', ['x'], [attr.float('min', 0), attr.float('max', 6)])
       },
       { values: relu6Values }
     );
@@ -49,7 +58,12 @@ describe('pointwise activations against finite differences', () => {
       {
         opset: 13,
         inputs: { x: shape },
-        build: g => g.op('Clip', ['x', g.floats([0], [], 'min'), g.floats([6], [], 'max')])
+        build: g =>
+          g.op('Clip', [
+            'x',
+            g.floats([0], [], 'min'),
+            g.floats([6], [], 'max')
+          ])
       },
       { values: relu6Values }
     );
@@ -57,23 +71,47 @@ describe('pointwise activations against finite differences', () => {
 
   it('Clip with only max (empty min input) at opset 18', async () => {
     await checkGradient(
-      { opset: 18, inputs: { x: shape }, build: g => g.op('Clip', ['x', '', g.floats([6], [], 'max')]) },
+      {
+        opset: 18,
+        inputs: { x: shape },
+        build: g => g.op('Clip', ['x', '', g.floats([6], [], 'max')])
+      },
       { values: relu6Values }
     );
   });
 
   it('Clip with only min at opset 11, and Clip without bounds', async () => {
     await checkGradient(
-      { opset: 11, inputs: { x: shape }, build: g => g.op('Clip', ['x', g.floats([0], [], 'min')]) },
+      {
+        opset: 11,
+        inputs: { x: shape },
+        build: g => g.op('Clip', ['x', g.floats([0], [], 'min')])
+      },
       { values: relu6Values }
     );
-    await checkGradient({ opset: 11, inputs: { x: shape }, build: g => g.op('Clip', ['x']) });
+    await checkGradient({
+      opset: 11,
+      inputs: { x: shape },
+      build: g => g.op('Clip', ['x'])
+    });
   });
 
   it('Clip bounds are strict: no gradient at X = min or X = max', async () => {
     const run = await gradientOf(
-      { opset: 13, inputs: { x: [4] }, build: g => g.op('Clip', ['x', g.floats([0], [], 'min'), g.floats([6], [], 'max')]) },
-      { values: { x: Float32Array.from([0, 3, 6, 7]) }, seed: Float32Array.from([1, 1, 1, 1]) }
+      {
+        opset: 13,
+        inputs: { x: [4] },
+        build: g =>
+          g.op('Clip', [
+            'x',
+            g.floats([0], [], 'min'),
+            g.floats([6], [], 'max')
+          ])
+      },
+      {
+        values: { x: Float32Array.from([0, 3, 6, 7]) },
+        seed: Float32Array.from([1, 1, 1, 1])
+      }
     );
     expect(values(run.gradients.x)).toEqual([0, 1, 0, 0]);
   });
@@ -92,19 +130,27 @@ describe('pointwise activations against finite differences', () => {
     );
   });
 
-  it.each([7, 13])('HardSigmoid default alpha=0.2 beta=0.5 at opset %i', async opset => {
-    await checkGradient(
-      { opset, inputs: { x: shape }, build: g => g.op('HardSigmoid', ['x']) },
-      { values: { x: avoiding(count, random(5), -4, 4, [-2.5, 2.5]) } }
-    );
-  });
+  it.each([7, 13])(
+    'HardSigmoid default alpha=0.2 beta=0.5 at opset %i',
+    async opset => {
+      await checkGradient(
+        { opset, inputs: { x: shape }, build: g => g.op('HardSigmoid', ['x']) },
+        { values: { x: avoiding(count, random(5), -4, 4, [-2.5, 2.5]) } }
+      );
+    }
+  );
 
   it('HardSigmoid alpha=1/6 beta=0.5 (PyTorch export) at opset 13', async () => {
     await checkGradient(
       {
         opset: 13,
         inputs: { x: shape },
-        build: g => g.op('HardSigmoid', ['x'], [attr.float('alpha', 1 / 6), attr.float('beta', 0.5)])
+        build: g =>
+          g.op(
+            'HardSigmoid',
+            ['x'],
+            [attr.float('alpha', 1 / 6), attr.float('beta', 0.5)]
+          )
       },
       { values: { x: avoiding(count, random(6), -5, 5, [-3, 3]) } }
     );
@@ -120,7 +166,10 @@ describe('pointwise activations against finite differences', () => {
   it('HardSwish at the boundaries matches PyTorch: -1/2 at X=-3, 3/2 at X=3', async () => {
     const run = await gradientOf(
       { opset: 14, inputs: { x: [6] }, build: g => g.op('HardSwish', ['x']) },
-      { values: { x: Float32Array.from([-3.5, -3, 0, 1.5, 3, 3.5]) }, seed: new Float32Array(6).fill(1) }
+      {
+        values: { x: Float32Array.from([-3.5, -3, 0, 1.5, 3, 3.5]) },
+        seed: new Float32Array(6).fill(1)
+      }
     );
     expect(values(run.gradients.x)).toEqual([0, -0.5, 0.5, 1, 1.5, 1]);
   });

@@ -12,91 +12,212 @@ type ConvCase = [string, number[], number[], AttributeProto[]];
 
 const cases: ConvCase[] = [
   ['3x3 pads 1', [2, 3, 6, 6], [4, 3, 3, 3], [attr.ints('pads', [1, 1, 1, 1])]],
-  ['7x7 stride 2 pads 3 (ResNet stem) on 11x11', [1, 3, 11, 11], [4, 3, 7, 7], [attr.ints('strides', [2, 2]), attr.ints('pads', [3, 3, 3, 3])]],
-  ['stride 2 on an even size 8x8 (output_padding 1)', [1, 2, 8, 8], [3, 2, 3, 3], [attr.ints('strides', [2, 2]), attr.ints('pads', [1, 1, 1, 1])]],
-  ['stride 3 no pads on 10x11 (trailing elements in no window)', [1, 2, 10, 11], [2, 2, 3, 3], [attr.ints('strides', [3, 3])]],
-  ['groups=4 stride 2 pads asymmetric [0,1,2,1]', [1, 8, 7, 7], [8, 2, 3, 3], [attr.int('group', 4), attr.ints('strides', [2, 2]), attr.ints('pads', [0, 1, 2, 1])]],
-  ['depthwise groups=C 3x3 stride 1 pads 1', [2, 4, 5, 5], [4, 1, 3, 3], [attr.int('group', 4), attr.ints('pads', [1, 1, 1, 1])]],
-  ['depthwise with channel multiplier 2 (groups=C, M=2C)', [1, 3, 5, 5], [6, 1, 3, 3], [attr.int('group', 3), attr.ints('pads', [1, 1, 1, 1])]],
-  ['dilations 2 pads 2', [1, 2, 7, 7], [3, 2, 3, 3], [attr.ints('dilations', [2, 2]), attr.ints('pads', [2, 2, 2, 2])]],
-  ['dilations [1,2] stride [2,1] kernel 3x2', [1, 2, 8, 7], [3, 2, 3, 2], [attr.ints('dilations', [1, 2]), attr.ints('strides', [2, 1])]],
-  ['1x1 pointwise stride 2', [1, 4, 6, 6], [2, 4, 1, 1], [attr.ints('strides', [2, 2])]],
-  ['auto_pad SAME_UPPER stride 2 on 7x8', [1, 2, 7, 8], [3, 2, 3, 3], [attr.string('auto_pad', 'SAME_UPPER'), attr.ints('strides', [2, 2])]],
-  ['auto_pad SAME_LOWER stride 2 kernel 4 on 6x6', [1, 2, 6, 6], [3, 2, 4, 4], [attr.string('auto_pad', 'SAME_LOWER'), attr.ints('strides', [2, 2])]],
-  ['auto_pad VALID stride 2', [1, 2, 7, 7], [3, 2, 3, 3], [attr.string('auto_pad', 'VALID'), attr.ints('strides', [2, 2])]]
+  [
+    '7x7 stride 2 pads 3 (ResNet stem) on 11x11',
+    [1, 3, 11, 11],
+    [4, 3, 7, 7],
+    [attr.ints('strides', [2, 2]), attr.ints('pads', [3, 3, 3, 3])]
+  ],
+  [
+    'stride 2 on an even size 8x8 (output_padding 1)',
+    [1, 2, 8, 8],
+    [3, 2, 3, 3],
+    [attr.ints('strides', [2, 2]), attr.ints('pads', [1, 1, 1, 1])]
+  ],
+  [
+    'stride 3 no pads on 10x11 (trailing elements in no window)',
+    [1, 2, 10, 11],
+    [2, 2, 3, 3],
+    [attr.ints('strides', [3, 3])]
+  ],
+  [
+    'groups=4 stride 2 pads asymmetric [0,1,2,1]',
+    [1, 8, 7, 7],
+    [8, 2, 3, 3],
+    [
+      attr.int('group', 4),
+      attr.ints('strides', [2, 2]),
+      attr.ints('pads', [0, 1, 2, 1])
+    ]
+  ],
+  [
+    'depthwise groups=C 3x3 stride 1 pads 1',
+    [2, 4, 5, 5],
+    [4, 1, 3, 3],
+    [attr.int('group', 4), attr.ints('pads', [1, 1, 1, 1])]
+  ],
+  [
+    'depthwise with channel multiplier 2 (groups=C, M=2C)',
+    [1, 3, 5, 5],
+    [6, 1, 3, 3],
+    [attr.int('group', 3), attr.ints('pads', [1, 1, 1, 1])]
+  ],
+  [
+    'dilations 2 pads 2',
+    [1, 2, 7, 7],
+    [3, 2, 3, 3],
+    [attr.ints('dilations', [2, 2]), attr.ints('pads', [2, 2, 2, 2])]
+  ],
+  [
+    'dilations [1,2] stride [2,1] kernel 3x2',
+    [1, 2, 8, 7],
+    [3, 2, 3, 2],
+    [attr.ints('dilations', [1, 2]), attr.ints('strides', [2, 1])]
+  ],
+  [
+    '1x1 pointwise stride 2',
+    [1, 4, 6, 6],
+    [2, 4, 1, 1],
+    [attr.ints('strides', [2, 2])]
+  ],
+  [
+    'auto_pad SAME_UPPER stride 2 on 7x8',
+    [1, 2, 7, 8],
+    [3, 2, 3, 3],
+    [attr.string('auto_pad', 'SAME_UPPER'), attr.ints('strides', [2, 2])]
+  ],
+  [
+    'auto_pad SAME_LOWER stride 2 kernel 4 on 6x6',
+    [1, 2, 6, 6],
+    [3, 2, 4, 4],
+    [attr.string('auto_pad', 'SAME_LOWER'), attr.ints('strides', [2, 2])]
+  ],
+  [
+    'auto_pad VALID stride 2',
+    [1, 2, 7, 7],
+    [3, 2, 3, 3],
+    [attr.string('auto_pad', 'VALID'), attr.ints('strides', [2, 2])]
+  ]
 ];
 
 describe('Conv input gradient (ConvTranspose) against finite differences', () => {
   for (const opset of [11, 18]) {
-    it.each(cases)(`Conv %s at opset ${opset}`, async (_name, xDims, wDims, attributes) => {
-      const run = await checkGradient({
-        opset,
-        inputs: { x: xDims },
-        build: g =>
-          g.op('Conv', ['x', g.floats(weights(wDims.reduce((a, b) => a * b, 1), 3), wDims, 'W'), g.floats(weights(wDims[0], 4), [wDims[0]], 'B')], attributes)
-      });
-      for (const node of emittedNodes(run).filter(n => n.opType === 'ConvTranspose')) {
-        const names = (node.attribute ?? []).map(a => a.name);
-        expect(names).toEqual(expect.arrayContaining(['dilations', 'strides', 'pads']));
-        expect(names).not.toContain('output_shape');
+    it.each(cases)(
+      `Conv %s at opset ${opset}`,
+      async (_name, xDims, wDims, attributes) => {
+        const run = await checkGradient({
+          opset,
+          inputs: { x: xDims },
+          build: g =>
+            g.op(
+              'Conv',
+              [
+                'x',
+                g.floats(
+                  weights(
+                    wDims.reduce((a, b) => a * b, 1),
+                    3
+                  ),
+                  wDims,
+                  'W'
+                ),
+                g.floats(weights(wDims[0], 4), [wDims[0]], 'B')
+              ],
+              attributes
+            )
+        });
+        for (const node of emittedNodes(run).filter(
+          n => n.opType === 'ConvTranspose'
+        )) {
+          const names = (node.attribute ?? []).map(a => a.name);
+          expect(names).toEqual(
+            expect.arrayContaining(['dilations', 'strides', 'pads'])
+          );
+          expect(names).not.toContain('output_shape');
+        }
       }
-    });
+    );
   }
 
   it('Conv 1-D stride 2 pads [1,0] at opset 7', async () => {
     await checkGradient({
       opset: 7,
       inputs: { x: [2, 3, 9] },
-      build: g => g.op('Conv', ['x', g.floats(weights(2 * 3 * 3, 5), [2, 3, 3], 'W')], [attr.ints('strides', [2]), attr.ints('pads', [1, 0])])
-    });
-  });
-});
-
-describe('BatchNormalization (inference) against finite differences', () => {
-  it.each([9, 15])('BatchNormalization [2,3,4,4] epsilon 1e-3 at opset %i', async opset => {
-    await checkGradient({
-      opset,
-      inputs: { x: [2, 3, 4, 4] },
       build: g =>
         g.op(
-          'BatchNormalization',
-          [
-            'x',
-            g.floats([0.5, -1.5, 2], [3], 'scale'),
-            g.floats([0.1, 0, -0.2], [3], 'bias'),
-            g.floats([0.3, -0.1, 0.2], [3], 'mean'),
-            g.floats([0.5, 2, 0.1], [3], 'var')
-          ],
-          [attr.float('epsilon', 1e-3)]
+          'Conv',
+          ['x', g.floats(weights(2 * 3 * 3, 5), [2, 3, 3], 'W')],
+          [attr.ints('strides', [2]), attr.ints('pads', [1, 0])]
         )
     });
   });
 });
 
-describe('a small CNN end to end', () => {
-  it.each([11, 13, 18])('Conv-BN-Relu-MaxPool-Conv-Add(residual)-GlobalAveragePool-Flatten-Gemm at opset %i', async opset => {
-    await checkGradient(
-      {
+describe('BatchNormalization (inference) against finite differences', () => {
+  it.each([9, 15])(
+    'BatchNormalization [2,3,4,4] epsilon 1e-3 at opset %i',
+    async opset => {
+      await checkGradient({
         opset,
-        inputs: { x: [2, 3, 8, 8] },
-        build: g => {
-          const c1 = g.op('Conv', ['x', g.floats(weights(4 * 3 * 9, 7), [4, 3, 3, 3], 'W1')], [attr.ints('pads', [1, 1, 1, 1])]);
-          const bn = g.op('BatchNormalization', [
-            c1,
-            g.floats([1, 0.5, 2, 1.5], [4], 's'),
-            g.floats([0, 0.1, 0, -0.1], [4], 'b'),
-            g.floats([0, 0.2, 0, 0], [4], 'm'),
-            g.floats([1, 1, 2, 0.5], [4], 'v')
-          ]);
-          const r1 = g.op('Relu', [bn]);
-          const p = g.op('MaxPool', [r1], [attr.ints('kernel_shape', [3, 3]), attr.ints('strides', [2, 2]), attr.ints('pads', [1, 1, 1, 1])]);
-          const c2 = g.op('Conv', [p, g.floats(weights(4 * 4 * 9, 8), [4, 4, 3, 3], 'W2')], [attr.ints('pads', [1, 1, 1, 1])]);
-          const sum = g.op('Relu', [g.op('Add', [c2, p])]);
-          const flat = g.op('Flatten', [g.op('GlobalAveragePool', [sum])]);
-          return g.op('Gemm', [flat, g.floats(weights(4 * 5, 9), [5, 4], 'fc'), g.floats(weights(5, 10), [5], 'fcb')], [attr.int('transB', 1)]);
-        }
-      },
-      { eps: 1e-3, atol: 3e-3, samples: 120 }
-    );
-  });
+        inputs: { x: [2, 3, 4, 4] },
+        build: g =>
+          g.op(
+            'BatchNormalization',
+            [
+              'x',
+              g.floats([0.5, -1.5, 2], [3], 'scale'),
+              g.floats([0.1, 0, -0.2], [3], 'bias'),
+              g.floats([0.3, -0.1, 0.2], [3], 'mean'),
+              g.floats([0.5, 2, 0.1], [3], 'var')
+            ],
+            [attr.float('epsilon', 1e-3)]
+          )
+      });
+    }
+  );
+});
+
+describe('a small CNN end to end', () => {
+  it.each([11, 13, 18])(
+    'Conv-BN-Relu-MaxPool-Conv-Add(residual)-GlobalAveragePool-Flatten-Gemm at opset %i',
+    async opset => {
+      await checkGradient(
+        {
+          opset,
+          inputs: { x: [2, 3, 8, 8] },
+          build: g => {
+            const c1 = g.op(
+              'Conv',
+              ['x', g.floats(weights(4 * 3 * 9, 7), [4, 3, 3, 3], 'W1')],
+              [attr.ints('pads', [1, 1, 1, 1])]
+            );
+            const bn = g.op('BatchNormalization', [
+              c1,
+              g.floats([1, 0.5, 2, 1.5], [4], 's'),
+              g.floats([0, 0.1, 0, -0.1], [4], 'b'),
+              g.floats([0, 0.2, 0, 0], [4], 'm'),
+              g.floats([1, 1, 2, 0.5], [4], 'v')
+            ]);
+            const r1 = g.op('Relu', [bn]);
+            const p = g.op(
+              'MaxPool',
+              [r1],
+              [
+                attr.ints('kernel_shape', [3, 3]),
+                attr.ints('strides', [2, 2]),
+                attr.ints('pads', [1, 1, 1, 1])
+              ]
+            );
+            const c2 = g.op(
+              'Conv',
+              [p, g.floats(weights(4 * 4 * 9, 8), [4, 4, 3, 3], 'W2')],
+              [attr.ints('pads', [1, 1, 1, 1])]
+            );
+            const sum = g.op('Relu', [g.op('Add', [c2, p])]);
+            const flat = g.op('Flatten', [g.op('GlobalAveragePool', [sum])]);
+            return g.op(
+              'Gemm',
+              [
+                flat,
+                g.floats(weights(4 * 5, 9), [5, 4], 'fc'),
+                g.floats(weights(5, 10), [5], 'fcb')
+              ],
+              [attr.int('transB', 1)]
+            );
+          }
+        },
+        { eps: 1e-3, atol: 3e-3, samples: 120 }
+      );
+    }
+  );
 });

@@ -20,12 +20,21 @@ export interface ForwardSpec {
 }
 
 /** Builds the forward model of a spec. */
-export function forwardModel(spec: ForwardSpec): { model: ModelProto; output: string } {
+export function forwardModel(spec: ForwardSpec): {
+  model: ModelProto;
+  output: string;
+} {
   const model: ModelProto = {
     irVersion: spec.opset >= 21 ? 10 : 8,
     producerName: 'gradient-rule-test',
     opsetImport: [{ domain: '', version: spec.opset }],
-    graph: { name: 'rule_test', node: [], initializer: [], input: [], output: [] }
+    graph: {
+      name: 'rule_test',
+      node: [],
+      initializer: [],
+      input: [],
+      output: []
+    }
   };
   const g = new GraphBuilder(model, 'f');
   for (const [name, dims] of Object.entries(spec.inputs)) {
@@ -66,7 +75,7 @@ export function avoiding(
   margin = 0.05
 ): Float32Array {
   const out = new Float32Array(n);
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     const v = lo + (hi - lo) * rand();
     if (kinks.every(k => Math.abs(v - k) > margin)) {
       out[i++] = v;
@@ -80,7 +89,10 @@ export function avoiding(
  * by more than the finite-difference step, so maxima do not change places while differencing.
  */
 export function distinct(n: number, rand: () => number): Float32Array {
-  const values = Array.from({ length: n }, (_, i) => (i - n / 2) * 0.05 + 0.025);
+  const values = Array.from(
+    { length: n },
+    (_, i) => (i - n / 2) * 0.05 + 0.025
+  );
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
     [values[i], values[j]] = [values[j], values[i]];
@@ -118,27 +130,56 @@ export interface GradientRun {
 }
 
 /** Compiles and runs the backward of a spec and returns the gradients (no differencing). */
-export async function gradientOf(spec: ForwardSpec, options: CheckOptions = {}): Promise<GradientRun> {
+export async function gradientOf(
+  spec: ForwardSpec,
+  options: CheckOptions = {}
+): Promise<GradientRun> {
   const rand = random(options.rngSeed ?? 1234);
   const { model, output } = forwardModel(spec);
   const feeds: Record<string, Tensor> = {};
   for (const [name, dims] of Object.entries(spec.inputs)) {
-    feeds[name] = float32(options.values?.[name] ?? awayFromZero(sizeOf(dims), rand), dims);
+    feeds[name] = float32(
+      options.values?.[name] ?? awayFromZero(sizeOf(dims), rand),
+      dims
+    );
   }
   const { shapes } = await measureShapes(model, feeds);
   const wrt = options.wrt ?? Object.keys(spec.inputs);
-  const compiled = compileGradients(model, { layers: [], inputs: wrt, target: output, shapes, relu: options.relu });
-  const seedData = options.seed ?? Float32Array.from({ length: sizeOf(compiled.seedShape) }, () => rand() * 2 - 1);
-  const session = await createSession(encodeModel(compiled.model), { backend: 'wasm' });
+  const compiled = compileGradients(model, {
+    layers: [],
+    inputs: wrt,
+    target: output,
+    shapes,
+    relu: options.relu
+  });
+  const seedData =
+    options.seed ??
+    Float32Array.from(
+      { length: sizeOf(compiled.seedShape) },
+      () => rand() * 2 - 1
+    );
+  const session = await createSession(encodeModel(compiled.model), {
+    backend: 'wasm'
+  });
   try {
-    const result = await session.run({ ...feeds, [compiled.seed]: float32(seedData, compiled.seedShape) });
+    const result = await session.run({
+      ...feeds,
+      [compiled.seed]: float32(seedData, compiled.seedShape)
+    });
     const gradients: Record<string, Float32Array> = {};
     for (const name of wrt) {
       const grad = result[compiled.gradients[name]];
       expect(grad.dims).toEqual(spec.inputs[name]);
       gradients[name] = grad.data as Float32Array;
     }
-    return { gradients, compiled: compiled.model, forward: model, output, feeds, seed: seedData };
+    return {
+      gradients,
+      compiled: compiled.model,
+      forward: model,
+      output,
+      feeds,
+      seed: seedData
+    };
   } finally {
     await session.release();
   }
@@ -148,16 +189,22 @@ export async function gradientOf(spec: ForwardSpec, options: CheckOptions = {}):
  * Checks the compiled gradients against central differences and returns them. Fails with the
  * input, element index, both values and the tolerance of the worst disagreement.
  */
-export async function checkGradient(spec: ForwardSpec, options: CheckOptions = {}): Promise<GradientRun> {
+export async function checkGradient(
+  spec: ForwardSpec,
+  options: CheckOptions = {}
+): Promise<GradientRun> {
   const run = await gradientOf(spec, options);
   const eps = options.eps ?? 1e-2;
   const rtol = options.rtol ?? 1e-2;
   const atol = options.atol ?? 2e-3;
   const rand = random((options.rngSeed ?? 1234) + 1);
-  const session = await createSession(encodeModel(run.forward), { backend: 'wasm' });
+  const session = await createSession(encodeModel(run.forward), {
+    backend: 'wasm'
+  });
   try {
     const score = async (feeds: Record<string, Tensor>): Promise<number> => {
-      const y = (await session.run(feeds, [run.output]))[run.output].data as Float32Array;
+      const y = (await session.run(feeds, [run.output]))[run.output]
+        .data as Float32Array;
       let s = 0;
       y.forEach((v, i) => (s += v * run.seed[i]));
       return s;
@@ -176,10 +223,14 @@ export async function checkGradient(spec: ForwardSpec, options: CheckOptions = {
         // The step actually taken in float32, not the nominal one.
         const up = Math.fround(data[i] + eps) - data[i];
         const down = data[i] - Math.fround(data[i] - eps);
-        const numeric = ((await score(perturbed(up))) - (await score(perturbed(-down)))) / (up + down);
+        const numeric =
+          ((await score(perturbed(up))) - (await score(perturbed(-down)))) /
+          (up + down);
         const error = Math.abs(numeric - analytic[i]);
         if (error > atol + rtol * Math.abs(numeric)) {
-          failures.push(`${name}[${i}]: compiled ${analytic[i]}, finite difference ${numeric}`);
+          failures.push(
+            `${name}[${i}]: compiled ${analytic[i]}, finite difference ${numeric}`
+          );
         }
       }
     }

@@ -2,19 +2,27 @@ import { attr } from '../../onnx/attributes';
 import { checkGradient, emittedNodes } from './harness';
 
 describe('Concat and Split against finite differences', () => {
-  it.each([7, 13])('Concat axis=1 of [2,2,3], [2,1,3], [2,3,3] at opset %i', async opset => {
-    await checkGradient({
-      opset,
-      inputs: { a: [2, 2, 3], b: [2, 1, 3], c: [2, 3, 3] },
-      build: g => g.op('Concat', ['a', 'b', 'c'], [attr.int('axis', 1)])
-    });
-  });
+  it.each([7, 13])(
+    'Concat axis=1 of [2,2,3], [2,1,3], [2,3,3] at opset %i',
+    async opset => {
+      await checkGradient({
+        opset,
+        inputs: { a: [2, 2, 3], b: [2, 1, 3], c: [2, 3, 3] },
+        build: g => g.op('Concat', ['a', 'b', 'c'], [attr.int('axis', 1)])
+      });
+    }
+  );
 
   it('Concat axis=-1 with a constant part', async () => {
     await checkGradient({
       opset: 13,
       inputs: { a: [2, 3] },
-      build: g => g.op('Concat', [g.floats([1, 2], [2, 1], 'k'), 'a'], [attr.int('axis', -1)])
+      build: g =>
+        g.op(
+          'Concat',
+          [g.floats([1, 2], [2, 1], 'k'), 'a'],
+          [attr.int('axis', -1)]
+        )
     });
   });
 
@@ -23,7 +31,12 @@ describe('Concat and Split against finite differences', () => {
       opset: 11,
       inputs: { x: [2, 3, 2] },
       build: g => {
-        const [p, q] = g.node('Split', ['x'], [attr.int('axis', 1), attr.ints('split', [1, 2])], 2);
+        const [p, q] = g.node(
+          'Split',
+          ['x'],
+          [attr.int('axis', 1), attr.ints('split', [1, 2])],
+          2
+        );
         return g.op('Concat', [q, p], [attr.int('axis', 1)]);
       }
     });
@@ -41,7 +54,13 @@ describe('Concat and Split against finite differences', () => {
     await checkGradient({
       opset: 18,
       inputs: { x: [2, 6] },
-      build: g => g.node('Split', ['x'], [attr.int('axis', -1), attr.int('num_outputs', 3)], 3)[1]
+      build: g =>
+        g.node(
+          'Split',
+          ['x'],
+          [attr.int('axis', -1), attr.int('num_outputs', 3)],
+          3
+        )[1]
     });
   });
 });
@@ -51,7 +70,16 @@ describe('Slice against finite differences', () => {
     await checkGradient({
       opset: 9,
       inputs: { x: [2, 4, 3] },
-      build: g => g.op('Slice', ['x'], [attr.ints('starts', [1]), attr.ints('ends', [3]), attr.ints('axes', [1])])
+      build: g =>
+        g.op(
+          'Slice',
+          ['x'],
+          [
+            attr.ints('starts', [1]),
+            attr.ints('ends', [3]),
+            attr.ints('axes', [1])
+          ]
+        )
     });
   });
 
@@ -59,35 +87,55 @@ describe('Slice against finite differences', () => {
     await checkGradient({
       opset: 7,
       inputs: { x: [3, 4] },
-      build: g => g.op('Slice', ['x'], [attr.ints('starts', [1, -3]), attr.ints('ends', [1000, -1])])
+      build: g =>
+        g.op(
+          'Slice',
+          ['x'],
+          [attr.ints('starts', [1, -3]), attr.ints('ends', [1000, -1])]
+        )
     });
   });
 
-  it.each([10, 13])('Slice as inputs, two axes, negative start, at opset %i', async opset => {
-    await checkGradient({
-      opset,
-      inputs: { x: [2, 5, 6] },
-      build: g => g.op('Slice', ['x', g.ints([-4, 1]), g.ints([5, 6]), g.ints([1, 2])])
-    });
-  });
+  it.each([10, 13])(
+    'Slice as inputs, two axes, negative start, at opset %i',
+    async opset => {
+      await checkGradient({
+        opset,
+        inputs: { x: [2, 5, 6] },
+        build: g =>
+          g.op('Slice', ['x', g.ints([-4, 1]), g.ints([5, 6]), g.ints([1, 2])])
+      });
+    }
+  );
 
-  it.each([10, 18])('Slice steps=[2,3] (strided, both axes) at opset %i', async opset => {
-    const run = await checkGradient({
-      opset,
-      inputs: { x: [2, 7, 8] },
-      build: g => g.op('Slice', ['x', g.ints([1, 0]), g.ints([7, 8]), g.ints([1, 2]), g.ints([2, 3])])
-    });
-    // Only WebGPU-safe ops in the backward: no ScatterND, no negative-step Slice.
-    const ops = emittedNodes(run).map(n => n.opType);
-    expect(ops).not.toContain('ScatterND');
-    expect(ops).not.toContain('ScatterElements');
-  });
+  it.each([10, 18])(
+    'Slice steps=[2,3] (strided, both axes) at opset %i',
+    async opset => {
+      const run = await checkGradient({
+        opset,
+        inputs: { x: [2, 7, 8] },
+        build: g =>
+          g.op('Slice', [
+            'x',
+            g.ints([1, 0]),
+            g.ints([7, 8]),
+            g.ints([1, 2]),
+            g.ints([2, 3])
+          ])
+      });
+      // Only WebGPU-safe ops in the backward: no ScatterND, no negative-step Slice.
+      const ops = emittedNodes(run).map(n => n.opType);
+      expect(ops).not.toContain('ScatterND');
+      expect(ops).not.toContain('ScatterElements');
+    }
+  );
 
   it('Slice steps=2 whose spread runs past the end of X (size 6, start 1: elements 1,3,5)', async () => {
     await checkGradient({
       opset: 13,
       inputs: { x: [2, 6] },
-      build: g => g.op('Slice', ['x', g.ints([1]), g.ints([6]), g.ints([1]), g.ints([2])])
+      build: g =>
+        g.op('Slice', ['x', g.ints([1]), g.ints([6]), g.ints([1]), g.ints([2])])
     });
   });
 
@@ -95,12 +143,26 @@ describe('Slice against finite differences', () => {
     await checkGradient({
       opset: 13,
       inputs: { x: [2, 7] },
-      build: g => g.op('Slice', ['x', g.ints([-1]), g.ints([-1000]), g.ints([1]), g.ints([-1])])
+      build: g =>
+        g.op('Slice', [
+          'x',
+          g.ints([-1]),
+          g.ints([-1000]),
+          g.ints([1]),
+          g.ints([-1])
+        ])
     });
     const run = await checkGradient({
       opset: 13,
       inputs: { x: [2, 7] },
-      build: g => g.op('Slice', ['x', g.ints([5]), g.ints([0]), g.ints([1]), g.ints([-2])])
+      build: g =>
+        g.op('Slice', [
+          'x',
+          g.ints([5]),
+          g.ints([0]),
+          g.ints([1]),
+          g.ints([-2])
+        ])
     });
     for (const node of emittedNodes(run).filter(n => n.opType === 'Slice')) {
       expect(node.input.length).toBeLessThan(5);
@@ -111,7 +173,14 @@ describe('Slice against finite differences', () => {
     await checkGradient({
       opset: 13,
       inputs: { x: [1, 2, 5, 6] },
-      build: g => g.op('Slice', ['x', g.ints([0, 1]), g.ints([5, 6]), g.ints([2, 3]), g.ints([2, 2])])
+      build: g =>
+        g.op('Slice', [
+          'x',
+          g.ints([0, 1]),
+          g.ints([5, 6]),
+          g.ints([2, 3]),
+          g.ints([2, 2])
+        ])
     });
   });
 });
@@ -121,17 +190,33 @@ describe('Pad against finite differences', () => {
     await checkGradient({
       opset: 10,
       inputs: { x: [1, 2, 3, 3] },
-      build: g => g.op('Pad', ['x'], [attr.ints('pads', [0, 0, 1, 2, 0, 0, 2, 1]), attr.float('value', 0.5)])
+      build: g =>
+        g.op(
+          'Pad',
+          ['x'],
+          [
+            attr.ints('pads', [0, 0, 1, 2, 0, 0, 2, 1]),
+            attr.float('value', 0.5)
+          ]
+        )
     });
   });
 
-  it.each([11, 13])('Pad constant, pads as input with a constant value, at opset %i', async opset => {
-    await checkGradient({
-      opset,
-      inputs: { x: [1, 2, 3, 3] },
-      build: g => g.op('Pad', ['x', g.ints([0, 0, 1, 0, 0, 0, 0, 2]), g.floats([1.5], [], 'v')])
-    });
-  });
+  it.each([11, 13])(
+    'Pad constant, pads as input with a constant value, at opset %i',
+    async opset => {
+      await checkGradient({
+        opset,
+        inputs: { x: [1, 2, 3, 3] },
+        build: g =>
+          g.op('Pad', [
+            'x',
+            g.ints([0, 0, 1, 0, 0, 0, 0, 2]),
+            g.floats([1.5], [], 'v')
+          ])
+      });
+    }
+  );
 
   it('Pad with negative pads (cropping) on one side at opset 13', async () => {
     await checkGradient({
@@ -154,7 +239,12 @@ describe('Pad against finite differences', () => {
       checkGradient({
         opset: 13,
         inputs: { x: [2, 5] },
-        build: g => g.op('Pad', ['x', g.ints([0, 1, 0, 1])], [attr.string('mode', 'reflect')])
+        build: g =>
+          g.op(
+            'Pad',
+            ['x', g.ints([0, 1, 0, 1])],
+            [attr.string('mode', 'reflect')]
+          )
       })
     ).rejects.toThrow(/Pad node .*mode is 'reflect'/);
   });

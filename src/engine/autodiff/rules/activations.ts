@@ -30,7 +30,10 @@ export const leakyRelu: GradRule = {
     () => {
       const alpha = floatAttr(ctx.node, 'alpha', 0.01);
       const mask = greaterMask(ctx, ctx.node.input[0], 0);
-      const slope = ctx.builder.op('Add', [scaled(ctx, mask, 1 - alpha), ctx.builder.floats([alpha], [], 'alpha')]);
+      const slope = ctx.builder.op('Add', [
+        scaled(ctx, mask, 1 - alpha),
+        ctx.builder.floats([alpha], [], 'alpha')
+      ]);
       return ctx.builder.op('Mul', [dY!, slope]);
     }
   ]
@@ -47,16 +50,23 @@ export const clip: GradRule = {
 
 function clipGradient(ctx: GradContext, dY: string): string {
   const [x, minName, maxName] = ctx.node.input;
-  const bound = (name: string | undefined, attribute: string): number | undefined => {
+  const bound = (
+    name: string | undefined,
+    attribute: string
+  ): number | undefined => {
     if (ctx.opset < 11) {
-      return hasAttr(ctx.node, attribute) ? floatAttr(ctx.node, attribute, 0) : undefined;
+      return hasAttr(ctx.node, attribute)
+        ? floatAttr(ctx.node, attribute, 0)
+        : undefined;
     }
     if (!name) {
       return undefined;
     }
     const values = constantInput(ctx, name, attribute);
     if (values.length !== 1) {
-      throw new Error(`its ${attribute} input '${name}' should be a scalar, and has ${values.length} values`);
+      throw new Error(
+        `its ${attribute} input '${name}' should be a scalar, and has ${values.length} values`
+      );
     }
     return values[0];
   };
@@ -78,8 +88,14 @@ export const sigmoid: GradRule = {
   gradients: (ctx, [dY]) => [
     () => {
       const y = ctx.node.output[0];
-      const oneMinusY = ctx.builder.op('Sub', [ctx.builder.floats([1], [], 'one'), y]);
-      return ctx.builder.op('Mul', [dY!, ctx.builder.op('Mul', [y, oneMinusY])]);
+      const oneMinusY = ctx.builder.op('Sub', [
+        ctx.builder.floats([1], [], 'one'),
+        y
+      ]);
+      return ctx.builder.op('Mul', [
+        dY!,
+        ctx.builder.op('Mul', [y, oneMinusY])
+      ]);
     }
   ]
 };
@@ -91,7 +107,10 @@ export const tanh: GradRule = {
     () => {
       const y = ctx.node.output[0];
       const square = ctx.builder.op('Mul', [y, y]);
-      const slope = ctx.builder.op('Sub', [ctx.builder.floats([1], [], 'one'), square]);
+      const slope = ctx.builder.op('Sub', [
+        ctx.builder.floats([1], [], 'one'),
+        square
+      ]);
       return ctx.builder.op('Mul', [dY!, slope]);
     }
   ]
@@ -107,8 +126,14 @@ export const hardSigmoid: GradRule = {
     () => {
       const alpha = floatAttr(ctx.node, 'alpha', 0.2);
       const beta = floatAttr(ctx.node, 'beta', 0.5);
-      const z = ctx.builder.op('Add', [scaled(ctx, ctx.node.input[0], alpha), ctx.builder.floats([beta], [], 'beta')]);
-      const inside = ctx.builder.op('Mul', [greaterMask(ctx, z, 0), lessMask(ctx, z, 1)]);
+      const z = ctx.builder.op('Add', [
+        scaled(ctx, ctx.node.input[0], alpha),
+        ctx.builder.floats([beta], [], 'beta')
+      ]);
+      const inside = ctx.builder.op('Mul', [
+        greaterMask(ctx, z, 0),
+        lessMask(ctx, z, 1)
+      ]);
       return ctx.builder.op('Mul', [dY!, scaled(ctx, inside, alpha)]);
     }
   ]
@@ -127,12 +152,18 @@ export const hardSwish: GradRule = {
       const below = lessMask(ctx, x, -3);
       const above = greaterMask(ctx, x, 3);
       const one = ctx.builder.floats([1], [], 'one');
-      const middle = ctx.builder.op('Sub', [ctx.builder.op('Sub', [one, below]), above]);
+      const middle = ctx.builder.op('Sub', [
+        ctx.builder.op('Sub', [one, below]),
+        above
+      ]);
       const ramp = ctx.builder.op('Add', [
         ctx.builder.op('Div', [x, ctx.builder.floats([3], [], 'three')]),
         ctx.builder.floats([0.5], [], 'half')
       ]);
-      const slope = ctx.builder.op('Add', [ctx.builder.op('Mul', [middle, ramp]), above]);
+      const slope = ctx.builder.op('Add', [
+        ctx.builder.op('Mul', [middle, ramp]),
+        above
+      ]);
       return ctx.builder.op('Mul', [dY!, slope]);
     }
   ]

@@ -8,13 +8,21 @@ import { scaled, unbroadcast } from '../emit';
 
 /** Brings a full-shape gradient back to the shape of input k. */
 function toInput(ctx: GradContext, grad: string, k: number): string {
-  return unbroadcast(ctx, grad, ctx.shape(ctx.node.output[0]), ctx.shape(ctx.node.input[k]));
+  return unbroadcast(
+    ctx,
+    grad,
+    ctx.shape(ctx.node.output[0]),
+    ctx.shape(ctx.node.input[k])
+  );
 }
 
 /** Add: dA = dY, dB = dY. */
 export const add: GradRule = {
   opType: 'Add',
-  gradients: (ctx, [dY]) => [() => toInput(ctx, dY!, 0), () => toInput(ctx, dY!, 1)]
+  gradients: (ctx, [dY]) => [
+    () => toInput(ctx, dY!, 0),
+    () => toInput(ctx, dY!, 1)
+  ]
 };
 
 /** Sub: dA = dY, dB = -dY. */
@@ -47,7 +55,10 @@ export const div: GradRule = {
     return [
       () => toInput(ctx, ctx.builder.op('Div', [dY!, b]), 0),
       () => {
-        const dYoverB = ctx.builder.op('Div', [ctx.builder.op('Mul', [dY!, y]), b]);
+        const dYoverB = ctx.builder.op('Div', [
+          ctx.builder.op('Mul', [dY!, y]),
+          b
+        ]);
         return toInput(ctx, ctx.builder.op('Neg', [dYoverB]), 1);
       }
     ];
@@ -63,7 +74,12 @@ export const neg: GradRule = {
 /** Sum of any number of inputs (broadcasting from opset 8): each input gets dY. */
 export const sum: GradRule = {
   opType: 'Sum',
-  gradients: (ctx, [dY]) => ctx.node.input.map((_, k): InputGradient => () => toInput(ctx, dY!, k))
+  gradients: (ctx, [dY]) =>
+    ctx.node.input.map(
+      (_, k): InputGradient =>
+        () =>
+          toInput(ctx, dY!, k)
+    )
 };
 
 /** Mean of n inputs: each input gets dY / n. */

@@ -13,7 +13,11 @@ import { GradContext, GradRule } from '../rule';
  */
 export const conv: GradRule = {
   opType: 'Conv',
-  gradients: (ctx, [dY]) => [() => convInputGradient(ctx, dY!), undefined, undefined]
+  gradients: (ctx, [dY]) => [
+    () => convInputGradient(ctx, dY!),
+    undefined,
+    undefined
+  ]
 };
 
 function convInputGradient(ctx: GradContext, dY: string): string {
@@ -27,7 +31,8 @@ function convInputGradient(ctx: GradContext, dY: string): string {
   const dilations = intsAttr(node, 'dilations', Array(rank).fill(1));
   const pads = explicitPads(ctx, spatial, kernel, strides, dilations);
   const outputPadding = spatial.map((size, i) => {
-    const span = size + pads[i] + pads[i + rank] - dilations[i] * (kernel[i] - 1) - 1;
+    const span =
+      size + pads[i] + pads[i + rank] - dilations[i] * (kernel[i] - 1) - 1;
     return span % strides[i];
   });
   return ctx.builder.op(
@@ -64,9 +69,15 @@ export function explicitPads(
   const ends: number[] = [];
   spatial.forEach((size, i) => {
     const out = Math.ceil(size / strides[i]);
-    const total = Math.max(0, (out - 1) * strides[i] + dilations[i] * (kernel[i] - 1) + 1 - size);
+    const total = Math.max(
+      0,
+      (out - 1) * strides[i] + dilations[i] * (kernel[i] - 1) + 1 - size
+    );
     const small = Math.floor(total / 2);
-    const [begin, end] = autoPad === 'SAME_LOWER' ? [total - small, small] : [small, total - small];
+    const [begin, end] =
+      autoPad === 'SAME_LOWER'
+        ? [total - small, small]
+        : [small, total - small];
     begins.push(begin);
     ends.push(end);
   });

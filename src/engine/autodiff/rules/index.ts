@@ -33,5 +33,10 @@ for (const module of Object.values(ruleModules)) {
 }
 
 function isRule(value: unknown): value is GradRule {
-  return typeof value === 'object' && value !== null && 'opType' in value && 'gradients' in value;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'opType' in value &&
+    'gradients' in value
+  );
 }

@@ -16,23 +16,39 @@ export const gemm: GradRule = {
       const { node } = ctx;
       const b = node.input[1];
       if (!ctx.isConstant(b)) {
-        throw new Error(`its B input '${b}' is computed, and only a constant B is supported`);
+        throw new Error(
+          `its B input '${b}' is computed, and only a constant B is supported`
+        );
       }
       const alpha = floatAttr(node, 'alpha', 1);
       const transA = intAttr(node, 'transA', 0);
       const transB = intAttr(node, 'transB', 0);
       const scale = attr.float('alpha', alpha);
       // C is optional from opset 11 only: before it, a zero C.
-      const noBias = ctx.opset < 11 ? [ctx.builder.floats([0], [], 'zero')] : [];
+      const noBias =
+        ctx.opset < 11 ? [ctx.builder.floats([0], [], 'zero')] : [];
       return transA === 0
-        ? ctx.builder.op('Gemm', [dY!, b, ...noBias], [scale, attr.int('transB', 1 - transB)])
-        : ctx.builder.op('Gemm', [b, dY!, ...noBias], [scale, attr.int('transA', transB), attr.int('transB', 1)]);
+        ? ctx.builder.op(
+            'Gemm',
+            [dY!, b, ...noBias],
+            [scale, attr.int('transB', 1 - transB)]
+          )
+        : ctx.builder.op(
+            'Gemm',
+            [b, dY!, ...noBias],
+            [scale, attr.int('transA', transB), attr.int('transB', 1)]
+          );
     },
     undefined,
     () => {
       const beta = floatAttr(ctx.node, 'beta', 1);
       const grad = beta === 1 ? dY! : scaled(ctx, dY!, beta);
-      return unbroadcast(ctx, grad, ctx.shape(ctx.node.output[0]), ctx.shape(ctx.node.input[2]));
+      return unbroadcast(
+        ctx,
+        grad,
+        ctx.shape(ctx.node.output[0]),
+        ctx.shape(ctx.node.input[2])
+      );
     }
   ]
 };
@@ -45,7 +61,10 @@ export const gemm: GradRule = {
  */
 export const matMul: GradRule = {
   opType: 'MatMul',
-  gradients: (ctx, [dY]) => [() => matMulGradient(ctx, dY!, 0), () => matMulGradient(ctx, dY!, 1)]
+  gradients: (ctx, [dY]) => [
+    () => matMulGradient(ctx, dY!, 0),
+    () => matMulGradient(ctx, dY!, 1)
+  ]
 };
 
 function matMulGradient(ctx: GradContext, dY: string, side: 0 | 1): string {
@@ -55,20 +74,40 @@ function matMulGradient(ctx: GradContext, dY: string, side: 0 | 1): string {
   const yDims = ctx.shape(ctx.node.output[0]);
   const aMat = aDims.length === 1 ? [1, aDims[0]] : aDims;
   const bMat = bDims.length === 1 ? [bDims[0], 1] : bDims;
-  const batch = yDims.slice(0, yDims.length - (aDims.length > 1 ? 1 : 0) - (bDims.length > 1 ? 1 : 0));
-  const g = asShape(ctx, dY, yDims, [...batch, aMat[aMat.length - 2], bMat[bMat.length - 1]]);
+  const batch = yDims.slice(
+    0,
+    yDims.length - (aDims.length > 1 ? 1 : 0) - (bDims.length > 1 ? 1 : 0)
+  );
+  const g = asShape(ctx, dY, yDims, [
+    ...batch,
+    aMat[aMat.length - 2],
+    bMat[bMat.length - 1]
+  ]);
   const aM = asShape(ctx, a, aDims, aMat);
   const bM = asShape(ctx, b, bDims, bMat);
   const [full, own, dims] =
     side === 0
-      ? [ctx.builder.op('MatMul', [g, swapLastTwo(ctx, bM, bMat.length)]), aMat, aDims]
-      : [ctx.builder.op('MatMul', [swapLastTwo(ctx, aM, aMat.length), g]), bMat, bDims];
+      ? [
+          ctx.builder.op('MatMul', [g, swapLastTwo(ctx, bM, bMat.length)]),
+          aMat,
+          aDims
+        ]
+      : [
+          ctx.builder.op('MatMul', [swapLastTwo(ctx, aM, aMat.length), g]),
+          bMat,
+          bDims
+        ];
   const fullDims = [...batch, ...own.slice(-2)];
   return asShape(ctx, unbroadcast(ctx, full, fullDims, own), own, dims);
 }
 
 /** x reshaped from `from` to `to` when they differ. */
-function asShape(ctx: GradContext, x: string, from: number[], to: number[]): string {
+function asShape(
+  ctx: GradContext,
+  x: string,
+  from: number[],
+  to: number[]
+): string {
   const same = from.length === to.length && from.every((d, k) => d === to[k]);
   return same ? x : reshape(ctx, x, to);
 }

@@ -29,12 +29,23 @@ function windowsOf(ctx: GradContext): Windows {
   const rank = spatial.length;
   const kernel = intsAttr(node, 'kernel_shape', []);
   if (kernel.length !== rank) {
-    throw new Error(`its kernel_shape [${kernel}] does not match the ${rank} spatial axes of its input`);
+    throw new Error(
+      `its kernel_shape [${kernel}] does not match the ${rank} spatial axes of its input`
+    );
   }
   const strides = intsAttr(node, 'strides', Array(rank).fill(1));
   const dilations = intsAttr(node, 'dilations', Array(rank).fill(1));
   const pads = explicitPads(ctx, spatial, kernel, strides, dilations);
-  return { batch: n, channels: c, spatial, out, kernel, strides, dilations, pads };
+  return {
+    batch: n,
+    channels: c,
+    spatial,
+    out,
+    kernel,
+    strides,
+    dilations,
+    pads
+  };
 }
 
 /**
@@ -44,7 +55,8 @@ function windowsOf(ctx: GradContext): Windows {
  */
 function endReach(w: Windows): number[] {
   return w.spatial.map((size, i) => {
-    const covered = (w.out[i] - 1) * w.strides[i] + w.dilations[i] * (w.kernel[i] - 1) + 1;
+    const covered =
+      (w.out[i] - 1) * w.strides[i] + w.dilations[i] * (w.kernel[i] - 1) + 1;
     return covered - w.pads[i] - size;
   });
 }
@@ -54,7 +66,12 @@ function endReach(w: Windows): number[] {
  * `kernels` their weights [C * K, 1, *kernel]. The ConvTranspose's end pads crop what lies past X,
  * and output_padding restores trailing elements no window covers (less than a stride).
  */
-function scatterToWindows(ctx: GradContext, w: Windows, grads: string, kernels: string): string {
+function scatterToWindows(
+  ctx: GradContext,
+  w: Windows,
+  grads: string,
+  kernels: string
+): string {
   const reach = endReach(w);
   const rank = w.spatial.length;
   return ctx.builder.op(
@@ -64,8 +81,14 @@ function scatterToWindows(ctx: GradContext, w: Windows, grads: string, kernels: 
       attr.ints('kernel_shape', w.kernel),
       attr.ints('strides', w.strides),
       attr.ints('dilations', w.dilations),
-      attr.ints('pads', [...w.pads.slice(0, rank), ...reach.map(r => Math.max(0, r))]),
-      attr.ints('output_padding', reach.map(r => Math.max(0, -r))),
+      attr.ints('pads', [
+        ...w.pads.slice(0, rank),
+        ...reach.map(r => Math.max(0, r))
+      ]),
+      attr.ints(
+        'output_padding',
+        reach.map(r => Math.max(0, -r))
+      ),
       attr.int('group', w.channels)
     ]
   );
@@ -75,7 +98,9 @@ function scatterToWindows(ctx: GradContext, w: Windows, grads: string, kernels: 
 function kernelPositions(kernel: number[]): number[][] {
   let positions: number[][] = [[]];
   for (const size of kernel) {
-    positions = positions.flatMap(p => Array.from({ length: size }, (_, a) => [...p, a]));
+    positions = positions.flatMap(p =>
+      Array.from({ length: size }, (_, a) => [...p, a])
+    );
   }
   return positions;
 }
@@ -104,25 +129,53 @@ export const maxPool: GradRule = {
       const padded = pad(
         ctx,
         ctx.node.input[0],
-        [0, 0, ...w.pads.slice(0, rank), 0, 0, ...reach.map(r => Math.max(0, r))],
+        [
+          0,
+          0,
+          ...w.pads.slice(0, rank),
+          0,
+          0,
+          ...reach.map(r => Math.max(0, r))
+        ],
         LOWEST_FLOAT
       );
       const axes = w.spatial.map((_, i) => i + 2);
       const stackedShape = [w.batch, w.channels, 1, ...w.out];
       const candidates = positions.map(a => {
         const starts = a.map((ai, i) => ai * w.dilations[i]);
-        const ends = starts.map((start, i) => start + (w.out[i] - 1) * w.strides[i] + 1);
-        return reshape(ctx, slice(ctx, padded, starts, ends, axes, w.strides), stackedShape);
+        const ends = starts.map(
+          (start, i) => start + (w.out[i] - 1) * w.strides[i] + 1
+        );
+        return reshape(
+          ctx,
+          slice(ctx, padded, starts, ends, axes, w.strides),
+          stackedShape
+        );
       });
-      const first = ctx.builder.op('ArgMax', [concat(ctx, candidates, 2)], [attr.int('axis', 2), attr.int('keepdims', 1)]);
+      const first = ctx.builder.op(
+        'ArgMax',
+        [concat(ctx, candidates, 2)],
+        [attr.int('axis', 2), attr.int('keepdims', 1)]
+      );
       const range = ctx.builder.ints(
         Array.from({ length: count }, (_, k) => k),
         [1, 1, count, ...Array(rank).fill(1)],
         'kernel_positions'
       );
-      const oneHot = ctx.builder.op('Cast', [ctx.builder.op('Equal', [first, range])], [attr.int('to', 1)]);
-      const routed = ctx.builder.op('Mul', [oneHot, reshape(ctx, dY!, stackedShape)]);
-      const grads = reshape(ctx, routed, [w.batch, w.channels * count, ...w.out]);
+      const oneHot = ctx.builder.op(
+        'Cast',
+        [ctx.builder.op('Equal', [first, range])],
+        [attr.int('to', 1)]
+      );
+      const routed = ctx.builder.op('Mul', [
+        oneHot,
+        reshape(ctx, dY!, stackedShape)
+      ]);
+      const grads = reshape(ctx, routed, [
+        w.batch,
+        w.channels * count,
+        ...w.out
+      ]);
       // Kernel k of every channel is one-hot at position k: weights [C * K, 1, *kernel].
       const weights = new Float32Array(w.channels * count * count);
       for (let c = 0; c < w.channels; c++) {
@@ -130,7 +183,11 @@ export const maxPool: GradRule = {
           weights[(c * count + k) * count + k] = 1;
         }
       }
-      const kernels = ctx.builder.floats(weights, [w.channels * count, 1, ...w.kernel], 'maxpool_onehot');
+      const kernels = ctx.builder.floats(
+        weights,
+        [w.channels * count, 1, ...w.kernel],
+        'maxpool_onehot'
+      );
       return scatterToWindows(ctx, w, grads, kernels);
     }
   ]
@@ -164,9 +221,18 @@ export const averagePool: GradRule = {
         });
       });
       const reciprocal = outer(perAxis).map(n => 1 / n);
-      const share = ctx.builder.op('Mul', [dY!, ctx.builder.floats(reciprocal, [1, 1, ...w.out], 'avgpool_share')]);
-      const ones = new Float32Array(w.channels * w.kernel.reduce((a, b) => a * b, 1)).fill(1);
-      const kernels = ctx.builder.floats(ones, [w.channels, 1, ...w.kernel], 'avgpool_ones');
+      const share = ctx.builder.op('Mul', [
+        dY!,
+        ctx.builder.floats(reciprocal, [1, 1, ...w.out], 'avgpool_share')
+      ]);
+      const ones = new Float32Array(
+        w.channels * w.kernel.reduce((a, b) => a * b, 1)
+      ).fill(1);
+      const kernels = ctx.builder.floats(
+        ones,
+        [w.channels, 1, ...w.kernel],
+        'avgpool_ones'
+      );
       return scatterToWindows(ctx, w, share, kernels);
     }
   ]
@@ -204,10 +270,25 @@ export const globalMaxPool: GradRule = {
       const [n, c] = dims;
       const area = dims.slice(2).reduce((a, b) => a * b, 1);
       const flat = reshape(ctx, ctx.node.input[0], [n, c, area]);
-      const first = ctx.builder.op('ArgMax', [flat], [attr.int('axis', 2), attr.int('keepdims', 1)]);
-      const range = ctx.builder.ints(Array.from({ length: area }, (_, k) => k), [1, 1, area], 'positions');
-      const oneHot = ctx.builder.op('Cast', [ctx.builder.op('Equal', [first, range])], [attr.int('to', 1)]);
-      const routed = ctx.builder.op('Mul', [oneHot, reshape(ctx, dY!, [n, c, 1])]);
+      const first = ctx.builder.op(
+        'ArgMax',
+        [flat],
+        [attr.int('axis', 2), attr.int('keepdims', 1)]
+      );
+      const range = ctx.builder.ints(
+        Array.from({ length: area }, (_, k) => k),
+        [1, 1, area],
+        'positions'
+      );
+      const oneHot = ctx.builder.op(
+        'Cast',
+        [ctx.builder.op('Equal', [first, range])],
+        [attr.int('to', 1)]
+      );
+      const routed = ctx.builder.op('Mul', [
+        oneHot,
+        reshape(ctx, dY!, [n, c, 1])
+      ]);
       return reshape(ctx, routed, dims);
     }
   ]

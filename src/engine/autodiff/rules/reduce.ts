@@ -1,7 +1,13 @@
 /** Rules for reductions: the gradient is spread back over the reduced axes. */
 import { intAttr } from '../../onnx/attributes';
 import { GradContext, GradRule } from '../rule';
-import { expand, intsAttrOrInput, normalizeAxis, reshape, scaled } from '../emit';
+import {
+  expand,
+  intsAttrOrInput,
+  normalizeAxis,
+  reshape,
+  scaled
+} from '../emit';
 
 /**
  * The reduced axes of a Reduce* node, non-negative: an attribute before `inputSince`, an optional
@@ -13,14 +19,21 @@ function reducedAxes(ctx: GradContext, inputSince: number): number[] {
   if (axes && axes.length > 0) {
     return axes.map(a => normalizeAxis(a, rank));
   }
-  return intAttr(ctx.node, 'noop_with_empty_axes', 0) === 1 ? [] : Array.from({ length: rank }, (_, k) => k);
+  return intAttr(ctx.node, 'noop_with_empty_axes', 0) === 1
+    ? []
+    : Array.from({ length: rank }, (_, k) => k);
 }
 
 /**
  * Spreads dY back over the reduced axes, times `factor`:
  *   dX = Expand(Reshape(dY, X's shape with reduced axes set to 1) * factor, shape(X)).
  */
-function spread(ctx: GradContext, dY: string, axes: number[], perCount: boolean): string {
+function spread(
+  ctx: GradContext,
+  dY: string,
+  axes: number[],
+  perCount: boolean
+): string {
   const dims = ctx.shape(ctx.node.input[0]);
   const kept = dims.map((d, k) => (axes.includes(k) ? 1 : d));
   const count = axes.reduce((n, k) => n * dims[k], 1);
@@ -31,11 +44,17 @@ function spread(ctx: GradContext, dY: string, axes: number[], perCount: boolean)
 /** ReduceMean: dX = dY / count, spread over the reduced axes (axes an input from opset 18). */
 export const reduceMean: GradRule = {
   opType: 'ReduceMean',
-  gradients: (ctx, [dY]) => [() => spread(ctx, dY!, reducedAxes(ctx, 18), true), undefined]
+  gradients: (ctx, [dY]) => [
+    () => spread(ctx, dY!, reducedAxes(ctx, 18), true),
+    undefined
+  ]
 };
 
 /** ReduceSum: dX = dY spread over the reduced axes (axes an input from opset 13). */
 export const reduceSum: GradRule = {
   opType: 'ReduceSum',
-  gradients: (ctx, [dY]) => [() => spread(ctx, dY!, reducedAxes(ctx, 13), false), undefined]
+  gradients: (ctx, [dY]) => [
+    () => spread(ctx, dY!, reducedAxes(ctx, 13), false),
+    undefined
+  ]
 };

@@ -38,7 +38,11 @@ export const transpose: GradRule = {
   gradients: (ctx, [dY]) => [
     () => {
       const rank = ctx.shape(ctx.node.input[0]).length;
-      const perm = intsAttr(ctx.node, 'perm', Array.from({ length: rank }, (_, k) => rank - 1 - k));
+      const perm = intsAttr(
+        ctx.node,
+        'perm',
+        Array.from({ length: rank }, (_, k) => rank - 1 - k)
+      );
       const inverse = new Array<number>(rank);
       perm.forEach((p, k) => (inverse[p] = k));
       return ctx.builder.op('Transpose', [dY!], [attr.ints('perm', inverse)]);

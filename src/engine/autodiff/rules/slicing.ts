@@ -4,7 +4,15 @@
  */
 import { attr, intAttr, intsAttr, stringAttr } from '../../onnx/attributes';
 import { GradContext, GradRule, InputGradient } from '../rule';
-import { concat, constantInput, normalizeAxis, pad, reshape, slice, zerosLike } from '../emit';
+import {
+  concat,
+  constantInput,
+  normalizeAxis,
+  pad,
+  reshape,
+  slice,
+  zerosLike
+} from '../emit';
 
 /** Concat: dX_i = Slice(dY) along the axis at X_i's offset. */
 export const concatRule: GradRule = {
@@ -33,7 +41,9 @@ export const split: GradRule = {
     () => {
       const rank = ctx.shape(ctx.node.input[0]).length;
       const axis = normalizeAxis(intAttr(ctx.node, 'axis', 0), rank);
-      const parts = ctx.node.output.map((output, k) => dYs[k] ?? zerosLike(ctx, output));
+      const parts = ctx.node.output.map(
+        (output, k) => dYs[k] ?? zerosLike(ctx, output)
+      );
       return concat(ctx, parts, axis);
     },
     undefined
@@ -76,15 +86,28 @@ function slicedAxes(ctx: GradContext): SlicedAxis[] {
       throw new Error(`its step on axis ${axis} is 0`);
     }
     const wrap = (v: number) => (v < 0 ? v + size : v);
-    const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
+    const clamp = (v: number, lo: number, hi: number) =>
+      Math.min(Math.max(v, lo), hi);
     if (step > 0) {
       const start = clamp(wrap(rawStart), 0, size);
       const end = clamp(wrap(ends[k]), 0, size);
-      return { axis, size, start, step, count: Math.max(0, Math.ceil((end - start) / step)) };
+      return {
+        axis,
+        size,
+        start,
+        step,
+        count: Math.max(0, Math.ceil((end - start) / step))
+      };
     }
     const start = clamp(wrap(rawStart), 0, size - 1);
     const end = clamp(wrap(ends[k]), -1, size - 1);
-    return { axis, size, start, step, count: Math.max(0, Math.ceil((start - end) / -step)) };
+    return {
+      axis,
+      size,
+      start,
+      step,
+      count: Math.max(0, Math.ceil((start - end) / -step))
+    };
   });
 }
 
@@ -115,8 +138,15 @@ export const sliceRule: GradRule = {
         const stride = Math.abs(step);
         let first = start;
         if (step < 0) {
-          const reversed = Array.from({ length: count }, (_, i) => count - 1 - i);
-          grad = ctx.builder.op('Gather', [grad, ctx.builder.ints(reversed)], [attr.int('axis', axis)]);
+          const reversed = Array.from(
+            { length: count },
+            (_, i) => count - 1 - i
+          );
+          grad = ctx.builder.op(
+            'Gather',
+            [grad, ctx.builder.ints(reversed)],
+            [attr.int('axis', axis)]
+          );
           first = start - (count - 1) * stride;
         }
         let length = count;
@@ -143,12 +173,22 @@ export const sliceRule: GradRule = {
 };
 
 /** [.., n, ..] -> [.., n * stride, ..] with element i at i * stride and zeros between. */
-function spreadByStride(ctx: GradContext, x: string, shape: number[], axis: number, stride: number): string {
+function spreadByStride(
+  ctx: GradContext,
+  x: string,
+  shape: number[],
+  axis: number,
+  stride: number
+): string {
   const opened = [...shape.slice(0, axis + 1), 1, ...shape.slice(axis + 1)];
   const pads = new Array<number>(2 * opened.length).fill(0);
   pads[opened.length + axis + 1] = stride - 1;
   const spread = pad(ctx, reshape(ctx, x, opened), pads);
-  return reshape(ctx, spread, [...shape.slice(0, axis), shape[axis] * stride, ...shape.slice(axis + 1)]);
+  return reshape(ctx, spread, [
+    ...shape.slice(0, axis),
+    shape[axis] * stride,
+    ...shape.slice(axis + 1)
+  ]);
 }
 
 /**
@@ -162,7 +202,9 @@ export const padRule: GradRule = {
     () => {
       const mode = stringAttr(ctx.node, 'mode', 'constant');
       if (mode !== 'constant') {
-        throw new Error(`its mode is '${mode}', and only constant padding is supported`);
+        throw new Error(
+          `its mode is '${mode}', and only constant padding is supported`
+        );
       }
       const dims = ctx.shape(ctx.node.input[0]);
       const rank = dims.length;
@@ -181,7 +223,8 @@ export const padRule: GradRule = {
         end[axis] = given[k + axes.length];
       });
       const cut = dims.map((_, k) => k).filter(k => begin[k] > 0 || end[k] > 0);
-      const kept = (k: number) => dims[k] + Math.min(begin[k], 0) + Math.min(end[k], 0);
+      const kept = (k: number) =>
+        dims[k] + Math.min(begin[k], 0) + Math.min(end[k], 0);
       const inner =
         cut.length === 0
           ? dY!
@@ -192,7 +235,10 @@ export const padRule: GradRule = {
               cut.map(k => Math.max(begin[k], 0) + kept(k)),
               cut
             );
-      return pad(ctx, inner, [...begin.map(b => Math.max(-b, 0)), ...end.map(e => Math.max(-e, 0))]);
+      return pad(ctx, inner, [
+        ...begin.map(b => Math.max(-b, 0)),
+        ...end.map(e => Math.max(-e, 0))
+      ]);
     },
     undefined,
     undefined,

@@ -22,7 +22,12 @@ export const softmax: GradRule = {
   gradients: (ctx, [dY]) => [
     () => {
       const y = ctx.node.output[0];
-      const total = reduceSum(ctx, ctx.builder.op('Mul', [dY!, y]), normalisedAxes(ctx), true);
+      const total = reduceSum(
+        ctx,
+        ctx.builder.op('Mul', [dY!, y]),
+        normalisedAxes(ctx),
+        true
+      );
       return ctx.builder.op('Mul', [y, ctx.builder.op('Sub', [dY!, total])]);
     }
   ]
@@ -35,7 +40,10 @@ export const logSoftmax: GradRule = {
     () => {
       const probabilities = ctx.builder.op('Exp', [ctx.node.output[0]]);
       const total = reduceSum(ctx, dY!, normalisedAxes(ctx), true);
-      return ctx.builder.op('Sub', [dY!, ctx.builder.op('Mul', [probabilities, total])]);
+      return ctx.builder.op('Sub', [
+        dY!,
+        ctx.builder.op('Mul', [probabilities, total])
+      ]);
     }
   ]
 };
