@@ -1,0 +1,69 @@
+# The two commands of the README, for a fresh clone:
+#   make demo   installs everything and opens JupyterLab on the demo notebook
+#   make test   installs everything and runs every test: jest, pytest, Galata (ui-tests)
+# Everything is local to the clone (.venv, node_modules, ui-tests/node_modules) except Debian's
+# Chromium, which `make test` installs with apt when /usr/bin/chromium is missing.
+# Stamp files make a second run quick: each step reruns only when its inputs changed.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+PYTHON ?= python3
+VENV := .venv
+# The build (`jupyter labextension build`) and the ui-tests' server must find the venv's jupyter.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# Galata drives Debian's Chromium; Playwright must not download its own browsers.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEMO := $(firstword $(wildcard examples/demo.ipynb) examples)
+CLI := bin/jupyterlab-gradcam.js
+
+LABEXTENSION := jupyterlab_gradcam/labextension/package.json
+FRONTEND_SOURCES := $(shell find src style schema -type f -not -path '*/__tests__/*') \
+	package.json tsconfig.json webpack.config.js
+
+.PHONY: demo test
+
+demo: $(VENV)/.develop
+	jupyter lab $(DEMO)
+
+test: $(CHROMIUM) $(VENV)/.develop ui-tests/node_modules/.installed
+	@echo '--- jupyter labextension list'
+	jupyter labextension list 2>&1 | sed 's/\x1b\[[0-9;]*m//g' | tee /dev/stderr \
+		| grep -Eq '^\s*jupyterlab-gradcam v\S+ enabled OK'
+	@echo '--- node $(CLI) --help'
+	node $(CLI) --help > /dev/null
+	@# Every runner runs even when one fails, so that their own summaries end the output.
+	status=0; \
+	echo '--- jest'; npm test || status=1; \
+	echo '--- pytest'; $(VENV)/bin/python -m pytest tests -q || status=1; \
+	echo '--- Galata (ui-tests)'; (cd ui-tests && npx playwright test) || status=1; \
+	exit $$status
+
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	$(SUDO) apt-get install -y chromium
+
+# The editable install skips the build hook (SKIP_JUPYTER_BUILDER): the rules below build the
+# extension with this venv's jupyterlab, and `labextension develop` links it into the venv.
+$(VENV)/.installed: pyproject.toml
+	[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
+	SKIP_JUPYTER_BUILDER=1 $(VENV)/bin/pip install -e ".[test]"
+	touch $@
+
+node_modules/.installed: package-lock.json
+	npm ci
+	touch $@
+
+$(LABEXTENSION): node_modules/.installed $(VENV)/.installed $(FRONTEND_SOURCES)
+	npm run build
+
+$(VENV)/.develop: $(LABEXTENSION)
+	jupyter labextension develop --overwrite .
+	touch $@
+
+ui-tests/node_modules/.installed: ui-tests/package-lock.json
+	cd ui-tests && npm ci
+	touch $@

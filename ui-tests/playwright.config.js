@@ -1,0 +1,45 @@
+/**
+ * Galata's Playwright configuration, driving Debian's Chromium against a real JupyterLab started
+ * from this checkout's virtual environment.
+ */
+const path = require('path');
+const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
+
+const port = process.env.GRADCAM_UI_TESTS_PORT || '8888';
+const baseURL = `http://127.0.0.1:${port}`;
+
+module.exports = {
+  ...baseConfig,
+  // Never open a report viewer (it would wait for a person); the list reporter's summary ends the output.
+  reporter: [['list'], ['html', { open: 'never' }]],
+  use: {
+    ...baseConfig.use,
+    baseURL,
+    // Videos need Playwright's own ffmpeg download, which this project does without.
+    video: 'off',
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--disable-quic',
+        '--no-first-run'
+      ]
+    }
+  },
+  webServer: {
+    command: 'jupyter lab --config jupyter_server_test_config.py',
+    url: `${baseURL}/lab`,
+    env: {
+      ...process.env,
+      // The checkout's venv holds the jupyterlab the extension was built and linked into.
+      PATH: `${path.resolve(__dirname, '..', '.venv', 'bin')}${path.delimiter}${process.env.PATH}`
+    },
+    timeout: 120 * 1000,
+    // Never test a server some other checkout started on the same port.
+    reuseExistingServer: false
+  }
+};

@@ -1,0 +1,150 @@
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+
+const PLUGIN_ID = 'jupyterlab-gradcam:plugin';
+const OPEN_COMMAND = 'jupyterlab-gradcam:open';
+const SELFTEST_COMMAND = 'jupyterlab-gradcam:selftest';
+const STATIC_FOLDER = '/lab/extensions/jupyterlab-gradcam/static/';
+
+/** Run a JupyterLab command in the page and return what it resolved to (JSON-serialisable). */
+async function execute(
+  page: IJupyterLabPageFixture,
+  command: string,
+  args: Record<string, unknown> = {}
+): Promise<unknown> {
+  return page.evaluate(
+    async ({ command, args }) => {
+      const result = await window.jupyterapp.commands.execute(command, args);
+      // Widgets are not serialisable; commands that return data return plain objects.
+      return result && typeof result === 'object' && 'node' in result
+        ? null
+        : result;
+    },
+    { command, args }
+  );
+}
+
+test.describe('the extension in JupyterLab', () => {
+  test('loads and activates its plugin without console errors', async ({
+    page
+  }) => {
+    const errors: string[] = [];
+    page.on('console', message => {
+      if (message.type() === 'error') {
+        errors.push(message.text());
+      }
+    });
+    page.on('pageerror', error => errors.push(error.message));
+    await page.goto();
+
+    const activated = await page.evaluate(
+      id => window.jupyterapp.isPluginActivated(id),
+      PLUGIN_ID
+    );
+    expect(activated).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
+  test('lists its settings with their defaults', async ({ page }) => {
+    const response = await page.request.get(
+      `/lab/api/settings/${encodeURIComponent(PLUGIN_ID)}`
+    );
+    expect(response.ok()).toBe(true);
+    const { schema } = await response.json();
+    const defaults = Object.fromEntries(
+      Object.entries(schema.properties as Record<string, any>).map(
+        ([name, property]) => [name, property.default]
+      )
+    );
+    expect(defaults).toEqual({
+      backend: 'auto',
+      colormap: 'jet',
+      overlayOpacity: 0.5,
+      topK: 5
+    });
+  });
+
+  test('offers the open command in the command palette', async ({ page }) => {
+    await page.keyboard.press('Control+Shift+C');
+    const palette = page.locator('#modal-command-palette');
+    await expect(palette).toBeVisible();
+    await palette.locator('input').fill('Grad-CAM');
+    await expect(
+      palette.locator('.lm-CommandPalette-item', {
+        hasText: 'Grad-CAM: Open Explanation Panel'
+      })
+    ).toHaveCount(1);
+  });
+
+  test('opens the panel idle, to the right of the notebook', async ({
+    page
+  }) => {
+    await page.notebook.createNew('explain.ipynb');
+    await page.keyboard.press('Control+Shift+C');
+    const palette = page.locator('#modal-command-palette');
+    await palette.locator('input').fill('Grad-CAM: Open');
+    await palette
+      .locator('.lm-CommandPalette-item', {
+        hasText: 'Grad-CAM: Open Explanation Panel'
+      })
+      .click();
+
+    const panel = page.locator('.jp-GradCAM-panel');
+    await expect(panel).toBeVisible();
+    await expect(panel).toHaveAttribute('data-state', 'idle');
+    await expect(panel).toContainText('Run explain(model, image) in a cell');
+
+    // Split right: the panel and the notebook side by side, the panel on the right.
+    const notebook = page.locator('.jp-NotebookPanel:visible');
+    const notebookBox = await notebook.boundingBox();
+    const panelBox = await panel.boundingBox();
+    expect(notebookBox).not.toBeNull();
+    expect(panelBox).not.toBeNull();
+    expect(panelBox!.x).toBeGreaterThanOrEqual(
+      notebookBox!.x + notebookBox!.width - 1
+    );
+
+    // Running the command again shows the same panel, not a second one.
+    await execute(page, OPEN_COMMAND);
+    await expect(page.locator('.jp-GradCAM-panel')).toHaveCount(1);
+
+    // The README's screenshot (copied to docs/ by hand when the panel changes).
+    await page.screenshot({
+      path: test.info().outputPath('screenshot-panel.png')
+    });
+  });
+});
+
+test.describe('onnxruntime-web in the page', () => {
+  test('runs a one-node model on the wasm backend from the extension static folder', async ({
+    page
+  }) => {
+    const requests: string[] = [];
+    page.on('request', request => requests.push(request.url()));
+
+    const result = (await execute(page, SELFTEST_COMMAND, {
+      backend: 'wasm'
+    })) as { backend: string; output: number[] };
+    expect(result.backend).toBe('wasm');
+    expect(result.output).toEqual([11, 22, 33, 44]);
+
+    // What the runtime fetched: its files come from the extension, nothing from another host.
+    const runtimeFiles = requests.filter(url => /ort-wasm[^/]*$/.test(url));
+    test.info().annotations.push({
+      type: 'runtime files',
+      description: runtimeFiles.join(' ')
+    });
+    expect(runtimeFiles.length).toBeGreaterThan(0);
+    for (const url of runtimeFiles) {
+      expect(new URL(url).pathname.startsWith(STATIC_FOLDER)).toBe(true);
+    }
+    const origin = new URL(page.url()).origin;
+    expect(
+      requests.filter(
+        url =>
+          !url.startsWith(origin) &&
+          !url.startsWith('data:') &&
+          !url.startsWith('blob:')
+      )
+    ).toEqual([]);
+  });
+});
