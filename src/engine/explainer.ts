@@ -469,11 +469,8 @@ export class Explainer {
     let layerMaps: Explanation | undefined;
     let layers: string[] = [];
     if (method.usesLayerMap) {
-      layerMaps = await this.explain({ ...request, method: 'gradcam', targets: targets[0], top: undefined }, options);
-      if (targets.some(row => row.join() !== targets[0].join())) {
-        // Per-image targets (top-k): explain each image with its own.
-        throw new ExplainError(`${method.name} needs the same targets for every image; give --target`);
-      }
+      // The same request by Grad-CAM picks the same targets (given, or each image's top-k).
+      layerMaps = await this.explain({ ...request, method: 'gradcam' }, options);
       layers = layerMaps.layers;
     }
     const batch = batchOf(feeds);
