@@ -15,9 +15,9 @@ import uuid
 
 import numpy as np
 
-from .export import model_kind, is_path_like
+from .export import model_kind
 from .store import Explanation, explanations
-from .variables import is_pil_image, is_torch_tensor, to_array, type_name
+from .variables import is_path_like, is_pil_image, is_torch_tensor, to_array, type_name
 
 MIME_TYPE = "application/vnd.jupyterlab-gradcam.v1+json"
 

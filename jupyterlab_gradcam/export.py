@@ -6,7 +6,7 @@ The browser gets one self-contained ModelProto: it has no file system to find ex
 import io
 import os
 import warnings
-from pathlib import Path, PurePath
+from pathlib import Path
 
 from .errors import RequestError
 from .variables import is_onnx_model, is_onnx_path, is_torch_module, type_name
@@ -139,7 +139,3 @@ def _read_onnx_file(path):
     if not _uses_external_data(model):
         return data
     return _serialise_inline(model, base_dir=str(path.parent), what=f"the model file {str(path)!r}")
-
-
-def is_path_like(value):
-    return isinstance(value, (str, PurePath))

@@ -53,6 +53,10 @@ def is_onnx_model(value):
     return onnx is not None and isinstance(value, onnx.ModelProto)
 
 
+def is_path_like(value):
+    return isinstance(value, (str, PurePath))
+
+
 def is_onnx_path(value):
     """A str or path naming an existing .onnx file."""
     if isinstance(value, PurePath):
@@ -106,8 +110,8 @@ def _sendable(dtype_name):
 def list_variables(namespace):
     """Explainable variables of a namespace, by name; private names and modules left out."""
     entries = []
-    for name in sorted(namespace):
-        value = namespace[name]
+    # A copy: JupyterLab runs comms on a subshell thread, beside cells that may change the namespace.
+    for name, value in sorted(dict(namespace).items()):
         if name.startswith("_") or isinstance(value, types.ModuleType):
             continue
         entry = describe(name, value)
