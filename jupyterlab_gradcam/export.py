@@ -3,6 +3,7 @@
 The browser gets one self-contained ModelProto: it has no file system to find external data in.
 """
 
+import copy
 import io
 import os
 import warnings
@@ -75,8 +76,10 @@ def _export_torch(module, input_shape):
     parameter = next(module.parameters(), None)
     device = parameter.device if parameter is not None else "cpu"
     example = torch.zeros(input_shape, dtype=torch.float32, device=device)
-    was_training = module.training
-    module.eval()
+    if module.training:
+        # Export an eval-mode copy rather than flip the user's module: JupyterLab runs comms on a
+        # subshell thread, and a cell may be training this very module meanwhile.
+        module = copy.deepcopy(module).eval()
     buffer = io.BytesIO()
     try:
         with warnings.catch_warnings():
@@ -98,8 +101,6 @@ def _export_torch(module, input_shape):
         raise RequestError(
             f"torch.onnx.export of {type_name(module)} with input shape {input_shape} failed: {err}"
         ) from err
-    finally:
-        module.train(was_training)
     return buffer.getvalue()
 
 
