@@ -40,7 +40,10 @@ def register():
 
 
 def _open(comm, shell):
-    channel = Channel(send=lambda data, buffers: comm.send(data=data, buffers=buffers), namespace=lambda: shell.user_ns)
+    channel = Channel(
+        send=lambda data, buffers: comm.send(data=data, buffers=buffers),
+        namespace=lambda: shell.user_ns,
+    )
     comm.on_msg(lambda msg: channel.receive(msg["content"]["data"], msg.get("buffers") or []))
     comm.on_close(lambda msg: channel.close())
 
@@ -81,7 +84,9 @@ class Channel:
         if not isinstance(data, dict):
             raise RequestError(f"a request must be a JSON object; got {type(data).__name__}")
         if data.get("v") != PROTOCOL_VERSION:
-            raise RequestError(f"this kernel helper speaks protocol v{PROTOCOL_VERSION}; the request has v={data.get('v')!r}")
+            raise RequestError(
+                f"this kernel helper speaks protocol v{PROTOCOL_VERSION}; the request has v={data.get('v')!r}"
+            )
         request_id = data.get("id")
         if not isinstance(request_id, str) or not request_id:
             raise RequestError(f"'id' must be a non-empty string; got {request_id!r}")
@@ -95,7 +100,9 @@ class Channel:
         upload = self._uploads.setdefault(request_id, {"chunks": chunks, "parts": {}})
         if upload["chunks"] != chunks:
             self._uploads.pop(request_id)
-            raise RequestError(f"chunk {chunk} of request {request_id!r} says {chunks} chunks; an earlier one said {upload['chunks']}")
+            raise RequestError(
+                f"chunk {chunk} of request {request_id!r} says {chunks} chunks; an earlier one said {upload['chunks']}"
+            )
         upload["parts"][chunk] = list(buffers)
         if len(upload["parts"]) < chunks:
             return None

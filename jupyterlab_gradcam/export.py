@@ -45,7 +45,9 @@ def check_input_shape(input_shape):
         or not input_shape
         or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in input_shape)
     ):
-        raise RequestError(f"'input_shape' must be a list of positive integers such as [1, 3, 224, 224]; got {input_shape!r}")
+        raise RequestError(
+            f"'input_shape' must be a list of positive integers such as [1, 3, 224, 224]; got {input_shape!r}"
+        )
     return [int(n) for n in input_shape]
 
 
@@ -54,7 +56,9 @@ def to_onnx_bytes(model, what, input_shape=None):
     kind = model_kind(model)
     if kind == "torch":
         if input_shape is None:
-            raise RequestError(f"{what} is a torch module: exporting it to ONNX needs 'input_shape', e.g. [1, 3, 224, 224]")
+            raise RequestError(
+                f"{what} is a torch module: exporting it to ONNX needs 'input_shape', e.g. [1, 3, 224, 224]"
+            )
         return _export_torch(model, check_input_shape(input_shape))
     if kind == "onnx":
         return _serialise_inline(model, base_dir=os.getcwd(), what=what)
