@@ -134,17 +134,27 @@ export async function gradientOf(
   spec: ForwardSpec,
   options: CheckOptions = {}
 ): Promise<GradientRun> {
-  const rand = random(options.rngSeed ?? 1234);
   const { model, output } = forwardModel(spec);
+  return gradientOfModel(model, output, spec.inputs, options);
+}
+
+/** As `gradientOf`, for a model built elsewhere: `inputs` are its float32 inputs and their dims. */
+export async function gradientOfModel(
+  model: ModelProto,
+  output: string,
+  inputs: Record<string, number[]>,
+  options: CheckOptions = {}
+): Promise<GradientRun> {
+  const rand = random(options.rngSeed ?? 1234);
   const feeds: Record<string, Tensor> = {};
-  for (const [name, dims] of Object.entries(spec.inputs)) {
+  for (const [name, dims] of Object.entries(inputs)) {
     feeds[name] = float32(
       options.values?.[name] ?? awayFromZero(sizeOf(dims), rand),
       dims
     );
   }
   const { shapes } = await measureShapes(model, feeds);
-  const wrt = options.wrt ?? Object.keys(spec.inputs);
+  const wrt = options.wrt ?? Object.keys(inputs);
   const compiled = compileGradients(model, {
     layers: [],
     inputs: wrt,
@@ -169,7 +179,7 @@ export async function gradientOf(
     const gradients: Record<string, Float32Array> = {};
     for (const name of wrt) {
       const grad = result[compiled.gradients[name]];
-      expect(grad.dims).toEqual(spec.inputs[name]);
+      expect(grad.dims).toEqual(inputs[name]);
       gradients[name] = grad.data as Float32Array;
     }
     return {
@@ -187,13 +197,32 @@ export async function gradientOf(
 
 /**
  * Checks the compiled gradients against central differences and returns them. Fails with the
- * input, element index, both values and the tolerance of the worst disagreement.
+ * input, element index and both values of every disagreement beyond the tolerance.
  */
 export async function checkGradient(
   spec: ForwardSpec,
   options: CheckOptions = {}
 ): Promise<GradientRun> {
-  const run = await gradientOf(spec, options);
+  return compareWithDifferences(await gradientOf(spec, options), options);
+}
+
+/** As `checkGradient`, for a model built elsewhere. */
+export async function checkModelGradient(
+  model: ModelProto,
+  output: string,
+  inputs: Record<string, number[]>,
+  options: CheckOptions = {}
+): Promise<GradientRun> {
+  return compareWithDifferences(
+    await gradientOfModel(model, output, inputs, options),
+    options
+  );
+}
+
+async function compareWithDifferences(
+  run: GradientRun,
+  options: CheckOptions
+): Promise<GradientRun> {
   const eps = options.eps ?? 1e-2;
   const rtol = options.rtol ?? 1e-2;
   const atol = options.atol ?? 2e-3;
