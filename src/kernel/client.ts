@@ -234,8 +234,20 @@ export class GradCAMKernelClient {
           if (this._pending.get(id) !== pending) {
             return; // timed out, cancelled or reset while connecting
           }
-          for (const message of encodeRequest(id, method, fields, payload)) {
-            comm.send(message.data as JSONObject, {}, message.buffers);
+          try {
+            for (const message of encodeRequest(id, method, fields, payload)) {
+              comm.send(message.data as JSONObject, {}, message.buffers);
+            }
+          } catch (error) {
+            // The comm or the kernel connection went away under us (send throws then).
+            pending.reject(
+              new Error(
+                `could not send '${method}' to the kernel: ${(error as Error).message}`
+              )
+            );
+            if (comm.isDisposed) {
+              this._reset('the Grad-CAM comm was closed', false);
+            }
           }
         },
         error => pending.reject(error)

@@ -56,6 +56,9 @@ class FakeComm {
   }
 
   send(data: Data, _metadata: unknown, buffers: ArrayBuffer[] = []) {
+    if (this.isDisposed) {
+      throw new Error('Cannot send'); // as @jupyterlab/services' CommHandler does
+    }
     this.sent.push({ data, buffers });
     const reply: Reply = (replyData, replyBuffers = []) =>
       setTimeout(
@@ -512,6 +515,20 @@ describe('GradCAMKernelClient: kernel restarts, changes and disposal', () => {
     );
     kernel.helper = (data, _b, reply) =>
       reply({ v: 1, id: data.id, ok: true, version: '0.1.0' });
+    expect(await client.ping()).toBe('0.1.0');
+    expect(kernel.comms).toHaveLength(2);
+    client.dispose();
+  });
+
+  it('says when a request cannot be sent on a comm that went away, and opens a new one', async () => {
+    const kernel = new FakeKernel();
+    kernel.helperImported = true;
+    const client = new GradCAMKernelClient({ kernel: kernel.asConnection() });
+    await client.ping();
+    kernel.comms[0].isDisposed = true; // disposed without a comm_close reaching the client
+    await expect(client.ping()).rejects.toThrow(
+      "could not send 'ping' to the kernel: Cannot send"
+    );
     expect(await client.ping()).toBe('0.1.0');
     expect(kernel.comms).toHaveLength(2);
     client.dispose();
