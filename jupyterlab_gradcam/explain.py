@@ -142,10 +142,16 @@ def _check_method(method):
 
 
 def _check_labels(labels):
+    """A list of class names by index; a {index: name} dict (as ImageNet class files come) too."""
     if labels is None:
         return None
+    if isinstance(labels, dict):
+        if not all(isinstance(k, int) and k >= 0 and isinstance(v, str) for k, v in labels.items()):
+            raise TypeError("labels as a dict must map class indices (int >= 0) to names (str)")
+        # Classes missing from the dict are named by their index.
+        return [labels.get(index, str(index)) for index in range(max(labels, default=-1) + 1)]
     if isinstance(labels, str) or not all(isinstance(label, str) for label in labels):
-        raise TypeError("labels must be a list of class names (str), indexed by class")
+        raise TypeError("labels must be a list of class names (str), indexed by class, or a {index: name} dict")
     return list(labels)
 
 

@@ -49,6 +49,12 @@ def test_explain_displays_its_options_with_a_handle_and_a_text_fallback(kernel):
     assert handle in bundle["text/plain"]
 
 
+def test_explain_takes_labels_as_a_dict_of_index_to_name(kernel):
+    kernel.execute(TORCH_NET + "pixels = np.zeros((4, 4, 3), np.uint8)")
+    options = explain_bundle(kernel, "jupyterlab_gradcam.explain(net, pixels, labels={0: 'cat', 2: 'dog'})")[MIME_TYPE]
+    assert options["labels"] == ["cat", "1", "dog"]
+
+
 def test_get_tensor_and_get_model_answer_a_handle_with_that_calls_image_and_model(kernel, bridge):
     kernel.execute(TORCH_NET + "pixels = np.arange(8 * 9 * 3, dtype=np.uint8).reshape(8, 9, 3)")
     handle = explain_bundle(kernel, "jupyterlab_gradcam.explain(net, pixels)")[MIME_TYPE]["handle"]
@@ -126,6 +132,7 @@ def test_explain_takes_onnx_models_in_every_form(kernel, bridge, tmp_path):
         ("explain(net, np.zeros((4, 5, 3), np.uint8), target=True)", "ValueError: target must be a class index"),
         ("explain(net, np.zeros((4, 5, 3), np.uint8), layer=3)", "TypeError: layer must be an ONNX tensor name or None; got 3"),
         ("explain(net, np.zeros((4, 5, 3), np.uint8), labels='cat')", "TypeError: labels must be a list of class names"),
+        ("explain(net, np.zeros((4, 5, 3), np.uint8), labels={'0': 'cat'})", "TypeError: labels as a dict must map class indices"),
         ("explain(net, np.zeros((4, 5, 3), np.uint8), mean=[0.5, 0.5])", "ValueError: mean must have one value per image channel (3); got 2"),
         ("explain(net, np.zeros((4, 5, 3), np.uint8), std=[1, 0, 1])", "ValueError: std must hold finite positive numbers; got [1.0, 0.0, 1.0]"),
         ("explain(net, np.zeros((4, 5, 3), np.uint8), colour=object())", "TypeError: explain() options must be JSON values"),
