@@ -1,11 +1,13 @@
 /**
- * Every case of the shared reference fixtures (../shared/fixtures/manifest.json: maps computed
- * with PyTorch and pytorch-grad-cam) run through the engine: gradients from the compiled graph in
- * onnxruntime-web, at the tolerances of the fixtures' README. One engine request per (model,
- * method) covers all of that model's layers and classes, as the panel asks.
+ * Every case of two sets of reference fixtures (maps computed with PyTorch and pytorch-grad-cam)
+ * run through the engine: gradients from the compiled graph in onnxruntime-web, at the tolerances
+ * of the shared fixtures' README. One engine request per (model, method) covers all of that
+ * model's layers and classes, as the panel asks.
  *
- * The folder comes from $GRADCAM_FIXTURES, else ../shared/fixtures beside the repository; when it
- * is absent the suite is skipped and says so (the repository's own refs still run elsewhere).
+ * - The repository's own small refs, src/__tests__/data/refs (made by scripts/make_fixtures.py):
+ *   always run, so a fresh clone checks every method.
+ * - The shared fixtures, from $GRADCAM_FIXTURES or else ../shared/fixtures beside the repository;
+ *   when that folder is absent the suite is skipped and says so.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -14,8 +16,8 @@ import { chwToHwc, displayMap } from '../engine/image';
 import { readNpy } from '../engine/io/npy';
 import { Tensor } from '../engine/tensor';
 
-const FIXTURES = process.env.GRADCAM_FIXTURES ?? path.resolve(__dirname, '../../../shared/fixtures');
-const present = fs.existsSync(path.join(FIXTURES, 'manifest.json'));
+const SHARED = process.env.GRADCAM_FIXTURES ?? path.resolve(__dirname, '../../../shared/fixtures');
+const OWN = path.resolve(__dirname, 'data/refs');
 
 interface Case {
   id: string;
@@ -52,10 +54,6 @@ const SCORE_METHODS = new Set(['ScoreCAM', 'AblationCAM']);
 /** Methods whose results are raw gradients (small values): relative tolerance 1e-3. */
 const GRADIENT_IMAGES = new Set(['GuidedBackprop', 'GuidedGradCAM', 'InputGradient']);
 
-function load(file: string): Tensor {
-  return readNpy(new Uint8Array(fs.readFileSync(path.join(FIXTURES, file))));
-}
-
 function maxAbs(a: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) {
@@ -73,100 +71,107 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-const cases: Case[] = present
-  ? JSON.parse(fs.readFileSync(path.join(FIXTURES, 'manifest.json'), 'utf8')).cases
-  : [];
-
-if (!present) {
-  console.warn(`shared fixture suite SKIPPED: no manifest.json in ${FIXTURES} (set GRADCAM_FIXTURES)`);
+function readCases(root: string): Case[] {
+  return JSON.parse(fs.readFileSync(path.join(root, 'manifest.json'), 'utf8')).cases;
 }
 
-/** One explainer per model file, and one explanation per (model, inputs, method, wrt). */
-const explainers = new Map<string, Promise<Explainer>>();
-const explanations = new Map<string, Promise<Explanation>>();
+/** Runs every case of the manifest in `root`. */
+function fixtureSuite(title: string, root: string): void {
+  const cases = readCases(root);
+  const load = (file: string): Tensor => readNpy(new Uint8Array(fs.readFileSync(path.join(root, file))));
+  /** One explainer per model file, and one explanation per (model, inputs, method, wrt). */
+  const explainers = new Map<string, Promise<Explainer>>();
+  const explanations = new Map<string, Promise<Explanation>>();
 
-function explainerFor(modelFile: string): Promise<Explainer> {
-  let e = explainers.get(modelFile);
-  if (!e) {
-    e = Explainer.load(new Uint8Array(fs.readFileSync(path.join(FIXTURES, modelFile))), { backend: 'wasm' });
-    explainers.set(modelFile, e);
-  }
-  return e;
-}
+  const explainerFor = (modelFile: string): Promise<Explainer> => {
+    let e = explainers.get(modelFile);
+    if (!e) {
+      e = Explainer.load(new Uint8Array(fs.readFileSync(path.join(root, modelFile))), { backend: 'wasm' });
+      explainers.set(modelFile, e);
+    }
+    return e;
+  };
 
-function explanationFor(c: Case): Promise<Explanation> {
-  const key = `${c.model_file}|${JSON.stringify(c.inputs)}|${c.method}|${c.wrt ?? ''}`;
-  let result = explanations.get(key);
-  if (!result) {
-    // Every layer and class this model's cases ask of this method, in one request.
-    const siblings = cases.filter(
-      o => o.model_file === c.model_file && JSON.stringify(o.inputs) === JSON.stringify(c.inputs) && o.method === c.method
-    );
-    const layers = [...new Set(siblings.map(o => o.layer_tensor).filter((l): l is string => l !== null))];
-    const classes = [...new Set(
-      cases
-        .filter(o => o.model_file === c.model_file && o.class_index !== null)
-        .map(o => o.class_index as number)
-    )];
-    result = explainerFor(c.model_file).then(explainer => {
-      const feeds: Record<string, Tensor> = {};
-      for (const [name, file] of Object.entries(c.inputs)) {
-        feeds[name] = load(file);
-      }
-      return explainer.explain({
-        feeds,
-        method: METHOD[c.method],
-        layers,
-        targets: classes,
-        targetOutput: c.target_output,
-        wrt: c.wrt
+  const explanationFor = (c: Case): Promise<Explanation> => {
+    const key = `${c.model_file}|${JSON.stringify(c.inputs)}|${c.method}|${c.wrt ?? ''}`;
+    let result = explanations.get(key);
+    if (!result) {
+      // Every layer and class this model's cases ask of this method, in one request.
+      const siblings = cases.filter(
+        o => o.model_file === c.model_file && JSON.stringify(o.inputs) === JSON.stringify(c.inputs) && o.method === c.method
+      );
+      const layers = [...new Set(siblings.map(o => o.layer_tensor).filter((l): l is string => l !== null))];
+      const classes = [
+        ...new Set(cases.filter(o => o.model_file === c.model_file && o.class_index !== null).map(o => o.class_index as number))
+      ];
+      result = explainerFor(c.model_file).then(explainer => {
+        const feeds: Record<string, Tensor> = {};
+        for (const [name, file] of Object.entries(c.inputs)) {
+          feeds[name] = load(file);
+        }
+        return explainer.explain({
+          feeds,
+          method: METHOD[c.method],
+          layers,
+          targets: classes,
+          targetOutput: c.target_output,
+          wrt: c.wrt
+        });
       });
+      explanations.set(key, result);
+    }
+    return result;
+  };
+
+  describe(title, () => {
+    afterAll(async () => {
+      for (const e of explainers.values()) {
+        await (await e).dispose();
+      }
     });
-    explanations.set(key, result);
-  }
-  return result;
+
+    test.each(cases.map(c => [c.id, c] as [string, Case]))('%s', async (_id, c) => {
+      const explanation = await explanationFor(c);
+      const found = explanation.maps.find(
+        m =>
+          m.layer === (c.method === 'GuidedBackprop' || c.method === 'InputGradient' ? null : c.layer_tensor) &&
+          (c.method === 'EigenCAM' ? m.target === null : m.target === c.class_index)
+      );
+      expect(found).toBeDefined();
+      const got = found!;
+      const ref = load(c.map);
+      if (GRADIENT_IMAGES.has(c.method)) {
+        // References are HWC (the library's layout); the engine's are CHW.
+        const [channels, height, width] = got.dims;
+        const engine = c.method === 'InputGradient' ? got.map : chwToHwc(got.map, channels, height, width);
+        const reference = ref.data as Float32Array;
+        expect(maxDiff(engine, reference)).toBeLessThanOrEqual(1e-3 * maxAbs(reference));
+        return;
+      }
+      const raw = load(c.raw!).data as Float32Array;
+      const relative = SCORE_METHODS.has(c.method) ? 1e-3 : 1e-4;
+      if (c.method === 'EigenCAM') {
+        // The SVD's sign is arbitrary: accept the projection or its negation.
+        const projection = load(c.signed_projection!).data as Float32Array;
+        const flipped = Float32Array.from(projection, v => Math.max(-v, 0));
+        const sameSign = maxDiff(got.raw!, raw) <= relative * maxAbs(projection);
+        const reference = sameSign ? raw : flipped;
+        const map = sameSign ? (ref.data as Float32Array) : displayMap(flipped, got.rawSize!, got.size);
+        expect(maxDiff(got.raw!, reference)).toBeLessThanOrEqual(relative * maxAbs(projection));
+        expect(maxDiff(got.map, map)).toBeLessThanOrEqual(1e-4);
+        return;
+      }
+      expect(maxDiff(got.raw!, raw)).toBeLessThanOrEqual(relative * maxAbs(raw));
+      expect(maxDiff(got.map, ref.data as Float32Array)).toBeLessThanOrEqual(SCORE_METHODS.has(c.method) ? 1e-3 : 1e-4);
+    }, 600_000);
+  });
 }
 
-afterAll(async () => {
-  for (const e of explainers.values()) {
-    await (await e).dispose();
-  }
-});
+fixtureSuite('repository refs (scripts/make_fixtures.py, pytorch-grad-cam)', OWN);
 
-(present ? describe : describe.skip)('shared fixtures (pytorch-grad-cam references)', () => {
-  test.each(cases.map(c => [c.id, c] as [string, Case]))('%s', async (_id, c) => {
-    const explanation = await explanationFor(c);
-    const found = explanation.maps.find(
-      m =>
-        m.layer === (c.method === 'GuidedBackprop' || c.method === 'InputGradient' ? null : c.layer_tensor) &&
-        (c.method === 'EigenCAM' ? m.target === null : m.target === c.class_index)
-    );
-    expect(found).toBeDefined();
-    const got = found!;
-    const ref = load(c.map);
-    if (GRADIENT_IMAGES.has(c.method)) {
-      // References are HWC (the library's layout); the engine's are CHW.
-      const [channels, height, width] = got.dims;
-      const engine = c.method === 'InputGradient' ? got.map : chwToHwc(got.map, channels, height, width);
-      const reference = ref.data as Float32Array;
-      expect(maxDiff(engine, reference)).toBeLessThanOrEqual(1e-3 * maxAbs(reference));
-      return;
-    }
-    const raw = load(c.raw!).data as Float32Array;
-    const relative = SCORE_METHODS.has(c.method) ? 1e-3 : 1e-4;
-    if (c.method === 'EigenCAM') {
-      // The SVD's sign is arbitrary: accept the projection or its negation.
-      const projection = load(c.signed_projection!).data as Float32Array;
-      const flipped = Float32Array.from(projection, v => Math.max(-v, 0));
-      const sameSign = maxDiff(got.raw!, raw) <= relative * Math.max(maxAbs(raw), maxAbs(projection));
-      const reference = sameSign ? raw : flipped;
-      const size = got.rawSize!;
-      const map = sameSign ? (ref.data as Float32Array) : displayMap(flipped, size, got.size);
-      expect(maxDiff(got.raw!, reference)).toBeLessThanOrEqual(relative * maxAbs(projection));
-      expect(maxDiff(got.map, map)).toBeLessThanOrEqual(1e-4);
-      return;
-    }
-    expect(maxDiff(got.raw!, raw)).toBeLessThanOrEqual(relative * maxAbs(raw));
-    expect(maxDiff(got.map, ref.data as Float32Array)).toBeLessThanOrEqual(SCORE_METHODS.has(c.method) ? 1e-3 : 1e-4);
-  }, 600_000);
-});
+if (fs.existsSync(path.join(SHARED, 'manifest.json'))) {
+  fixtureSuite(`shared fixtures in ${SHARED} (pytorch-grad-cam)`, SHARED);
+} else {
+  console.warn(`shared fixture suite SKIPPED: no manifest.json in ${SHARED} (set GRADCAM_FIXTURES)`);
+  test.skip(`shared fixtures: SKIPPED, no manifest.json in ${SHARED}`, () => undefined);
+}
