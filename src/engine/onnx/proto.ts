@@ -151,6 +151,11 @@ export function decodeModel(
   for (const tensor of graph.initializer) {
     inlineExternalData(tensor, externalData);
   }
+  // onnx >= 1.23 writes IR 14, which onnxruntime-web 1.30 refuses ("max supported IR version: 13");
+  // nothing a CNN graph uses changed between them, so the model is read as the newest IR ORT knows.
+  if ((model.irVersion ?? 0) > MAX_RUNTIME_IR) {
+    model.irVersion = MAX_RUNTIME_IR;
+  }
   return model;
 }
 
@@ -169,6 +174,9 @@ export function defaultOpset(model: ModelProto): number {
 }
 
 const EXTERNAL = 1;
+
+/** The newest IR version onnxruntime-web (1.30) loads. */
+const MAX_RUNTIME_IR = 13;
 
 function inlineExternalData(
   tensor: TensorProto,
