@@ -41,17 +41,30 @@ export interface CompiledModel {
 const PREFIX = 'gradcam';
 
 /** Compiles the backward graph into a copy of `model`. */
-export function compileGradients(model: ModelProto, options: CompileOptions): CompiledModel {
+export function compileGradients(
+  model: ModelProto,
+  options: CompileOptions
+): CompiledModel {
   const copy: ModelProto = structuredCloneModel(model);
   const index = new GraphIndex(copy);
   const sources = [...options.layers, ...(options.inputs ?? [])];
   for (const source of sources) {
-    if (!index.producers.has(source) && !index.inputs.some(i => i.name === source)) {
-      throw new GradientError(`'${source}' is neither a tensor computed by the graph nor a graph input`);
+    if (
+      !index.producers.has(source) &&
+      !index.inputs.some(i => i.name === source)
+    ) {
+      throw new GradientError(
+        `'${source}' is neither a tensor computed by the graph nor a graph input`
+      );
     }
   }
-  if (!index.producers.has(options.target) && !index.inputs.some(i => i.name === options.target)) {
-    throw new GradientError(`the target '${options.target}' is not a tensor of the graph`);
+  if (
+    !index.producers.has(options.target) &&
+    !index.inputs.some(i => i.name === options.target)
+  ) {
+    throw new GradientError(
+      `the target '${options.target}' is not a tensor of the graph`
+    );
   }
   const nodes = copy.graph.node.slice();
   const onPath = tensorsOnPath(nodes, sources, options.target, index);
@@ -59,7 +72,9 @@ export function compileGradients(model: ModelProto, options: CompileOptions): Co
   const shape = (tensor: string): number[] => {
     const dims = options.shapes.get(tensor);
     if (!dims) {
-      throw new GradientError(`no static shape is known for tensor '${tensor}'`);
+      throw new GradientError(
+        `no static shape is known for tensor '${tensor}'`
+      );
     }
     return dims;
   };
@@ -84,7 +99,9 @@ export function compileGradients(model: ModelProto, options: CompileOptions): Co
     if (!node.output.some(o => onPath.has(o))) {
       continue;
     }
-    const dY = node.output.map(o => (onPath.has(o) ? gradientOf(o) : undefined));
+    const dY = node.output.map(o =>
+      onPath.has(o) ? gradientOf(o) : undefined
+    );
     if (dY.every(g => g === undefined)) {
       continue;
     }
@@ -138,7 +155,9 @@ export function compileGradients(model: ModelProto, options: CompileOptions): Co
   for (const source of sources) {
     const grad = gradientOf(source);
     if (!grad) {
-      throw new GradientError(`'${source}' does not influence the target '${options.target}'`);
+      throw new GradientError(
+        `'${source}' does not influence the target '${options.target}'`
+      );
     }
     // A named Identity keeps the output name stable and distinct from the layer's own name.
     const out = builder.op('Identity', [grad], [], `grad/${source}`);
@@ -165,14 +184,20 @@ function tensorsOnPath(
   for (let k = nodes.length - 1; k >= 0; k--) {
     const node = nodes[k];
     if (node.output.some(o => leadsToTarget.has(o))) {
-      node.input.filter(i => i && !index.isConstant(i)).forEach(i => leadsToTarget.add(i));
+      node.input
+        .filter(i => i && !index.isConstant(i))
+        .forEach(i => leadsToTarget.add(i));
     }
   }
   return new Set([...reached].filter(t => leadsToTarget.has(t)));
 }
 
 /** The first source whose forward cone contains the node: the layer that needs its rule. */
-function sourceReaching(node: NodeProto, sources: string[], nodes: NodeProto[]): string {
+function sourceReaching(
+  node: NodeProto,
+  sources: string[],
+  nodes: NodeProto[]
+): string {
   for (const source of sources) {
     const reached = new Set([source]);
     for (const n of nodes) {
@@ -192,7 +217,9 @@ function sourceReaching(node: NodeProto, sources: string[], nodes: NodeProto[]):
 
 function nodeError(node: NodeProto, error: unknown): GradientError {
   const message = error instanceof Error ? error.message : String(error);
-  return new GradientError(`gradient of ${node.opType} node '${node.name ?? node.output[0]}': ${message}`);
+  return new GradientError(
+    `gradient of ${node.opType} node '${node.name ?? node.output[0]}': ${message}`
+  );
 }
 
 /**
@@ -206,7 +233,11 @@ function structuredCloneModel(model: ModelProto): ModelProto {
     opsetImport: model.opsetImport.map(o => ({ ...o })),
     graph: {
       ...graph,
-      node: graph.node.map(n => ({ ...n, input: [...n.input], output: [...n.output] })),
+      node: graph.node.map(n => ({
+        ...n,
+        input: [...n.input],
+        output: [...n.output]
+      })),
       initializer: [...graph.initializer],
       input: [...graph.input],
       output: [...graph.output],

@@ -221,3 +221,34 @@ export function intsAttrOrInput(
   const found = (ctx.node.attribute ?? []).find(a => a.name === name);
   return found?.ints?.map(Number);
 }
+
+/** ReduceMean over axes; axes are an attribute before opset 18 and an input from 18. */
+export function reduceMean(
+  ctx: GradContext,
+  x: string,
+  axes: number[],
+  keepdims: boolean
+): string {
+  const keep = attr.int('keepdims', keepdims ? 1 : 0);
+  if (ctx.opset >= 18) {
+    return ctx.builder.op('ReduceMean', [x, ctx.builder.ints(axes)], [keep]);
+  }
+  return ctx.builder.op('ReduceMean', [x], [attr.ints('axes', axes), keep]);
+}
+
+/**
+ * The gradient "thunk" of a weight input (Conv's W, BN's statistics, LayerNorm's scale): only
+ * activation gradients are computed, so a weight computed from the layer cannot be followed,
+ * and saying so beats silently dropping that path's share of the gradient.
+ */
+export function weightOnly(
+  ctx: GradContext,
+  index: number,
+  what: string
+): () => string {
+  return () => {
+    throw new Error(
+      `its ${what} input '${ctx.node.input[index]}' is computed from the layer, and only constant ${what} is supported`
+    );
+  };
+}

@@ -7,7 +7,9 @@ const rules = new Map<string, GradRule>();
 export function registerRules(...added: GradRule[]): void {
   for (const rule of added) {
     if (rules.has(rule.opType)) {
-      throw new Error(`a gradient rule for ${rule.opType} is already registered`);
+      throw new Error(
+        `a gradient rule for ${rule.opType} is already registered`
+      );
     }
     rules.set(rule.opType, rule);
   }

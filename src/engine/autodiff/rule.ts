@@ -40,7 +40,10 @@ export interface GradRule {
    * Returns one entry per input: a thunk, or undefined when the input has no gradient
    * (weights, shapes, indices).
    */
-  gradients(ctx: GradContext, dY: Array<string | undefined>): Array<InputGradient | undefined>;
+  gradients(
+    ctx: GradContext,
+    dY: Array<string | undefined>
+  ): Array<InputGradient | undefined>;
 }
 
 /** Raised when the backward graph cannot be built: names the op, the node and the layer. */

@@ -1,7 +1,13 @@
 /** Rules for pointwise activations. */
-import { floatAttr, hasAttr } from '../../onnx/attributes';
+import { floatAttr, hasAttr, stringAttr } from '../../onnx/attributes';
 import { GradContext, GradRule } from '../rule';
-import { constantInput, greaterMask, lessMask, scaled } from '../emit';
+import {
+  constantInput,
+  greaterMask,
+  lessMask,
+  scaled,
+  weightOnly
+} from '../emit';
 
 /**
  * Relu: dX = dY * (X > 0), strict as PyTorch's threshold backward.
@@ -165,6 +171,118 @@ export const hardSwish: GradRule = {
         above
       ]);
       return ctx.builder.op('Mul', [dY!, slope]);
+    }
+  ]
+};
+
+/**
+ * PRelu, Y = X where X > 0, else slope * X (slope a weight broadcast to X):
+ * dX = dY * (slope + mask * (1 - slope)), mask = (X > 0).
+ */
+export const pRelu: GradRule = {
+  opType: 'PRelu',
+  gradients: (ctx, [dY]) => [
+    () => {
+      const [x, slope] = ctx.node.input;
+      const mask = greaterMask(ctx, x, 0);
+      const oneMinus = ctx.builder.op('Sub', [
+        ctx.builder.floats([1], [], 'one'),
+        slope
+      ]);
+      const factor = ctx.builder.op('Add', [
+        slope,
+        ctx.builder.op('Mul', [mask, oneMinus])
+      ]);
+      return ctx.builder.op('Mul', [dY!, factor]);
+    },
+    weightOnly(ctx, 1, 'slope')
+  ]
+};
+
+/** Elu(alpha): dX = dY where X > 0, else dY * (Y + alpha). */
+export const elu: GradRule = {
+  opType: 'Elu',
+  gradients: (ctx, [dY]) => [
+    () => {
+      const alpha = floatAttr(ctx.node, 'alpha', 1);
+      const mask = greaterMask(ctx, ctx.node.input[0], 0);
+      const negative = ctx.builder.op('Add', [
+        ctx.node.output[0],
+        ctx.builder.floats([alpha], [], 'alpha')
+      ]);
+      const one = ctx.builder.floats([1], [], 'one');
+      // mask + (1 - mask) * (Y + alpha)
+      const factor = ctx.builder.op('Add', [
+        mask,
+        ctx.builder.op('Mul', [ctx.builder.op('Sub', [one, mask]), negative])
+      ]);
+      return ctx.builder.op('Mul', [dY!, factor]);
+    }
+  ]
+};
+
+/** Softplus, Y = log(1 + exp(X)): dX = dY * sigmoid(X). */
+export const softplus: GradRule = {
+  opType: 'Softplus',
+  gradients: (ctx, [dY]) => [
+    () =>
+      ctx.builder.op('Mul', [
+        dY!,
+        ctx.builder.op('Sigmoid', [ctx.node.input[0]])
+      ])
+  ]
+};
+
+/**
+ * Gelu (opset 20). approximate = 'none': Y = X * Phi(X), dX = dY * (Phi(X) + X * phi(X)) with
+ * Phi the normal CDF, 0.5 * (1 + erf(X / sqrt 2)), and phi its density.
+ * approximate = 'tanh': Y = X / 2 * (1 + tanh u), u = sqrt(2 / pi) * (X + 0.044715 X^3),
+ * dX = dY * (0.5 * (1 + tanh u) + 0.5 * X * (1 - tanh^2 u) * sqrt(2 / pi) * (1 + 3 * 0.044715 X^2)).
+ */
+export const gelu: GradRule = {
+  opType: 'Gelu',
+  gradients: (ctx, [dY]) => [
+    () => {
+      const x = ctx.node.input[0];
+      const b = ctx.builder;
+      const k = (v: number, hint: string) => b.floats([v], [], hint);
+      const square = b.op('Mul', [x, x]);
+      let slope: string;
+      if (stringAttr(ctx.node, 'approximate', 'none') === 'tanh') {
+        const c = Math.sqrt(2 / Math.PI);
+        const cube = b.op('Mul', [square, x]);
+        const u = scaled(ctx, b.op('Add', [x, scaled(ctx, cube, 0.044715)]), c);
+        const t = b.op('Tanh', [u]);
+        const left = scaled(ctx, b.op('Add', [k(1, 'one'), t]), 0.5);
+        const sech2 = b.op('Sub', [k(1, 'one'), b.op('Mul', [t, t])]);
+        const du = scaled(
+          ctx,
+          b.op('Add', [k(1, 'one'), scaled(ctx, square, 3 * 0.044715)]),
+          c
+        );
+        const right = scaled(
+          ctx,
+          b.op('Mul', [b.op('Mul', [x, sech2]), du]),
+          0.5
+        );
+        slope = b.op('Add', [left, right]);
+      } else {
+        const cdf = scaled(
+          ctx,
+          b.op('Add', [
+            k(1, 'one'),
+            b.op('Erf', [scaled(ctx, x, Math.SQRT1_2)])
+          ]),
+          0.5
+        );
+        const density = scaled(
+          ctx,
+          b.op('Exp', [scaled(ctx, square, -0.5)]),
+          1 / Math.sqrt(2 * Math.PI)
+        );
+        slope = b.op('Add', [cdf, b.op('Mul', [x, density])]);
+      }
+      return b.op('Mul', [dY!, slope]);
     }
   ]
 };

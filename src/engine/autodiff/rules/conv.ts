@@ -1,6 +1,7 @@
 /** The rule for Conv. */
 import { attr, intAttr, intsAttr, stringAttr } from '../../onnx/attributes';
 import { GradContext, GradRule } from '../rule';
+import { weightOnly } from '../emit';
 
 /**
  * Conv, input gradient as a transposed convolution:
@@ -15,8 +16,8 @@ export const conv: GradRule = {
   opType: 'Conv',
   gradients: (ctx, [dY]) => [
     () => convInputGradient(ctx, dY!),
-    undefined,
-    undefined
+    weightOnly(ctx, 1, 'weight'),
+    weightOnly(ctx, 2, 'bias')
   ]
 };
 

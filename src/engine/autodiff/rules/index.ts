@@ -5,6 +5,7 @@ import * as activations from './activations';
 import * as arithmetic from './arithmetic';
 import * as conv from './conv';
 import * as linear from './linear';
+import * as math from './math';
 import * as normalization from './normalization';
 import * as passthrough from './passthrough';
 import * as pooling from './pooling';
@@ -19,6 +20,7 @@ export const ruleModules: Record<string, Record<string, unknown>> = {
   arithmetic,
   conv,
   linear,
+  math,
   normalization,
   passthrough,
   pooling,

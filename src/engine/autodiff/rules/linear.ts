@@ -1,7 +1,7 @@
 /** Rules for Gemm and MatMul. */
 import { attr, floatAttr, intAttr } from '../../onnx/attributes';
 import { GradContext, GradRule } from '../rule';
-import { reshape, scaled, unbroadcast } from '../emit';
+import { reshape, scaled, unbroadcast, weightOnly } from '../emit';
 
 /**
  * Gemm, Y = alpha * op(A) op(B) + beta * C, with B a weight:
@@ -39,7 +39,7 @@ export const gemm: GradRule = {
             [scale, attr.int('transA', transB), attr.int('transB', 1)]
           );
     },
-    undefined,
+    weightOnly(ctx, 1, 'B'),
     () => {
       const beta = floatAttr(ctx.node, 'beta', 1);
       const grad = beta === 1 ? dY! : scaled(ctx, dY!, beta);

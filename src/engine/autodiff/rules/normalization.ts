@@ -1,6 +1,13 @@
-/** The rule for BatchNormalization in inference mode. */
-import { floatAttr, intAttr } from '../../onnx/attributes';
-import { GradRule } from '../rule';
+/** Rules for normalisations: BatchNormalization (inference), LayerNormalization, LRN. */
+import { attr, floatAttr, intAttr } from '../../onnx/attributes';
+import { GradContext, GradRule } from '../rule';
+import {
+  normalizeAxis,
+  reduceMean,
+  reshape,
+  scaled,
+  weightOnly
+} from '../emit';
 
 /**
  * BatchNormalization (inference): Y = (X - mean) * scale / sqrt(var + eps) + B, so
@@ -33,9 +40,126 @@ export const batchNormalization: GradRule = {
         ctx.builder.floats(factor, dims, 'bn_factor')
       ]);
     },
-    undefined,
-    undefined,
-    undefined,
-    undefined
+    weightOnly(ctx, 1, 'scale'),
+    weightOnly(ctx, 2, 'bias'),
+    weightOnly(ctx, 3, 'mean'),
+    weightOnly(ctx, 4, 'variance')
   ]
 };
+
+/**
+ * LayerNormalization (opset 17) over the axes from `axis` on, X^ = (X - mean) r with
+ * r = 1 / sqrt(var + eps), Y = X^ * scale + B:
+ *   g = dY * scale;   dX = r * (g - mean(g) - X^ * mean(g * X^))     (means over those axes)
+ * mean and r are recomputed from X (the optional Mean/InvStdDev outputs are rarely exported).
+ */
+export const layerNormalization: GradRule = {
+  opType: 'LayerNormalization',
+  gradients: (ctx, [dY]) => [
+    () => {
+      const [x, scale] = ctx.node.input;
+      const rank = ctx.shape(x).length;
+      const axis = normalizeAxis(intAttr(ctx.node, 'axis', -1), rank);
+      const axes = Array.from({ length: rank - axis }, (_, k) => axis + k);
+      const eps = floatAttr(ctx.node, 'epsilon', 1e-5);
+      const b = ctx.builder;
+      const centred = b.op('Sub', [x, reduceMean(ctx, x, axes, true)]);
+      const variance = reduceMean(
+        ctx,
+        b.op('Mul', [centred, centred]),
+        axes,
+        true
+      );
+      const r = b.op('Reciprocal', [
+        b.op('Sqrt', [b.op('Add', [variance, b.floats([eps], [], 'eps')])])
+      ]);
+      const normalised = b.op('Mul', [centred, r]);
+      const g = b.op('Mul', [dY!, scale]);
+      const gMean = reduceMean(ctx, g, axes, true);
+      const projection = reduceMean(
+        ctx,
+        b.op('Mul', [g, normalised]),
+        axes,
+        true
+      );
+      const inner = b.op('Sub', [
+        b.op('Sub', [g, gMean]),
+        b.op('Mul', [normalised, projection])
+      ]);
+      return b.op('Mul', [r, inner]);
+    },
+    weightOnly(ctx, 1, 'scale'),
+    weightOnly(ctx, 2, 'bias')
+  ]
+};
+
+/**
+ * LRN across channels (AlexNet, GoogLeNet), with S_c = sum of X^2 over the window
+ * [c - lo, c + hi] (lo = floor((size - 1) / 2), hi = ceil((size - 1) / 2)),
+ * D = bias + alpha / size * S and Y = X * D^-beta:
+ *   dX = dY * D^-beta - (2 alpha beta / size) * X * T,
+ *   T_c = sum over j with c in window(j) of dY_j X_j D_j^(-beta - 1)
+ * T's window is the forward one mirrored ([c - hi, c + lo]). Both window sums are a Conv of ones
+ * along the channel axis of X reshaped to [N, 1, C, rest].
+ */
+export const lrn: GradRule = {
+  opType: 'LRN',
+  gradients: (ctx, [dY]) => [
+    () => {
+      const x = ctx.node.input[0];
+      const dims = ctx.shape(x);
+      const size = intAttr(ctx.node, 'size', 0);
+      const alpha = floatAttr(ctx.node, 'alpha', 1e-4);
+      const beta = floatAttr(ctx.node, 'beta', 0.75);
+      const bias = floatAttr(ctx.node, 'bias', 1);
+      const lo = Math.floor((size - 1) / 2);
+      const hi = Math.ceil((size - 1) / 2);
+      const b = ctx.builder;
+      const squares = b.op('Mul', [x, x]);
+      const sums = channelWindowSum(ctx, squares, dims, size, lo, hi);
+      const d = b.op('Add', [
+        scaled(ctx, sums, alpha / size),
+        b.floats([bias], [], 'lrn_bias')
+      ]);
+      const dPow = b.op('Pow', [d, b.floats([-beta], [], 'neg_beta')]);
+      const direct = b.op('Mul', [dY!, dPow]);
+      const through = b.op('Div', [
+        b.op('Mul', [b.op('Mul', [dY!, x]), dPow]),
+        d
+      ]);
+      const t = channelWindowSum(ctx, through, dims, size, hi, lo);
+      const cross = scaled(ctx, b.op('Mul', [x, t]), (2 * alpha * beta) / size);
+      return b.op('Sub', [direct, cross]);
+    }
+  ]
+};
+
+/** Sum over the channel window [c - before, c + after] of x [N, C, ...], zero outside. */
+function channelWindowSum(
+  ctx: GradContext,
+  x: string,
+  dims: number[],
+  size: number,
+  before: number,
+  after: number
+): string {
+  const [n, c] = dims;
+  const rest = dims.slice(2).reduce((a, d) => a * d, 1);
+  const column = reshape(ctx, x, [n, 1, c, rest]);
+  const ones = ctx.builder.floats(
+    new Float32Array(size).fill(1),
+    [1, 1, size, 1],
+    'lrn_window'
+  );
+  const summed = ctx.builder.op(
+    'Conv',
+    [column, ones],
+    [
+      attr.ints('kernel_shape', [size, 1]),
+      attr.ints('strides', [1, 1]),
+      attr.ints('dilations', [1, 1]),
+      attr.ints('pads', [before, 0, after, 0])
+    ]
+  );
+  return reshape(ctx, summed, dims);
+}

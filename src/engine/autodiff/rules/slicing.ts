@@ -245,3 +245,37 @@ export const padRule: GradRule = {
     undefined
   ]
 };
+
+/**
+ * Gather along `axis` with constant indices (a ViT's class token is x[:, 0]):
+ *   data [pre, D, post], indices of K elements -> Y [pre, K, post]
+ *   dX = MatMul(OneHot^T [D, K], dY [pre, K, post]) -> [pre, D, post]
+ * where OneHot[k, d] = (indices[k] == d); repeated indices add up. A matrix product rather than
+ * ScatterND, which onnxruntime's WebGPU backend does not run reliably.
+ */
+export const gather: GradRule = {
+  opType: 'Gather',
+  gradients: (ctx, [dY]) => [
+    () => {
+      const [data, indicesName] = ctx.node.input;
+      const dims = ctx.shape(data);
+      const axis = normalizeAxis(intAttr(ctx.node, 'axis', 0), dims.length);
+      const size = dims[axis];
+      const indices = constantInput(ctx, indicesName, 'indices').map(i =>
+        i < 0 ? i + size : i
+      );
+      const pre = dims.slice(0, axis).reduce((a, d) => a * d, 1);
+      const post = dims.slice(axis + 1).reduce((a, d) => a * d, 1);
+      const oneHotT = new Float32Array(size * indices.length);
+      indices.forEach((d, k) => (oneHotT[d * indices.length + k] = 1));
+      const grads = reshape(ctx, dY!, [pre, indices.length, post]);
+      const matrix = ctx.builder.floats(
+        oneHotT,
+        [size, indices.length],
+        'gather_onehot'
+      );
+      return reshape(ctx, ctx.builder.op('MatMul', [matrix, grads]), dims);
+    },
+    undefined
+  ]
+};
