@@ -74,8 +74,8 @@ export function defaultLayer(layers: readonly LayerInfo[]): string | undefined {
 }
 
 /**
- * Tensors of a convolutional classifier (SqueezeNet, NiN): a 1x1 Conv whose output channels are
- * the classes of the scores output, and everything computed from it. Its maps are per-class
+ * Tensors of a convolutional classifier (SqueezeNet, NiN): a 1x1 Conv on a spatial map whose
+ * output channels are the classes of the scores output, and everything computed from it. Its maps are per-class
  * scores, not features, so they never make the default layer.
  */
 function classifierHead(
@@ -108,5 +108,8 @@ function isClassifierConv(
     return false;
   }
   const weight = index.initializers.get(node.input[1])?.dims ?? shapes.get(node.input[1]);
-  return weight !== undefined && weight.length === 4 && weight[0] === classes && weight[2] === 1 && weight[3] === 1;
+  const output = shapes.get(node.output[0]);
+  // A spatial map of per-class scores; squeeze-and-excitation 1x1 convs act on 1x1 maps instead.
+  const spatial = output !== undefined && output.length === 4 && output[2] > 1 && output[3] > 1;
+  return spatial && weight !== undefined && weight.length === 4 && weight[0] === classes && weight[2] === 1 && weight[3] === 1;
 }
