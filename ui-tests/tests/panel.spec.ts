@@ -1,0 +1,301 @@
+/**
+ * The explanation panel against a real JupyterLab and a real kernel: a notebook builds a small
+ * CNN with onnx.helper and calls jupyterlab_gradcam.explain(); the panel must appear, draw a
+ * non-uniform overlay, change it on a layer or class switch without another model run, send a map
+ * to the kernel equal to an independent numpy Grad-CAM, render in the dark theme, report a bad
+ * model in words and stay usable, and open an .onnx file with no kernel (Open With > Grad-CAM).
+ */
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import type { Locator } from '@playwright/test';
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** The tiny CNN and its image: 16x16x3 -> Conv 3x3 -> Relu -> Conv 3x3 stride 2 -> Relu (8x8) -> GAP -> Gemm (5 classes). */
+const MAKE_MODEL = `
+import numpy as np, onnx
+from onnx import helper, numpy_helper, TensorProto
+import jupyterlab_gradcam
+
+rng = np.random.default_rng(7)
+W1 = rng.normal(0, 0.5, (4, 3, 3, 3)).astype(np.float32); B1 = rng.normal(0, 0.1, 4).astype(np.float32)
+W2 = rng.normal(0, 0.5, (6, 4, 3, 3)).astype(np.float32); B2 = rng.normal(0, 0.1, 6).astype(np.float32)
+W3 = rng.normal(0, 1.0, (5, 6)).astype(np.float32); B3 = np.zeros(5, np.float32)
+conv = dict(kernel_shape=[3, 3], pads=[1, 1, 1, 1], dilations=[1, 1])
+nodes = [
+    helper.make_node('Conv', ['image', 'W1', 'B1'], ['conv1'], strides=[1, 1], **conv),
+    helper.make_node('Relu', ['conv1'], ['relu1']),
+    helper.make_node('Conv', ['relu1', 'W2', 'B2'], ['conv2'], strides=[2, 2], **conv),
+    helper.make_node('Relu', ['conv2'], ['relu2']),
+    helper.make_node('GlobalAveragePool', ['relu2'], ['pooled']),
+    helper.make_node('Flatten', ['pooled'], ['flat']),
+    helper.make_node('Gemm', ['flat', 'W3', 'B3'], ['logits'], transB=1),
+]
+graph = helper.make_graph(
+    nodes, 'tiny_cnn',
+    [helper.make_tensor_value_info('image', TensorProto.FLOAT, [1, 3, 16, 16])],
+    [helper.make_tensor_value_info('logits', TensorProto.FLOAT, [1, 5])],
+    [numpy_helper.from_array(a, n) for a, n in [(W1, 'W1'), (B1, 'B1'), (W2, 'W2'), (B2, 'B2'), (W3, 'W3'), (B3, 'B3')]],
+)
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17)])
+model.ir_version = 8
+onnx.checker.check_model(model)
+onnx.save(model, 'tiny_cnn.onnx')
+image = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
+from PIL import Image
+Image.fromarray(image).save('tiny_image.png')
+MEAN, STD = [0.5, 0.5, 0.5], [0.25, 0.25, 0.25]
+`;
+
+const EXPLAIN = `jupyterlab_gradcam.explain(model, image, labels=['zero', 'one', 'two', 'three', 'four'], mean=MEAN, std=STD)`;
+
+/**
+ * Grad-CAM of layer relu2 by hand in numpy (float64): the gradient of logit c w.r.t. relu2 is
+ * W3[c] / 64 through GAP and Gemm; the displayed map follows DESIGN.md's two-pass normalisation
+ * with cv2's half-pixel bilinear resize.
+ */
+const REFERENCE = (target: string) => `
+def conv2d(x, w, b, stride):
+    x = np.pad(x, ((0, 0), (1, 1), (1, 1)))
+    k = w.shape[0]; oh = (x.shape[1] - 3) // stride + 1; ow = (x.shape[2] - 3) // stride + 1
+    out = np.zeros((k, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            out[:, i, j] = np.tensordot(w, x[:, i * stride:i * stride + 3, j * stride:j * stride + 3], axes=3) + b
+    return out
+def scale(m):
+    m = m - m.min(); return m / (1e-7 + m.max())
+def resize(m, size):
+    def axis(n_in, n_out):
+        src = np.clip((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)
+        lo = np.floor(src).astype(int); return lo, np.minimum(lo + 1, n_in - 1), src - lo
+    ly, hy, fy = axis(m.shape[0], size); lx, hx, fx = axis(m.shape[1], size)
+    rows = lambda r: m[r][:, lx] * (1 - fx) + m[r][:, hx] * fx
+    return rows(ly) * (1 - fy)[:, None] + rows(hy) * fy[:, None]
+x = ((image / 255.0 - np.array(MEAN)) / np.array(STD)).transpose(2, 0, 1)
+relu2 = np.maximum(conv2d(np.maximum(conv2d(x, W1, B1, 1), 0), W2, B2, 2), 0)
+cam = np.maximum(np.tensordot(W3[${target}] / 64.0, relu2, axes=1), 0)
+reference = scale(np.maximum(resize(scale(cam), 16), 0))
+sent = jupyterlab_gradcam.results['map']
+print('shape', sent.shape, 'dtype', sent.dtype, 'max_abs_err %.2e' % np.abs(sent - reference).max(), 'range %.3f' % (reference.max() - reference.min()))
+`;
+
+const PANEL = '.jp-GradCAM-panel';
+const NOTEBOOK = 'explain.ipynb';
+
+/** The pixels of a panel's overlay canvas. */
+async function overlayPixels(panel: Locator): Promise<number[]> {
+  return panel.locator('canvas.jp-GradCAM-overlay').evaluate((canvas: HTMLCanvasElement) => {
+    const context = canvas.getContext('2d')!;
+    return Array.from(context.getImageData(0, 0, canvas.width, canvas.height).data);
+  });
+}
+
+/** How many distinct RGBA values the pixels hold. */
+function distinctColours(pixels: number[]): number {
+  const colours = new Set<string>();
+  for (let i = 0; i < pixels.length; i += 4) {
+    colours.add(pixels.slice(i, i + 4).join(','));
+  }
+  return colours.size;
+}
+
+/** The fraction of bytes that differ between two pixel arrays. */
+function changed(a: number[], b: number[]): number {
+  expect(a.length).toBe(b.length);
+  return a.filter((v, i) => v !== b[i]).length / a.length;
+}
+
+/** Runs `code` in a new last cell of the notebook (activated first) and returns its text output. */
+async function runInNewCell(page: IJupyterLabPageFixture, code: string): Promise<string> {
+  await page.notebook.activate(NOTEBOOK);
+  expect(await page.notebook.addCell('code', code)).toBe(true);
+  const index = (await page.notebook.getCellCount()) - 1;
+  await page.notebook.runCell(index, true);
+  return ((await page.notebook.getCellTextOutput(index)) ?? []).join('\n');
+}
+
+/**
+ * Runs `code` in the notebook's kernel without a cell (the panel may hold the focus) and returns
+ * its printed output and errors.
+ */
+async function runInKernel(page: IJupyterLabPageFixture, code: string): Promise<string> {
+  return page.evaluate(async code => {
+    const notebooks = Array.from(window.jupyterapp.shell.widgets('main')) as any[];
+    const notebook = notebooks.find(w => w.sessionContext?.session?.kernel);
+    const future = notebook.sessionContext.session.kernel.requestExecute({ code });
+    let output = '';
+    future.onIOPub = (message: any) => {
+      if (message.header.msg_type === 'stream') {
+        output += message.content.text;
+      } else if (message.header.msg_type === 'error') {
+        output += `${message.content.ename}: ${message.content.evalue}`;
+      }
+    };
+    await future.done;
+    return output;
+  }, code);
+}
+
+/** Creates a notebook, builds the model and calls explain(); returns the panel once ready. */
+async function explainInNotebook(page: IJupyterLabPageFixture): Promise<Locator> {
+  await page.notebook.createNew(NOTEBOOK);
+  await page.notebook.setCell(0, 'code', MAKE_MODEL);
+  await page.notebook.runCell(0, true);
+  await runInNewCell(page, EXPLAIN);
+  const panel = page.locator(PANEL).first();
+  await expect(panel).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+  return panel;
+}
+
+test.describe('the Grad-CAM panel', () => {
+  test.setTimeout(180_000);
+
+  test('explains a notebook model, switches layer and class without a run, sends the map back', async ({
+    page
+  }) => {
+    const panel = await explainInNotebook(page);
+    await expect(panel.locator('canvas.jp-GradCAM-overlay')).toHaveCount(1);
+    await expect(panel.locator('select.jp-GradCAM-layerSelect')).toHaveValue('relu2');
+    const layers = await panel
+      .locator('select.jp-GradCAM-layerSelect option')
+      .evaluateAll(options => options.map(o => (o as HTMLOptionElement).value));
+    expect(layers).toEqual(['conv1', 'relu1', 'conv2', 'relu2']);
+    const classes = await panel
+      .locator('select.jp-GradCAM-classSelect option')
+      .evaluateAll(options => options.map(o => (o as HTMLOptionElement).value));
+    expect(classes.sort()).toEqual(['0', '1', '2', '3', '4']);
+    const methods = await panel
+      .locator('select.jp-GradCAM-methodSelect option')
+      .evaluateAll(options => options.map(o => (o as HTMLOptionElement).value));
+    expect(methods).toContain('gradcam');
+    expect(methods).toContain('guided-gradcam');
+
+    const first = await overlayPixels(panel);
+    expect(distinctColours(first)).toBeGreaterThan(20);
+    const runs = await panel.getAttribute('data-runs');
+    expect(Number(runs)).toBeGreaterThan(0);
+
+    // A layer switch repaints from the cached pass: other pixels, no model run.
+    await panel.locator('select.jp-GradCAM-layerSelect').selectOption('relu1');
+    await expect(panel).toHaveAttribute('data-layer', 'relu1');
+    await expect(panel).toHaveAttribute('data-state', 'ready');
+    const afterLayer = await overlayPixels(panel);
+    expect(changed(first, afterLayer)).toBeGreaterThan(0.1);
+    expect(await panel.getAttribute('data-runs')).toBe(runs);
+    const layerMs = Number(await panel.getAttribute('data-switch-ms'));
+    expect(await panel.getAttribute('data-switch')).toBe('layer');
+
+    // A class switch among the top-k: other pixels, no model run.
+    const target = await panel.getAttribute('data-target');
+    const other = classes.find(c => c !== target)!;
+    await panel.locator('select.jp-GradCAM-classSelect').selectOption(other);
+    await expect(panel).toHaveAttribute('data-target', other);
+    const afterClass = await overlayPixels(panel);
+    expect(changed(afterLayer, afterClass)).toBeGreaterThan(0.1);
+    expect(await panel.getAttribute('data-runs')).toBe(runs);
+    const classMs = Number(await panel.getAttribute('data-switch-ms'));
+    expect(await panel.getAttribute('data-switch')).toBe('class');
+    console.log(`switch latency (repaint from the cached pass): layer ${layerMs} ms, class ${classMs} ms`);
+
+    // Opacity repaints too, without a run.
+    await panel.locator('input.jp-GradCAM-opacity').fill('1');
+    expect(changed(afterClass, await overlayPixels(panel))).toBeGreaterThan(0.1);
+    expect(await panel.getAttribute('data-runs')).toBe(runs);
+
+    // The compare strip holds thumbnails (never a second overlay canvas); one click makes one main.
+    const thumbs = panel.locator('.jp-GradCAM-compare canvas.jp-GradCAM-thumb');
+    expect(await thumbs.count()).toBeGreaterThanOrEqual(4);
+    await panel.locator('.jp-GradCAM-compare .jp-GradCAM-thumbButton[title="relu2"]').click();
+    await expect(panel).toHaveAttribute('data-layer', 'relu2');
+    expect(await panel.getAttribute('data-runs')).toBe(runs);
+
+    // The map sent to the kernel equals numpy's Grad-CAM of relu2 for the shown class.
+    await panel.locator('button.jp-GradCAM-send').click();
+    await expect(panel).toHaveAttribute('data-sent', 'map');
+    const report = await runInKernel(page, REFERENCE(other));
+    console.log(`kernel comparison: ${report}`);
+    const error = Number(/max_abs_err (\S+)/.exec(report)?.[1]);
+    expect(report).toContain('shape (16, 16) dtype float32');
+    expect(error).toBeLessThan(1e-4);
+    expect(Number(/range (\S+)/.exec(report)?.[1])).toBeGreaterThan(0.5);
+
+    // Another method is a new pass: exactly one more run.
+    await panel.locator('select.jp-GradCAM-methodSelect').selectOption('hirescam');
+    await expect(panel).toHaveAttribute('data-method', 'hirescam');
+    await expect(panel).toHaveAttribute('data-state', 'ready');
+    expect(Number(await panel.getAttribute('data-runs'))).toBe(Number(runs) + 1);
+  });
+
+  test('renders in the dark theme', async ({ page }) => {
+    const panel = await explainInNotebook(page);
+    const light = await panel.evaluate(node => getComputedStyle(node).backgroundColor);
+    await page.theme.setDarkTheme();
+    const dark = await panel.evaluate(node => getComputedStyle(node).backgroundColor);
+    expect(dark).not.toBe(light);
+    await expect(panel).toHaveAttribute('data-state', 'ready');
+    expect(distinctColours(await overlayPixels(panel))).toBeGreaterThan(20);
+    await saveScreenshot(panel, 'panel-dark.png');
+    await page.theme.setLightTheme();
+    await saveScreenshot(panel, 'panel-light.png');
+  });
+
+  test('shows a bad model as an error in words and stays usable', async ({ page }) => {
+    await page.notebook.createNew(NOTEBOOK);
+    await page.notebook.setCell(0, 'code', MAKE_MODEL);
+    await page.notebook.runCell(0, true);
+    await runInNewCell(page, `jupyterlab_gradcam.explain(b'garbage bytes, not an ONNX model', image)`);
+    const panel = page.locator(PANEL).first();
+    await expect(panel).toHaveAttribute('data-state', 'error', { timeout: 60_000 });
+    const message = panel.locator('.jp-GradCAM-error');
+    await expect(message).toBeVisible();
+    expect((await message.textContent())!.length).toBeGreaterThan(10);
+
+    // The same panel takes the next explanation.
+    await runInNewCell(page, EXPLAIN);
+    await expect(panel).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+    await expect(message).toBeHidden();
+    expect(distinctColours(await overlayPixels(panel))).toBeGreaterThan(20);
+  });
+
+  test('opens an .onnx file with Grad-CAM and explains an image file, with no kernel', async ({
+    page,
+    tmpPath
+  }) => {
+    // The kernel only writes the two files; the panel reads them without it.
+    await page.notebook.createNew(NOTEBOOK);
+    await page.notebook.setCell(0, 'code', MAKE_MODEL);
+    await page.notebook.runCell(0, true);
+    await page.notebook.close(true);
+
+    const response = await page.request.get(
+      `/api/contents/${tmpPath}/tiny_image.png?content=1&format=base64&type=file`
+    );
+    expect(response.ok()).toBe(true);
+    const png = Buffer.from((await response.json()).content, 'base64');
+
+    await page.evaluate(async path => {
+      await window.jupyterapp.commands.execute('docmanager:open', { path, factory: 'Grad-CAM' });
+    }, `${tmpPath}/tiny_cnn.onnx`);
+    const panel = page.locator(PANEL).first();
+    const input = panel.locator('input.jp-GradCAM-imageInput');
+    await expect(input).toBeAttached({ timeout: 30_000 });
+    await panel.locator('input.jp-GradCAM-mean').fill('0.5, 0.5, 0.5');
+    await panel.locator('input.jp-GradCAM-std').fill('0.25, 0.25, 0.25');
+    await input.setInputFiles({ name: 'tiny_image.png', mimeType: 'image/png', buffer: png });
+    await expect(panel).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+    await expect(panel.locator('select.jp-GradCAM-layerSelect')).toHaveValue('relu2');
+    expect(distinctColours(await overlayPixels(panel))).toBeGreaterThan(20);
+    // No kernel: nothing to send the map to.
+    await expect(panel.locator('button.jp-GradCAM-send')).toBeDisabled();
+  });
+});
+
+/** Saves a screenshot of the panel under docs/ when GRADCAM_SCREENSHOTS is set (for the README). */
+async function saveScreenshot(panel: Locator, name: string): Promise<void> {
+  if (!process.env.GRADCAM_SCREENSHOTS) {
+    return;
+  }
+  const folder = path.resolve(__dirname, '..', '..', 'docs');
+  fs.mkdirSync(folder, { recursive: true });
+  await panel.screenshot({ path: path.join(folder, name) });
+}
