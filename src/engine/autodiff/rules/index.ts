@@ -11,6 +11,7 @@ import * as passthrough from './passthrough';
 import * as pooling from './pooling';
 import * as reduce from './reduce';
 import * as reshaping from './reshaping';
+import * as resize from './resize';
 import * as slicing from './slicing';
 import * as softmax from './softmax';
 
@@ -26,6 +27,7 @@ export const ruleModules: Record<string, Record<string, unknown>> = {
   pooling,
   reduce,
   reshaping,
+  resize,
   slicing,
   softmax
 };
