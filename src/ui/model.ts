@@ -17,7 +17,6 @@ import {
   IEngine,
   ILayer,
   IMap,
-  IMAGE_METHODS,
   INPUT_METHODS,
   IPanelSettings,
   IPreparedInput,
@@ -654,11 +653,6 @@ export namespace ExplanationModel {
     /** performance.now() when the switch began. */
     start: number;
   }
-}
-
-/** Whether a method's maps are images with the input's channels. */
-export function isImageMethod(method: Method): boolean {
-  return IMAGE_METHODS.includes(method);
 }
 
 /** One unit of running work: cancellable, reporting progress. */

@@ -33,12 +33,6 @@ export const INPUT_METHODS: readonly Method[] = [
   'input-gradient'
 ];
 
-/** Methods whose result is an image with the input's channels, not a one-channel map. */
-export const IMAGE_METHODS: readonly Method[] = [
-  'guided-backprop',
-  'guided-gradcam'
-];
-
 /** What the main canvas shows: the method's map, Guided Grad-CAM, or the counterfactual map. */
 export type View = 'map' | 'guided' | 'counterfactual';
 

@@ -1,0 +1,115 @@
+/**
+ * The panel's model over the real engine (onnxruntime-web, wasm, in Node): every method and view
+ * computes, switches among the pass need no run, and the maps equal the engine's own answer to
+ * the same single request. The model is `data/tiny_cnn.onnx`, made by the same onnx.helper code
+ * as the Galata notebook's (ui-tests/tests/panel.spec.ts, MAKE_MODEL): 16x16x3 -> Conv -> Relu ->
+ * Conv stride 2 -> Relu (8x8) -> GlobalAveragePool -> Flatten -> Gemm (5 classes).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+import { configureWasm, Explainer } from '../../engine';
+import { loadExplainer } from '../engine';
+import { ExplanationModel } from '../model';
+import { METHODS, ISource, ISourceData } from '../tokens';
+
+const MODEL = new Uint8Array(fs.readFileSync(path.join(__dirname, 'data', 'tiny_cnn.onnx')));
+const PIXELS = Uint8Array.from({ length: 16 * 16 * 3 }, (_, i) => (i * 37 + (i % 7) * 11) % 256);
+const MEAN = [0.5, 0.5, 0.5];
+const STD = [0.25, 0.25, 0.25];
+
+const source: ISource = {
+  label: 'tiny_cnn',
+  key: 'tiny_cnn',
+  load: async (): Promise<ISourceData> => ({
+    model: MODEL,
+    image: { layout: 'HWC', data: PIXELS, shape: [16, 16, 3] },
+    options: { mean: MEAN, std: STD }
+  })
+};
+
+beforeAll(() => configureWasm({ numThreads: 1 }));
+
+async function openModel(): Promise<ExplanationModel> {
+  const model = new ExplanationModel({ loadEngine: loadExplainer, settings: { backend: 'wasm', topK: 3 } });
+  await model.open(source);
+  expect(model.error).toBe('');
+  expect(model.state).toBe('ready');
+  return model;
+}
+
+describe('ExplanationModel over the engine', () => {
+  jest.setTimeout(120_000);
+
+  it('lists the layers with the default, and switches layer and class with no run', async () => {
+    const model = await openModel();
+    expect(model.layers.map(l => l.name)).toEqual(['conv1', 'relu1', 'conv2', 'relu2']);
+    expect(model.layer).toBe('relu2');
+    expect(model.layers.find(l => l.name === 'relu2')?.shape).toEqual([1, 6, 8, 8]);
+    expect(model.runCount).toBe(2);
+    const first = model.current!.map;
+    await model.setLayer('relu1');
+    const second = model.current!.map;
+    await model.setTarget(model.topClasses[1].index);
+    const third = model.current!.map;
+    expect(model.runCount).toBe(2);
+    expect(second).not.toEqual(first);
+    expect(third).not.toEqual(second);
+    model.dispose();
+  });
+
+  it('shows the same map as one engine request for that layer and class', async () => {
+    const model = await openModel();
+    const target = model.topClasses[2].index;
+    await model.setTarget(target);
+    await model.setLayer('conv2');
+    const explainer = await Explainer.load(MODEL, { backend: 'wasm' });
+    const single = await explainer.explain({
+      feeds: model.input!.feeds,
+      method: 'gradcam',
+      layers: ['conv2'],
+      targets: [target]
+    });
+    const expected = single.maps[0].map;
+    const shown = model.current!.map;
+    expect(shown.length).toBe(256);
+    const worst = Math.max(...Array.from(shown, (v, i) => Math.abs(v - expected[i])));
+    expect(worst).toBeLessThan(1e-5);
+    await explainer.dispose();
+    model.dispose();
+  });
+
+  it('computes every method, and the guided and counterfactual views', async () => {
+    const model = await openModel();
+    const failures: string[] = [];
+    for (const method of METHODS) {
+      await model.setMethod(method);
+      if (model.state !== 'ready' || !model.current) {
+        failures.push(`${method}: ${model.error}`);
+        continue;
+      }
+      const map = model.current;
+      const image = method === 'guided-backprop' || method === 'guided-gradcam';
+      expect(map.channels).toBe(image ? 3 : method === 'input-gradient' ? 3 : 1);
+    }
+    expect(failures).toEqual([]);
+    await model.setMethod('gradcam');
+    await model.setView('guided');
+    expect(model.shownMethod).toBe('guided-gradcam');
+    expect(model.current?.channels).toBe(3);
+    await model.setView('counterfactual');
+    expect(model.current?.channels).toBe(1);
+    model.dispose();
+  });
+
+  it('reports a bad model in words', async () => {
+    const model = new ExplanationModel({ loadEngine: loadExplainer, settings: { backend: 'wasm' } });
+    await model.open({
+      ...source,
+      load: async () => ({ ...(await source.load(new AbortController().signal, () => undefined)), model: new TextEncoder().encode('garbage bytes') })
+    });
+    expect(model.state).toBe('error');
+    expect(model.error.length).toBeGreaterThan(10);
+    model.dispose();
+  });
+});
