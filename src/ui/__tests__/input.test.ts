@@ -1,0 +1,87 @@
+/** From a source's image to the graph input and the picture: normalisation, sizes, errors. */
+import { pictureOfTensor, prepareInput } from '../input';
+import { parseChannelValues } from '../sources';
+
+const INPUT_2x2 = [{ name: 'image', shape: [1, 3, 2, 2] as (number | string)[] }];
+
+describe('prepareInput', () => {
+  it('normalises 8-bit RGB pixels after scaling to [0, 1], channels first', () => {
+    // Pixel 0 is (255, 0, 51), the others black.
+    const data = new Uint8Array(12);
+    data.set([255, 0, 51], 0);
+    const { feeds, picture } = prepareInput(
+      { layout: 'HWC', data, shape: [2, 2, 3] },
+      INPUT_2x2,
+      { mean: [0.5, 0.5, 0.5], std: [0.25, 0.5, 0.2] }
+    );
+    const feed = feeds.image;
+    expect(feed.dims).toEqual([1, 3, 2, 2]);
+    const values = Array.from(feed.data as Float32Array);
+    expect(values[0]).toBeCloseTo((1 - 0.5) / 0.25, 5); // R of pixel 0
+    expect(values[4]).toBeCloseTo((0 - 0.5) / 0.5, 5); // G of pixel 0
+    expect(values[8]).toBeCloseTo((0.2 - 0.5) / 0.2, 5); // B of pixel 0
+    expect(values[1]).toBeCloseTo(-2, 5); // R of pixel 1, black
+    expect(Array.from(picture.data.slice(0, 3))).toEqual([255, 0, 51]);
+  });
+
+  it("uses ImageNet's mean and std when none are given", () => {
+    const data = new Uint8Array(12).fill(255);
+    const { feeds } = prepareInput({ layout: 'HWC', data, shape: [2, 2, 3] }, INPUT_2x2);
+    expect((feeds.image.data as Float32Array)[0]).toBeCloseTo((1 - 0.485) / 0.229, 5);
+  });
+
+  it("resizes an image of another size to the model's input and drops alpha", () => {
+    const data = new Uint8Array(4 * 4 * 4).fill(200);
+    const { feeds, picture } = prepareInput(
+      { layout: 'HWC', data, shape: [4, 4, 4] },
+      INPUT_2x2,
+      { mean: [0, 0, 0], std: [1, 1, 1] }
+    );
+    expect(feeds.image.dims).toEqual([1, 3, 2, 2]);
+    expect(picture.width).toBe(2);
+    expect(picture.channels).toBe(3);
+    expect((feeds.image.data as Float32Array)[3]).toBeCloseTo(200 / 255, 5);
+  });
+
+  it('feeds a float image as it is and refuses one of another shape, naming both', () => {
+    const data = Float32Array.from({ length: 12 }, (_, i) => i);
+    const { feeds } = prepareInput({ layout: 'NCHW', data, shape: [1, 3, 2, 2] }, INPUT_2x2);
+    expect(feeds.image.data).toBe(data);
+    expect(() =>
+      prepareInput({ layout: 'NCHW', data: new Float32Array(27), shape: [1, 3, 3, 3] }, INPUT_2x2)
+    ).toThrow("image has shape [1, 3, 3, 3] but the model's input 'image' is [1, 3, 2, 2]");
+  });
+
+  it('refuses mean and std of the wrong length', () => {
+    expect(() =>
+      prepareInput({ layout: 'HWC', data: new Uint8Array(12), shape: [2, 2, 3] }, INPUT_2x2, {
+        mean: [0.5],
+        std: [0.25, 0.25, 0.25]
+      })
+    ).toThrow("mean and std need 3 values (one per channel of 'image'); got 1 and 3");
+  });
+});
+
+describe('pictureOfTensor', () => {
+  it('undoes the normalisation when it is known', () => {
+    const data = Float32Array.from([2, 2, 2, 2, 0, 0, 0, 0, -2, -2, -2, -2]);
+    const picture = pictureOfTensor(data, 3, { height: 2, width: 2 }, { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] });
+    expect(Array.from(picture.data.slice(0, 3))).toEqual([255, 128, 0]);
+  });
+
+  it('stretches each channel to 0..255 when it is not', () => {
+    const data = Float32Array.from([-1, 0, 1, 3, 0, 0, 0, 0, 5, 5, 5, 5]);
+    const picture = pictureOfTensor(data, 3, { height: 2, width: 2 });
+    expect([0, 1, 2, 3].map(p => picture.data[p * 3])).toEqual([0, 64, 128, 255]);
+  });
+});
+
+describe('parseChannelValues', () => {
+  it('reads numbers separated by commas or spaces', () => {
+    expect(parseChannelValues('0.485, 0.456 0.406', 'mean')).toEqual([0.485, 0.456, 0.406]);
+  });
+
+  it('names the value that is not a number', () => {
+    expect(() => parseChannelValues('0.5, abc, 0.5', 'std')).toThrow("std: 'abc' is not a number");
+  });
+});
