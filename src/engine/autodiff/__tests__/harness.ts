@@ -3,7 +3,7 @@
  * is compiled with `compileGradients` and run in onnxruntime-web (wasm), and dS/dX is compared with
  * central differences of S = sum(Y * seed), each S computed by running the forward model in ORT.
  */
-import { GraphBuilder } from '../../onnx/graph';
+import { GraphBuilder, GraphIndex } from '../../onnx/graph';
 import { encodeModel, ModelProto, NodeProto } from '../../onnx/proto';
 import { measureShapes } from '../../onnx/shapes';
 import { createSession } from '../../runtime';
@@ -182,7 +182,7 @@ export async function gradientOfModel(
       expect(grad.dims).toEqual(inputs[name]);
       gradients[name] = grad.data as Float32Array;
     }
-    return {
+    const run: GradientRun = {
       gradients,
       compiled: compiled.model,
       forward: model,
@@ -190,6 +190,9 @@ export async function gradientOfModel(
       feeds,
       seed: seedData
     };
+    // Every compiled graph of every rule test is checked for what WebGPU gets wrong.
+    expect(webGpuHazards(run)).toEqual([]);
+    return run;
   } finally {
     await session.release();
   }
@@ -290,4 +293,41 @@ export function emittedNodes(run: GradientRun): NodeProto[] {
 /** Plain numbers with -0 read as 0, for exact comparisons. */
 export function values(data: Float32Array): number[] {
   return Array.from(data, v => v + 0);
+}
+
+/**
+ * What the backward emitted that onnxruntime's WebGPU backend gets wrong (platform notes): a
+ * Conv/ConvTranspose without explicit dilations, strides and pads, a ConvTranspose output_shape,
+ * MaxPool with its Indices output, scatters, a Slice with negative steps.
+ */
+export function webGpuHazards(run: GradientRun): string[] {
+  const index = new GraphIndex(run.compiled);
+  const hazards: string[] = [];
+  for (const node of emittedNodes(run)) {
+    const names = (node.attribute ?? []).map(a => a.name);
+    const where = `${node.opType} '${node.name}'`;
+    if (node.opType === 'Conv' || node.opType === 'ConvTranspose') {
+      for (const needed of ['dilations', 'strides', 'pads']) {
+        if (!names.includes(needed)) {
+          hazards.push(`${where} has no explicit ${needed}`);
+        }
+      }
+      if (names.includes('output_shape')) {
+        hazards.push(`${where} has output_shape`);
+      }
+    }
+    if (node.opType === 'MaxPool' && node.output.length > 1) {
+      hazards.push(`${where} has an Indices output`);
+    }
+    if (node.opType === 'ScatterND' || node.opType === 'ScatterElements') {
+      hazards.push(`${where} is a scatter`);
+    }
+    if (node.opType === 'Slice' && node.input[4]) {
+      const steps = index.constantValues(node.input[4]);
+      if (!steps || steps.some(v => v < 0)) {
+        hazards.push(`${where} has negative or computed steps`);
+      }
+    }
+  }
+  return hazards;
 }
