@@ -3,6 +3,7 @@
  * the output's shape, then summed over the axes where that input was broadcast (`unbroadcast`).
  * Both sides may be activations (squeeze-and-excitation blocks multiply x by a function of x).
  */
+import { attr } from '../../onnx/attributes';
 import { GradContext, GradRule, InputGradient } from '../rule';
 import { scaled, unbroadcast } from '../emit';
 
@@ -91,4 +92,76 @@ export const mean: GradRule = {
         () =>
           toInput(ctx, scaled(ctx, dY!, 1 / ctx.node.input.length), k)
     )
+};
+
+/**
+ * Max / Min of n inputs (with broadcasting): the gradient goes to the first input that attains
+ * the extreme, so ties are not counted twice:
+ *   hit_k = (X_k == Y) and (X_j != Y for j < k),  dX_k = unbroadcast(dY * hit_k).
+ * Equal on floats needs opset 11 (older models are raised first).
+ */
+function extremeOf(ctx: GradContext, dY: string, k: number): string {
+  if (ctx.opset < 11) {
+    throw new Error(
+      `its backward compares floats (Equal), which opset ${ctx.opset} lacks: raise the model's opset first (upgradeModel)`
+    );
+  }
+  const y = ctx.node.output[0];
+  const hit = (j: number) =>
+    ctx.builder.op(
+      'Cast',
+      [ctx.builder.op('Equal', [ctx.node.input[j], y])],
+      [attr.int('to', 1)]
+    );
+  let mask = hit(k);
+  for (let j = 0; j < k; j++) {
+    const missed = ctx.builder.op('Sub', [
+      ctx.builder.floats([1], [], 'one'),
+      hit(j)
+    ]);
+    mask = ctx.builder.op('Mul', [mask, missed]);
+  }
+  return toInput(ctx, ctx.builder.op('Mul', [dY, mask]), k);
+}
+
+/** Max: see extremeOf. */
+export const max: GradRule = {
+  opType: 'Max',
+  gradients: (ctx, [dY]) =>
+    ctx.node.input.map(
+      (_, k): InputGradient =>
+        () =>
+          extremeOf(ctx, dY!, k)
+    )
+};
+
+/** Min: see extremeOf. */
+export const min: GradRule = {
+  opType: 'Min',
+  gradients: (ctx, [dY]) =>
+    ctx.node.input.map(
+      (_, k): InputGradient =>
+        () =>
+          extremeOf(ctx, dY!, k)
+    )
+};
+
+/** Where(condition, A, B): dA = dY where the condition holds, dB = dY elsewhere. */
+export const where: GradRule = {
+  opType: 'Where',
+  gradients: (ctx, [dY]) => {
+    const condition = ctx.node.input[0];
+    const zero = () => ctx.builder.floats([0], [], 'zero');
+    return [
+      undefined,
+      () => toInput(ctx, ctx.builder.op('Where', [condition, dY!, zero()]), 1),
+      () => toInput(ctx, ctx.builder.op('Where', [condition, zero(), dY!]), 2)
+    ];
+  }
+};
+
+/** Expand: dX = dY summed over the axes X was broadcast along. */
+export const expandRule: GradRule = {
+  opType: 'Expand',
+  gradients: (ctx, [dY]) => [() => toInput(ctx, dY!, 0), undefined]
 };

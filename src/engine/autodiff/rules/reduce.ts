@@ -1,10 +1,11 @@
 /** Rules for reductions: the gradient is spread back over the reduced axes. */
-import { intAttr } from '../../onnx/attributes';
 import { GradContext, GradRule } from '../rule';
+import { attr, intAttr } from '../../onnx/attributes';
 import {
   expand,
   intsAttrOrInput,
   normalizeAxis,
+  reduceSum as emitReduceSum,
   reshape,
   scaled
 } from '../emit';
@@ -25,8 +26,8 @@ function reducedAxes(ctx: GradContext, inputSince: number): number[] {
 }
 
 /**
- * Spreads dY back over the reduced axes, times `factor`:
- *   dX = Expand(Reshape(dY, X's shape with reduced axes set to 1) * factor, shape(X)).
+ * Spreads dY back over the reduced axes (divided by their count for a mean):
+ *   dX = Expand(Reshape(dY, X's shape with reduced axes set to 1) [/ count], shape(X)).
  */
 function spread(
   ctx: GradContext,
@@ -57,4 +58,39 @@ export const reduceSum: GradRule = {
     () => spread(ctx, dY!, reducedAxes(ctx, 13), false),
     undefined
   ]
+};
+
+/**
+ * ReduceMax / ReduceMin: the gradient is shared evenly among the positions that reach the
+ * extreme, as PyTorch's amax/amin backward does:
+ *   mask = (X == Y kept-dims), dX = mask * dY / ReduceSum(mask) over the reduced axes.
+ * Equal on floats needs opset 11 (older models are raised first).
+ */
+function extremeGradient(ctx: GradContext, dY: string): string {
+  const axes = reducedAxes(ctx, 18);
+  const dims = ctx.shape(ctx.node.input[0]);
+  const kept = dims.map((d, k) => (axes.includes(k) ? 1 : d));
+  if (ctx.opset < 11) {
+    throw new Error(
+      `its backward compares floats (Equal), which opset ${ctx.opset} lacks: raise the model's opset first (upgradeModel)`
+    );
+  }
+  const extreme = reshape(ctx, ctx.node.output[0], kept);
+  const equal = ctx.builder.op('Equal', [ctx.node.input[0], extreme]);
+  const mask = ctx.builder.op('Cast', [equal], [attr.int('to', 1)]);
+  const ties = emitReduceSum(ctx, mask, axes, true);
+  const share = ctx.builder.op('Div', [reshape(ctx, dY, kept), ties]);
+  return ctx.builder.op('Mul', [mask, share]);
+}
+
+/** ReduceMax: see extremeGradient (axes an input from opset 18). */
+export const reduceMax: GradRule = {
+  opType: 'ReduceMax',
+  gradients: (ctx, [dY]) => [() => extremeGradient(ctx, dY!), undefined]
+};
+
+/** ReduceMin: see extremeGradient (axes an input from opset 18). */
+export const reduceMin: GradRule = {
+  opType: 'ReduceMin',
+  gradients: (ctx, [dY]) => [() => extremeGradient(ctx, dY!), undefined]
 };
