@@ -247,7 +247,7 @@ function itemOf(maps: ExplainedMap[], raw: boolean, method: MethodName): { data:
   if (maps.length > 1 && first.upsampled) {
     // Several layers: the mean of their first passes, normalised again (the library's rule).
     return {
-      data: combineLayerMaps(maps.map(m => ({ raw: m.raw!, upsampled: m.upsampled!, map: m.map }))),
+      data: combineLayerMaps(maps.map(m => ({ upsampled: m.upsampled! }))),
       dims: first.dims
     };
   }

@@ -17,6 +17,7 @@ import {
   finishCam,
   InputMapMethod,
   LayerData,
+  LayerMap,
   MethodName,
   methodFor,
   ScoreProbe
@@ -110,7 +111,8 @@ export interface ExplainedMap {
   /** The layer tensor; null for guided-backprop and input-gradient. */
   layer: string | null;
   /**
-   * The result: the displayed map (H x W, in [0, 1]) for CAM methods; the gradient image
+   * The result (for CAM methods computed on first access, as is `upsampled`): the displayed map
+   * (H x W, in [0, 1]) for CAM methods; the gradient image
    * (C x H x W) for guided-backprop and guided-gradcam; the `wrt` input's item for input-gradient.
    */
   map: Float32Array;
@@ -284,19 +286,7 @@ export class Explainer {
         const rawSize = { height: first.height, width: first.width };
         const targetsShown = method.needs === 'activations' ? [null] : targets[n];
         targetsShown.forEach((target, t) => {
-          const finished = finishCam(cams[t], rawSize, imageSize);
-          maps.push({
-            image: n,
-            target,
-            layer: layers[l],
-            map: finished.map,
-            dims: [imageSize.height, imageSize.width],
-            size: imageSize,
-            channels: 1,
-            raw: finished.raw,
-            rawSize,
-            upsampled: finished.upsampled
-          });
+          maps.push(new CamResult(n, target, layers[l], finishCam(cams[t], rawSize, imageSize)));
         });
       }
     }
@@ -760,6 +750,41 @@ export class Explainer {
   private batching: boolean | undefined;
   private lastBackend = '';
   private disposed = false;
+}
+
+/** A CAM method's map; the input-resolution arrays are computed when first read. */
+class CamResult implements ExplainedMap {
+  constructor(
+    readonly image: number,
+    readonly target: number | null,
+    readonly layer: string,
+    private readonly layerMap: LayerMap
+  ) {
+    this.dims = [layerMap.size.height, layerMap.size.width];
+  }
+
+  readonly dims: number[];
+  readonly channels = 1;
+
+  get map(): Float32Array {
+    return this.layerMap.map;
+  }
+
+  get size(): MapSize {
+    return this.layerMap.size;
+  }
+
+  get raw(): Float32Array {
+    return this.layerMap.raw;
+  }
+
+  get rawSize(): MapSize {
+    return this.layerMap.rawSize;
+  }
+
+  get upsampled(): Float32Array {
+    return this.layerMap.upsampled;
+  }
 }
 
 interface CacheEntry {

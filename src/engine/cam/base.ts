@@ -119,27 +119,46 @@ export abstract class InputMapMethod {
   abstract map(inputGradient: Float32Array, layerMap?: Float32Array): Float32Array;
 }
 
-/** A layer's map at both resolutions. */
-export interface LayerMap {
-  /** `max(cam, 0)` at layer resolution (h x w), un-normalised. */
-  raw: Float32Array;
+/**
+ * A layer's map at both resolutions. The input-resolution maps are computed on first access: a
+ * request for every layer and several targets returns many maps, of which a view shows a few.
+ */
+export class LayerMap {
+  constructor(
+    /** `max(cam, 0)` at layer resolution (h x w), un-normalised. */
+    readonly raw: Float32Array,
+    /** The layer's h x w. */
+    readonly rawSize: MapSize,
+    /** The input's H x W. */
+    readonly size: MapSize
+  ) {}
+
   /** The first pass at input resolution (normalised, resized, clamped), for combining layers. */
-  upsampled: Float32Array;
+  get upsampled(): Float32Array {
+    this._upsampled ??= upsampleRaw(this.raw, this.rawSize, this.size);
+    return this._upsampled;
+  }
+
   /** The displayed map (H x W, in [0, 1]). */
-  map: Float32Array;
+  get map(): Float32Array {
+    this._map ??= scaleToUnit(this.upsampled);
+    return this._map;
+  }
+
+  private _upsampled?: Float32Array;
+  private _map?: Float32Array;
 }
 
-/** The ReLU, the normalisation and the resize of one cam (the base pipeline). */
+/** The ReLU of one cam (the base pipeline); normalisation and resize follow on access. */
 export function finishCam(cam: ArrayLike<number>, layerSize: MapSize, imageSize: MapSize): LayerMap {
   const raw = new Float32Array(cam.length);
   for (let i = 0; i < cam.length; i++) {
     raw[i] = Math.max(cam[i], 0);
   }
-  const upsampled = upsampleRaw(raw, layerSize, imageSize);
-  return { raw, upsampled, map: scaleToUnit(upsampled) };
+  return new LayerMap(raw, layerSize, imageSize);
 }
 
 /** The displayed map of several layers together: the mean of their first passes, normalised. */
-export function combineLayerMaps(maps: LayerMap[]): Float32Array {
+export function combineLayerMaps(maps: { upsampled: Float32Array }[]): Float32Array {
   return combineLayers(maps.map(m => m.upsampled));
 }
