@@ -49,17 +49,6 @@ export function unbroadcast(
   return reshape(ctx, summed, target);
 }
 
-/** A float constant of the given shape filled with one value, as an initializer. */
-export function filled(
-  ctx: GradContext,
-  value: number,
-  dims: number[],
-  hint = 'fill'
-): string {
-  const size = dims.reduce((a, b) => a * b, 1);
-  return ctx.builder.floats(new Float32Array(size).fill(value), dims, hint);
-}
-
 /** Zeros shaped like a forward tensor, for outputs no gradient reached (Split). */
 export function zerosLike(ctx: GradContext, tensor: string): string {
   const dims = ctx.shape(tensor);
