@@ -7,8 +7,6 @@
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
-import * as fs from 'fs';
-import * as path from 'path';
 
 /** The tiny CNN and its image: 16x16x3 -> Conv 3x3 -> Relu -> Conv 3x3 stride 2 -> Relu (8x8) -> GAP -> Gemm (5 classes). */
 const MAKE_MODEL = `
@@ -234,9 +232,7 @@ test.describe('the Grad-CAM panel', () => {
     expect(dark).not.toBe(light);
     await expect(panel).toHaveAttribute('data-state', 'ready');
     expect(distinctColours(await overlayPixels(panel))).toBeGreaterThan(20);
-    await saveScreenshot(panel, 'panel-dark.png');
     await page.theme.setLightTheme();
-    await saveScreenshot(panel, 'panel-light.png');
   });
 
   test('shows a bad model as an error in words and stays usable', async ({ page }) => {
@@ -289,13 +285,3 @@ test.describe('the Grad-CAM panel', () => {
     await expect(panel.locator('button.jp-GradCAM-send')).toBeDisabled();
   });
 });
-
-/** Saves a screenshot of the panel under docs/ when GRADCAM_SCREENSHOTS is set (for the README). */
-async function saveScreenshot(panel: Locator, name: string): Promise<void> {
-  if (!process.env.GRADCAM_SCREENSHOTS) {
-    return;
-  }
-  const folder = path.resolve(__dirname, '..', '..', 'docs');
-  fs.mkdirSync(folder, { recursive: true });
-  await panel.screenshot({ path: path.join(folder, name) });
-}
