@@ -1,8 +1,8 @@
 /**
  * Rules for pooling. Windowed pools send each output's gradient back to its window with a
- * depthwise ConvTranspose (group = C) over the pool's own strides, dilations and pads: a transposed
- * convolution is exactly "add each output's contribution at its window". No MaxPool Indices and no
- * ScatterElements are emitted: both fail on onnxruntime's WebGPU backend.
+ * ConvTranspose over the pool's own strides, dilations and pads, channels folded into the batch
+ * axis: a transposed convolution is exactly "add each output's contribution at its window". No
+ * MaxPool Indices and no ScatterElements are emitted: both fail on onnxruntime's WebGPU backend.
  */
 import { attr, intAttr, intsAttr } from '../../onnx/attributes';
 import { GradContext, GradRule } from '../rule';
@@ -62,9 +62,11 @@ function endReach(w: Windows): number[] {
 }
 
 /**
- * Sums window contributions back onto X: `grads` is [N, C * K, *out], K kernels per channel,
- * `kernels` their weights [C * K, 1, *kernel]. The ConvTranspose's end pads crop what lies past X,
- * and output_padding restores trailing elements no window covers (less than a stride).
+ * Sums window contributions back onto X: `grads` is [N * C, K, *out] and `kernels` [K, 1, *kernel]
+ * (K per-position kernels shared by every channel: images and channels are folded into the batch
+ * axis, so the weights stay K x kernel in size whatever C is). The ConvTranspose's end pads crop
+ * what lies past X, and output_padding restores trailing elements no window covers (less than a
+ * stride). Returns [N, C, *spatial].
  */
 function scatterToWindows(
   ctx: GradContext,
@@ -74,7 +76,7 @@ function scatterToWindows(
 ): string {
   const reach = endReach(w);
   const rank = w.spatial.length;
-  return ctx.builder.op(
+  const scattered = ctx.builder.op(
     'ConvTranspose',
     [grads, kernels],
     [
@@ -89,9 +91,10 @@ function scatterToWindows(
         'output_padding',
         reach.map(r => Math.max(0, -r))
       ),
-      attr.int('group', w.channels)
+      attr.int('group', 1)
     ]
   );
+  return reshape(ctx, scattered, [w.batch, w.channels, ...w.spatial]);
 }
 
 /** Kernel positions in scan order (row-major), as multi-indices. */
@@ -114,7 +117,8 @@ const LOWEST_FLOAT = -3.4028234663852886e38;
  *   S_a = Xp[..., a*d :: s] cut to the output size, for each of the K kernel positions a
  *   first = ArgMax(Stack(S_a), over the K axis)          (ArgMax takes the first maximum)
  *   G_a = (first == a) * dY                              [N, C, K, *out]
- *   dX = depthwise ConvTranspose(G, one-hot kernels)     (each G_a back at offset a, overlaps summed)
+ *   dX = ConvTranspose(G [N*C, K, *out], one-hot kernels [K, 1, *k])  (each G_a back at offset a,
+ *        overlaps summed)
  */
 export const maxPool: GradRule = {
   opType: 'MaxPool',
@@ -172,20 +176,18 @@ export const maxPool: GradRule = {
         reshape(ctx, dY!, stackedShape)
       ]);
       const grads = reshape(ctx, routed, [
-        w.batch,
-        w.channels * count,
+        w.batch * w.channels,
+        count,
         ...w.out
       ]);
-      // Kernel k of every channel is one-hot at position k: weights [C * K, 1, *kernel].
-      const weights = new Float32Array(w.channels * count * count);
-      for (let c = 0; c < w.channels; c++) {
-        for (let k = 0; k < count; k++) {
-          weights[(c * count + k) * count + k] = 1;
-        }
+      // Kernel k is one-hot at kernel position k: weights [K, 1, *kernel].
+      const weights = new Float32Array(count * count);
+      for (let k = 0; k < count; k++) {
+        weights[k * count + k] = 1;
       }
       const kernels = ctx.builder.floats(
         weights,
-        [w.channels * count, 1, ...w.kernel],
+        [count, 1, ...w.kernel],
         'maxpool_onehot'
       );
       return scatterToWindows(ctx, w, grads, kernels);
@@ -194,7 +196,7 @@ export const maxPool: GradRule = {
 };
 
 /**
- * AveragePool: each output spreads dY / (its window's count) over its window, a depthwise
+ * AveragePool: each output spreads dY / (its window's count) over its window, a
  * ConvTranspose with a kernel of ones. The counts depend on count_include_pad (window positions
  * in X only, or in X and its pads) and are a compile-time constant [1, 1, *out]; with ceil_mode,
  * windows that run past the end pad count only what they cover.
@@ -225,15 +227,16 @@ export const averagePool: GradRule = {
         dY!,
         ctx.builder.floats(reciprocal, [1, 1, ...w.out], 'avgpool_share')
       ]);
-      const ones = new Float32Array(
-        w.channels * w.kernel.reduce((a, b) => a * b, 1)
-      ).fill(1);
+      const ones = new Float32Array(w.kernel.reduce((a, b) => a * b, 1)).fill(
+        1
+      );
       const kernels = ctx.builder.floats(
         ones,
-        [w.channels, 1, ...w.kernel],
+        [1, 1, ...w.kernel],
         'avgpool_ones'
       );
-      return scatterToWindows(ctx, w, share, kernels);
+      const grads = reshape(ctx, share, [w.batch * w.channels, 1, ...w.out]);
+      return scatterToWindows(ctx, w, grads, kernels);
     }
   ]
 };
