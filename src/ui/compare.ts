@@ -8,6 +8,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import type { ExplanationModel } from './model';
+import { shortLayerName } from './names';
 import { drawMap } from './overlay';
 import type { IMap } from './tokens';
 
@@ -33,17 +34,20 @@ export class CompareView extends Widget {
       model.compareLayers(),
       map => map.layer === model.layer,
       map => map.layer ?? '',
-      map => void model.setLayer(map.layer!)
+      map => void model.setLayer(map.layer!),
+      map => shortLayerName(map.layer ?? '')
     );
+    const classText = (map: IMap) => {
+      const label = model.labelOf(map.target ?? -1);
+      return label ? `${map.target} ${label}` : trans.__('class %1', map.target ?? '');
+    };
     this._fill(
       this._classes,
       model.compareClasses(),
       map => map.target === model.target,
-      map => {
-        const label = model.labelOf(map.target ?? -1);
-        return label ? `${map.target} ${label}` : trans.__('class %1', map.target ?? '');
-      },
-      map => void model.setTarget(map.target!)
+      classText,
+      map => void model.setTarget(map.target!),
+      classText
     );
     this.node.hidden = model.current === null;
   }
@@ -71,8 +75,9 @@ export class CompareView extends Widget {
     items: HTMLElement,
     maps: IMap[],
     isCurrent: (map: IMap) => boolean,
-    caption: (map: IMap) => string,
-    choose: (map: IMap) => void
+    title: (map: IMap) => string,
+    choose: (map: IMap) => void,
+    caption: (map: IMap) => string
   ): void {
     const input = this._model.input;
     (items.parentElement as HTMLElement).hidden = maps.length < 2 || !input;
@@ -84,8 +89,7 @@ export class CompareView extends Widget {
       const button = document.createElement('button');
       button.className = 'jp-GradCAM-thumbButton';
       button.type = 'button';
-      const text = caption(map);
-      button.title = text;
+      button.title = title(map);
       button.setAttribute('aria-pressed', String(isCurrent(map)));
       if (isCurrent(map)) {
         button.classList.add('jp-mod-current');
@@ -99,7 +103,7 @@ export class CompareView extends Widget {
       });
       const label = document.createElement('span');
       label.className = 'jp-GradCAM-thumbCaption';
-      label.textContent = text;
+      label.textContent = caption(map);
       button.append(canvas, label);
       button.onclick = () => choose(map);
       return button;

@@ -1,5 +1,6 @@
 /** From a source's image to the graph input and the picture: normalisation, sizes, errors. */
 import { pictureOfTensor, prepareInput } from '../input';
+import { shortLayerName } from '../names';
 import { parseChannelValues } from '../sources';
 
 const INPUT_2x2 = [{ name: 'image', shape: [1, 3, 2, 2] as (number | string)[] }];
@@ -83,5 +84,13 @@ describe('parseChannelValues', () => {
 
   it('names the value that is not a number', () => {
     expect(() => parseChannelValues('0.5, abc, 0.5', 'std')).toThrow("std: 'abc' is not a number");
+  });
+});
+
+describe('shortLayerName', () => {
+  it('keeps the last two module names of an exporter tensor name', () => {
+    expect(shortLayerName('/features/block4/relu/Relu_output_0')).toBe('block4/relu');
+    expect(shortLayerName('/features/pool1/MaxPool_output_0')).toBe('pool1/MaxPool');
+    expect(shortLayerName('relu2')).toBe('relu2');
   });
 });
