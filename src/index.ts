@@ -72,7 +72,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     if (settingRegistry) {
       void settingRegistry.load(plugin.id).then(settings => {
         const update = () =>
-          panels.updateSettings(settings.composite as unknown as Partial<IPanelSettings>);
+          panels.updateSettings(
+            settings.composite as unknown as Partial<IPanelSettings>
+          );
         update();
         settings.changed.connect(update);
       });
@@ -86,7 +88,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     notebooks.widgetAdded.connect((_, notebook) =>
       notebook.content.rendermime.addFactory(factory)
     );
-    notebooks.forEach(notebook => notebook.content.rendermime.addFactory(factory));
+    notebooks.forEach(notebook =>
+      notebook.content.rendermime.addFactory(factory)
+    );
     NotebookActions.executed.connect((_, { notebook, cell, success }) => {
       const panel = notebooks.find(n => n.content === notebook);
       if (success && panel) {
@@ -111,15 +115,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     app.commands.addCommand(CommandIDs.open, {
       label: trans.__('Grad-CAM: Open Explanation Panel'),
-      caption: trans.__(
-        'Open the Grad-CAM panel beside the current notebook'
-      ),
+      caption: trans.__('Open the Grad-CAM panel beside the current notebook'),
       execute: () => panels.openForCurrent()
     });
 
     app.commands.addCommand(CommandIDs.explainCell, {
       label: trans.__('Explain with Grad-CAM'),
-      caption: trans.__("Show this cell's explain() output in the Grad-CAM panel"),
+      caption: trans.__(
+        "Show this cell's explain() output in the Grad-CAM panel"
+      ),
       isEnabled: () => panels.activeCellHasExplanation(),
       isVisible: () => panels.activeCellHasExplanation(),
       execute: () => panels.openForCurrent()

@@ -39,7 +39,9 @@ export class CompareView extends Widget {
     );
     const classText = (map: IMap) => {
       const label = model.labelOf(map.target ?? -1);
-      return label ? `${map.target} ${label}` : trans.__('class %1', map.target ?? '');
+      return label
+        ? `${map.target} ${label}`
+        : trans.__('class %1', map.target ?? '');
     };
     this._fill(
       this._classes,
@@ -52,7 +54,10 @@ export class CompareView extends Widget {
     this.node.hidden = model.current === null;
   }
 
-  private _onChange(_: ExplanationModel, change: ExplanationModel.Change): void {
+  private _onChange(
+    _: ExplanationModel,
+    change: ExplanationModel.Change
+  ): void {
     if (change === 'selection' || change === 'display' || change === 'source') {
       this.render();
     }

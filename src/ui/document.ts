@@ -2,7 +2,10 @@
  * `.onnx` files in the file browser: the file type, and the "Grad-CAM" widget factory (Open With)
  * that shows the panel for the file's model and asks for an image. No kernel is involved.
  */
-import type { DocumentRegistry, IDocumentWidget } from '@jupyterlab/docregistry';
+import type {
+  DocumentRegistry,
+  IDocumentWidget
+} from '@jupyterlab/docregistry';
 import { ABCWidgetFactory, DocumentWidget } from '@jupyterlab/docregistry';
 
 import type { GradCAMPanel } from './panel';
@@ -49,7 +52,9 @@ export class OnnxPanelFactory extends ABCWidgetFactory<
 /** The OnnxPanelFactory's companions. */
 export namespace OnnxPanelFactory {
   /** Options of the factory. */
-  export interface IOptions extends DocumentRegistry.IWidgetFactoryOptions<IDocumentWidget<GradCAMPanel>> {
+  export interface IOptions extends DocumentRegistry.IWidgetFactoryOptions<
+    IDocumentWidget<GradCAMPanel>
+  > {
     /** Makes a panel that follows the settings. */
     createPanel: () => GradCAMPanel;
   }

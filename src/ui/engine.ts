@@ -15,7 +15,9 @@ import type {
 
 /** Loads the engine's Explainer for a model's bytes. */
 export const loadExplainer: EngineLoader = async (model, options) =>
-  new ExplainerEngine(await Explainer.load(model, { backend: options.backend }));
+  new ExplainerEngine(
+    await Explainer.load(model, { backend: options.backend })
+  );
 
 /** The panel's view of one Explainer. */
 class ExplainerEngine implements IEngine {
@@ -37,9 +39,18 @@ class ExplainerEngine implements IEngine {
 
   async layers(feeds: Record<string, Tensor>): Promise<ILayer[]> {
     // Symbolic dims make the declared shapes guesses: measure the layers for these feeds then.
-    const declared = this._explainer.inputs.every(i => i.shape.every(d => typeof d === 'number'));
-    const layers = declared ? this._explainer.layers() : await this._explainer.layersFor(feeds);
-    return layers.map(l => ({ name: l.name, op: l.op, shape: l.shape, isDefault: l.default }));
+    const declared = this._explainer.inputs.every(i =>
+      i.shape.every(d => typeof d === 'number')
+    );
+    const layers = declared
+      ? this._explainer.layers()
+      : await this._explainer.layersFor(feeds);
+    return layers.map(l => ({
+      name: l.name,
+      op: l.op,
+      shape: l.shape,
+      isDefault: l.default
+    }));
   }
 
   async predict(
@@ -47,7 +58,10 @@ class ExplainerEngine implements IEngine {
     output?: string,
     signal?: AbortSignal
   ): Promise<IClassScore[]> {
-    const [scores] = await this._explainer.predict(feeds, { targetOutput: output, signal });
+    const [scores] = await this._explainer.predict(feeds, {
+      targetOutput: output,
+      signal
+    });
     return scores;
   }
 

@@ -55,7 +55,10 @@ export class ImagePicker extends Widget {
     return this._failed;
   }
 
-  private _numbers(className: string, values: readonly number[]): HTMLInputElement {
+  private _numbers(
+    className: string,
+    values: readonly number[]
+  ): HTMLInputElement {
     const input = document.createElement('input');
     input.className = className;
     input.value = values.join(', ');

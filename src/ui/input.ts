@@ -50,9 +50,11 @@ export function prepareInput(
 }
 
 /** The channel count, height and width the input wants; null where the dim is symbolic. */
-function wantedSize(
-  input: IGraphInput
-): { channels: number | null; height: number | null; width: number | null } {
+function wantedSize(input: IGraphInput): {
+  channels: number | null;
+  height: number | null;
+  width: number | null;
+} {
   const dim = (i: number) =>
     typeof input.shape[i] === 'number' && (input.shape[i] as number) > 0
       ? (input.shape[i] as number)
@@ -118,7 +120,9 @@ function toRgb(
   to: MapSize
 ): RgbImage {
   if (channels !== 1 && channels !== 3 && channels !== 4) {
-    throw new Error(`image has ${channels} channels; expected 1 (grey), 3 (RGB) or 4 (RGBA)`);
+    throw new Error(
+      `image has ${channels} channels; expected 1 (grey), 3 (RGB) or 4 (RGBA)`
+    );
   }
   const plane = from.height * from.width;
   const out = new Uint8ClampedArray(to.height * to.width * 3);
@@ -145,7 +149,9 @@ function prepareFloat(
 ): IPreparedInput {
   const [batch, channels, height, width] = image.shape;
   if (batch !== 1) {
-    throw new Error(`image has batch size ${batch}; the panel explains one image (batch size 1)`);
+    throw new Error(
+      `image has batch size ${batch}; the panel explains one image (batch size 1)`
+    );
   }
   const wanted = wantedSize(input);
   const mismatch =
@@ -163,7 +169,12 @@ function prepareFloat(
     data: image.data
   };
   return {
-    picture: pictureOfTensor(image.data, channels, { height, width }, normalisation),
+    picture: pictureOfTensor(
+      image.data,
+      channels,
+      { height, width },
+      normalisation
+    ),
     feeds: { [input.name]: feed }
   };
 }

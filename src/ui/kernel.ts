@@ -25,11 +25,22 @@ function imageOf(tensor: {
 }): ISourceImage {
   const { dtype, shape, data } = tensor;
   if (dtype === 'uint8' && shape.length === 3) {
-    return { layout: 'HWC', data: data as Uint8Array, shape: [shape[0], shape[1], shape[2]] };
+    return {
+      layout: 'HWC',
+      data: data as Uint8Array,
+      shape: [shape[0], shape[1], shape[2]]
+    };
   }
   if ((dtype === 'float32' || dtype === 'float64') && shape.length === 4) {
-    const values = data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
-    return { layout: 'NCHW', data: values, shape: [shape[0], shape[1], shape[2], shape[3]] };
+    const values =
+      data instanceof Float32Array
+        ? data
+        : Float32Array.from(data as ArrayLike<number>);
+    return {
+      layout: 'NCHW',
+      data: values,
+      shape: [shape[0], shape[1], shape[2], shape[3]]
+    };
   }
   throw new Error(
     `the kernel sent an image of dtype ${dtype} and shape [${shape.join(', ')}]; expected uint8 HWC or float NCHW`

@@ -109,7 +109,10 @@ export class ExplanationModel implements IDisposable {
       return top;
     }
     const chosen = this._scores.find(c => c.index === this._target);
-    return [...top, chosen ?? { index: this._target, score: NaN, probability: NaN }];
+    return [
+      ...top,
+      chosen ?? { index: this._target, score: NaN, probability: NaN }
+    ];
   }
 
   /** The number of classes of the output. */
@@ -275,7 +278,9 @@ export class ExplanationModel implements IDisposable {
   /** Computes (or shows from the cache) another method. */
   setMethod(method: string): Promise<void> {
     if (!(METHODS as readonly string[]).includes(method)) {
-      return this._failNow(`unknown method '${method}': expected one of ${METHODS.join(', ')}`);
+      return this._failNow(
+        `unknown method '${method}': expected one of ${METHODS.join(', ')}`
+      );
     }
     this._method = method as Method;
     this._view = 'map';
@@ -291,7 +296,9 @@ export class ExplanationModel implements IDisposable {
   /** Explains another output of a multi-output model: new scores and a new pass. */
   async setOutput(name: string): Promise<void> {
     if (!this.outputs.includes(name)) {
-      return this._failNow(`no output named '${name}': the model's outputs are ${this.outputs.join(', ')}`);
+      return this._failNow(
+        `no output named '${name}': the model's outputs are ${this.outputs.join(', ')}`
+      );
     }
     if (name === this._output) {
       return;
@@ -389,16 +396,24 @@ export class ExplanationModel implements IDisposable {
         `explain() asked for layer '${asked}', which is not a layer of this model; the layers are: ${this._layers.map(l => l.name).join(', ')}`
       );
     }
-    this._layer = asked ?? this._layers.find(l => l.isDefault)?.name ?? this._layers[this._layers.length - 1]?.name ?? '';
+    this._layer =
+      asked ??
+      this._layers.find(l => l.isDefault)?.name ??
+      this._layers[this._layers.length - 1]?.name ??
+      '';
     const output = data.options.target_output;
     if (output && !engine.outputs.includes(output)) {
-      throw new Error(`explain() asked for output '${output}'; the model's outputs are ${engine.outputs.join(', ')}`);
+      throw new Error(
+        `explain() asked for output '${output}'; the model's outputs are ${engine.outputs.join(', ')}`
+      );
     }
     this._output = output ?? engine.outputs[0] ?? '';
     this._target = data.options.target ?? null;
     const method = data.options.method;
     if (method && !(METHODS as readonly string[]).includes(method)) {
-      throw new Error(`explain() asked for method '${method}'; expected one of ${METHODS.join(', ')}`);
+      throw new Error(
+        `explain() asked for method '${method}'; expected one of ${METHODS.join(', ')}`
+      );
     }
     this._method = (method as Method | null | undefined) ?? 'gradcam';
     this._emit('source');
@@ -409,7 +424,11 @@ export class ExplanationModel implements IDisposable {
     const engine = this._requireEngine();
     work.progress(0.4, 'Predicting the classes');
     this._runCount++;
-    this._scores = await engine.predict(this._input!.feeds, this._output, work.signal);
+    this._scores = await engine.predict(
+      this._input!.feeds,
+      this._output,
+      work.signal
+    );
     if (this._target === null) {
       this._target = this._scores[0]?.index ?? 0;
     } else if (this._target >= this._scores.length) {
@@ -468,7 +487,10 @@ export class ExplanationModel implements IDisposable {
       t => !pass.has(this._mapKey(method, layers[0] ?? null, t))
     );
     const missing = targets.length > 0 ? targets : [this._target!];
-    work.progress(0.5, `Computing ${method} for ${layers.length || 1} layer(s) x ${missing.length} class(es)`);
+    work.progress(
+      0.5,
+      `Computing ${method} for ${layers.length || 1} layer(s) x ${missing.length} class(es)`
+    );
     this._runCount++;
     const maps = await engine.explain({
       feeds: this._input!.feeds,
@@ -477,7 +499,8 @@ export class ExplanationModel implements IDisposable {
       targets: missing,
       output: this._output,
       signal: work.signal,
-      onProgress: (fraction, message) => work.progress(0.5 + fraction / 2, message)
+      onProgress: (fraction, message) =>
+        work.progress(0.5 + fraction / 2, message)
     });
     work.check();
     for (const map of maps) {
@@ -496,8 +519,12 @@ export class ExplanationModel implements IDisposable {
   }
 
   /** Input methods have one map per class; eigencam one per layer: their keys ignore the rest. */
-  private _mapKey(method: Method, layer: string | null, target: number | null): string {
-    const keyLayer = INPUT_METHODS.includes(method) ? '' : layer ?? '';
+  private _mapKey(
+    method: Method,
+    layer: string | null,
+    target: number | null
+  ): string {
+    const keyLayer = INPUT_METHODS.includes(method) ? '' : (layer ?? '');
     const keyTarget = method === 'eigencam' ? '' : String(target);
     return `${keyLayer}|${keyTarget}`;
   }
@@ -644,7 +671,8 @@ export namespace ExplanationModel {
    * What changed: the state, the source (layers, outputs), the selection (layer, class, method,
    * maps), the display (opacity, colormap, box) or the progress.
    */
-  export type Change = 'state' | 'source' | 'selection' | 'display' | 'progress';
+  export type Change =
+    'state' | 'source' | 'selection' | 'display' | 'progress';
 
   /** A switch of layer or class, for latency figures. */
   export interface ISwitch {

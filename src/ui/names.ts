@@ -6,8 +6,15 @@
  * layers apart in a strip. The button's title keeps the full name.
  */
 export function shortLayerName(name: string): string {
-  const parts = name.replace(/_output_\d+$/, '').split('/').filter(p => p !== '');
-  if (parts.length > 1 && parts[parts.length - 1].toLowerCase() === parts[parts.length - 2].toLowerCase()) {
+  const parts = name
+    .replace(/_output_\d+$/, '')
+    .split('/')
+    .filter(p => p !== '');
+  if (
+    parts.length > 1 &&
+    parts[parts.length - 1].toLowerCase() ===
+      parts[parts.length - 2].toLowerCase()
+  ) {
     parts.pop();
   }
   return parts.slice(-2).join('/') || name;

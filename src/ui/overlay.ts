@@ -44,7 +44,10 @@ export class OverlayView extends Widget {
     });
   }
 
-  private _onChange(_: ExplanationModel, change: ExplanationModel.Change): void {
+  private _onChange(
+    _: ExplanationModel,
+    change: ExplanationModel.Change
+  ): void {
     if (change === 'selection' || change === 'display' || change === 'source') {
       this.render();
     }
@@ -71,7 +74,11 @@ export function drawMap(
   canvas: HTMLCanvasElement,
   picture: RgbImage,
   map: IMap | null,
-  options: { opacity: number; colormap: 'jet' | 'viridis' | 'turbo'; box: boolean }
+  options: {
+    opacity: number;
+    colormap: 'jet' | 'viridis' | 'turbo';
+    box: boolean;
+  }
 ): void {
   const { width, height } = picture;
   if (canvas.width !== width || canvas.height !== height) {
@@ -85,7 +92,11 @@ export function drawMap(
   const pixels = map
     ? paintMap(picture, map, options)
     : paintMap(picture, blankMap(picture), { ...options, opacity: 0 });
-  context.putImageData(new ImageData(new Uint8ClampedArray(pixels), width, height), 0, 0);
+  context.putImageData(
+    new ImageData(new Uint8ClampedArray(pixels), width, height),
+    0,
+    0
+  );
   const box = map && options.box ? boxOf(map) : undefined;
   if (box && map) {
     // The map may be at another size than the picture: scale the box to the picture.

@@ -53,7 +53,8 @@ export function guidedImage(map: IMap): Uint8ClampedArray {
   for (let p = 0; p < plane; p++) {
     for (let c = 0; c < 3; c++) {
       const source = map.channels >= 3 ? c : 0;
-      const v = ((values[source * plane + p] - mean) / (std + 1e-5)) * 0.1 + 0.5;
+      const v =
+        ((values[source * plane + p] - mean) / (std + 1e-5)) * 0.1 + 0.5;
       out[p * 4 + c] = Math.round(Math.min(1, Math.max(0, v)) * 255);
     }
     out[p * 4 + 3] = 255;

@@ -29,7 +29,9 @@ let panelCount = 0;
 export class GradCAMPanel extends Panel {
   constructor(options: GradCAMPanel.IOptions) {
     super();
-    this._trans = (options.translator ?? nullTranslator).load('jupyterlab_gradcam');
+    this._trans = (options.translator ?? nullTranslator).load(
+      'jupyterlab_gradcam'
+    );
     const trans = this._trans;
     this.id = `jp-GradCAM-panel-${++panelCount}`;
     this.addClass('jp-GradCAM-panel');
@@ -49,8 +51,15 @@ export class GradCAMPanel extends Panel {
     this._progress = this._progressElement();
     this._error = this._element('div', 'jp-GradCAM-error');
     this._error.setAttribute('role', 'alert');
-    this._status = new Widget({ node: this._element('div', 'jp-GradCAM-status') });
-    this._status.node.append(this._header, this._message, this._progress, this._error);
+    this._status = new Widget({
+      node: this._element('div', 'jp-GradCAM-status')
+    });
+    this._status.node.append(
+      this._header,
+      this._message,
+      this._progress,
+      this._error
+    );
     this.addWidget(this._status);
 
     this.selectors = new SelectorsView({ model: this.model, trans });
@@ -133,15 +142,25 @@ export class GradCAMPanel extends Panel {
     super.dispose();
   }
 
-  private _onChange(_: ExplanationModel, change: ExplanationModel.Change): void {
+  private _onChange(
+    _: ExplanationModel,
+    change: ExplanationModel.Change
+  ): void {
     const start = this.model.lastSwitch;
     this._render();
-    if (change === 'selection' && start && start !== this._timedSwitch && this.model.current) {
+    if (
+      change === 'selection' &&
+      start &&
+      start !== this._timedSwitch &&
+      this.model.current
+    ) {
       this._timedSwitch = start;
       const milliseconds = performance.now() - start.start;
       this.node.dataset.switch = start.kind;
       this.node.dataset.switchMs = milliseconds.toFixed(2);
-      console.debug(`jupyterlab-gradcam: ${start.kind} switch repainted in ${milliseconds.toFixed(1)} ms`);
+      console.debug(
+        `jupyterlab-gradcam: ${start.kind} switch repainted in ${milliseconds.toFixed(1)} ms`
+      );
     }
   }
 
@@ -168,8 +187,12 @@ export class GradCAMPanel extends Panel {
     this._progress.hidden = !running;
     const bar = this._progress.querySelector('progress') as HTMLProgressElement;
     bar.value = model.progress.fraction;
-    const text = this._progress.querySelector('.jp-GradCAM-progressText') as HTMLElement;
-    text.textContent = model.progress.message ? trans.__(model.progress.message) : '';
+    const text = this._progress.querySelector(
+      '.jp-GradCAM-progressText'
+    ) as HTMLElement;
+    text.textContent = model.progress.message
+      ? trans.__(model.progress.message)
+      : '';
 
     this._showError(model.state === 'error' ? model.error : '');
 
@@ -181,7 +204,12 @@ export class GradCAMPanel extends Panel {
     this._actions.node.hidden = model.input === null;
     this.overlay.canvas.setAttribute(
       'aria-label',
-      trans.__('%1 map of class %2 at layer %3', model.shownMethod, data.target ?? '', model.layer)
+      trans.__(
+        '%1 map of class %2 at layer %3',
+        model.shownMethod,
+        data.target ?? '',
+        model.layer
+      )
     );
   }
 
@@ -223,8 +251,13 @@ export class GradCAMPanel extends Panel {
     this._sendName = document.createElement('input');
     this._sendName.className = 'jp-GradCAM-resultName';
     this._sendName.value = 'map';
-    this._sendName.setAttribute('aria-label', trans.__('Name in jupyterlab_gradcam.results'));
-    this._sendName.title = trans.__('The key of jupyterlab_gradcam.results the map goes to');
+    this._sendName.setAttribute(
+      'aria-label',
+      trans.__('Name in jupyterlab_gradcam.results')
+    );
+    this._sendName.title = trans.__(
+      'The key of jupyterlab_gradcam.results the map goes to'
+    );
 
     this._sendButton = document.createElement('button');
     this._sendButton.type = 'button';
@@ -234,17 +267,23 @@ export class GradCAMPanel extends Panel {
 
     this._sent = this._element('span', 'jp-GradCAM-sent');
     this._sent.setAttribute('aria-live', 'polite');
-    element.append(this._exportButton, this._sendName, this._sendButton, this._sent);
+    element.append(
+      this._exportButton,
+      this._sendName,
+      this._sendButton,
+      this._sent
+    );
     return element;
   }
 
   /** Downloads the overlay as PNG, named after method, layer and class. */
   private _exportPng(): void {
     const model = this.model;
-    const name = `gradcam-${model.shownMethod}-${model.layer || 'input'}-${model.target ?? ''}.png`.replace(
-      /[^\w.+-]+/g,
-      '_'
-    );
+    const name =
+      `gradcam-${model.shownMethod}-${model.layer || 'input'}-${model.target ?? ''}.png`.replace(
+        /[^\w.+-]+/g,
+        '_'
+      );
     const link = document.createElement('a');
     link.download = name;
     link.href = this.overlay.canvas.toDataURL('image/png');
@@ -261,7 +300,11 @@ export class GradCAMPanel extends Panel {
       return;
     }
     if (!name) {
-      this._showError(this._trans.__('Give the map a name to store it under in jupyterlab_gradcam.results.'));
+      this._showError(
+        this._trans.__(
+          'Give the map a name to store it under in jupyterlab_gradcam.results.'
+        )
+      );
       return;
     }
     const shape =
@@ -271,12 +314,18 @@ export class GradCAMPanel extends Panel {
     this._sent.textContent = this._trans.__('Sending…');
     try {
       await source.sendResult(name, map.map, shape);
-      this._sent.textContent = this._trans.__('Sent to jupyterlab_gradcam.results[%1]', JSON.stringify(name));
+      this._sent.textContent = this._trans.__(
+        'Sent to jupyterlab_gradcam.results[%1]',
+        JSON.stringify(name)
+      );
       this.node.dataset.sent = name;
     } catch (error) {
       this._sent.textContent = '';
       this._showError(
-        this._trans.__('The kernel did not take the map: %1', error instanceof Error ? error.message : String(error))
+        this._trans.__(
+          'The kernel did not take the map: %1',
+          error instanceof Error ? error.message : String(error)
+        )
       );
     }
   }

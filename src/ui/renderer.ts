@@ -12,10 +12,16 @@ import type { IExplainOptions } from './tokens';
 export const MIME_TYPE = 'application/vnd.jupyterlab-gradcam.v1+json';
 
 /** Opens the panel for an explain() output; `node` is the output's node, to find its notebook. */
-export type OpenExplanation = (options: IExplainOptions, node: HTMLElement) => void;
+export type OpenExplanation = (
+  options: IExplainOptions,
+  node: HTMLElement
+) => void;
 
 /** An explain() output in a notebook. */
-export class ExplanationRenderer extends Widget implements IRenderMime.IRenderer {
+export class ExplanationRenderer
+  extends Widget
+  implements IRenderMime.IRenderer
+{
   constructor(options: ExplanationRenderer.IOptions) {
     super();
     this.addClass('jp-GradCAM-output');

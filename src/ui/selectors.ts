@@ -23,7 +23,8 @@ export class SelectorsView extends Widget {
     for (const method of METHODS) {
       this._method.appendChild(option(method, method));
     }
-    this._method.onchange = () => void this._model.setMethod(this._method.value);
+    this._method.onchange = () =>
+      void this._model.setMethod(this._method.value);
 
     this._view = this._select('jp-GradCAM-viewSelect', trans.__('Show'));
     const viewLabels: Record<View, string> = {
@@ -34,16 +35,19 @@ export class SelectorsView extends Widget {
     for (const view of VIEWS) {
       this._view.appendChild(option(view, viewLabels[view]));
     }
-    this._view.onchange = () => void this._model.setView(this._view.value as View);
+    this._view.onchange = () =>
+      void this._model.setView(this._view.value as View);
 
     this._layer = this._select('jp-GradCAM-layerSelect', trans.__('Layer'));
     this._layer.onchange = () => void this._model.setLayer(this._layer.value);
 
     this._output = this._select('jp-GradCAM-outputSelect', trans.__('Output'));
-    this._output.onchange = () => void this._model.setOutput(this._output.value);
+    this._output.onchange = () =>
+      void this._model.setOutput(this._output.value);
 
     this._class = this._select('jp-GradCAM-classSelect', trans.__('Class'));
-    this._class.onchange = () => void this._model.setTarget(Number(this._class.value));
+    this._class.onchange = () =>
+      void this._model.setTarget(Number(this._class.value));
 
     this._classInput = document.createElement('input');
     this._classInput.type = 'number';
@@ -66,10 +70,14 @@ export class SelectorsView extends Widget {
     this._opacity.max = '1';
     this._opacity.step = '0.05';
     this._opacity.className = 'jp-GradCAM-opacity';
-    this._opacity.oninput = () => this._model.setOpacity(Number(this._opacity.value));
+    this._opacity.oninput = () =>
+      this._model.setOpacity(Number(this._opacity.value));
     this._field(trans.__('Opacity'), this._opacity);
 
-    this._colormap = this._select('jp-GradCAM-colormapSelect', trans.__('Colormap'));
+    this._colormap = this._select(
+      'jp-GradCAM-colormapSelect',
+      trans.__('Colormap')
+    );
     for (const name of COLORMAPS) {
       this._colormap.appendChild(option(name, name));
     }
@@ -91,7 +99,14 @@ export class SelectorsView extends Widget {
     const model = this._model;
     const trans = this._trans;
     const loaded = model.layers.length > 0 || model.outputs.length > 0;
-    for (const control of [this._method, this._view, this._layer, this._class, this._classInput, this._output]) {
+    for (const control of [
+      this._method,
+      this._view,
+      this._layer,
+      this._class,
+      this._classInput,
+      this._output
+    ]) {
       control.disabled = !loaded;
     }
 
@@ -105,7 +120,10 @@ export class SelectorsView extends Widget {
     this._layer.value = model.layer;
     this._layer.disabled = !loaded || !model.usesLayer;
 
-    replaceOptions(this._output, model.outputs.map(name => option(name, name)));
+    replaceOptions(
+      this._output,
+      model.outputs.map(name => option(name, name))
+    );
     this._output.value = model.output;
     this._fieldOf(this._output).hidden = model.outputs.length < 2;
 
@@ -115,7 +133,12 @@ export class SelectorsView extends Widget {
         const label = model.labelOf(c.index);
         const name = label ? `${c.index} ${label}` : String(c.index);
         const text = Number.isFinite(c.score)
-          ? trans.__('%1: %2 (%3%)', name, c.score.toFixed(2), (c.probability * 100).toFixed(1))
+          ? trans.__(
+              '%1: %2 (%3%)',
+              name,
+              c.score.toFixed(2),
+              (c.probability * 100).toFixed(1)
+            )
           : name;
         return option(String(c.index), text);
       })
@@ -133,7 +156,10 @@ export class SelectorsView extends Widget {
     this._box.checked = model.showBox;
   }
 
-  private _onChange(_: ExplanationModel, change: ExplanationModel.Change): void {
+  private _onChange(
+    _: ExplanationModel,
+    change: ExplanationModel.Change
+  ): void {
     if (change !== 'progress') {
       this.render();
     }
@@ -199,11 +225,16 @@ function option(value: string, text: string): HTMLOptionElement {
 }
 
 /** Replaces a select's options unless they are the same (keeps focus and scroll while switching). */
-function replaceOptions(select: HTMLSelectElement, options: HTMLOptionElement[]): void {
+function replaceOptions(
+  select: HTMLSelectElement,
+  options: HTMLOptionElement[]
+): void {
   const same =
     select.options.length === options.length &&
     options.every(
-      (o, i) => select.options[i].value === o.value && select.options[i].textContent === o.textContent
+      (o, i) =>
+        select.options[i].value === o.value &&
+        select.options[i].textContent === o.textContent
     );
   if (!same) {
     select.replaceChildren(...options);

@@ -44,7 +44,10 @@ export class KernelSource implements ISource {
   }
 
   /** Fetches the model and the image from the kernel. */
-  async load(signal: AbortSignal, onProgress: ProgressCallback): Promise<ISourceData> {
+  async load(
+    signal: AbortSignal,
+    onProgress: ProgressCallback
+  ): Promise<ISourceData> {
     const handle = this._options.handle!;
     onProgress(0.05, 'Fetching the model from the kernel');
     const model = await this._kernel.getModel(handle, signal);
@@ -163,10 +166,14 @@ export function parseChannelValues(text: string, name: string): number[] {
   const values = parts.map(Number);
   const bad = parts.find((_, i) => !Number.isFinite(values[i]));
   if (bad !== undefined) {
-    throw new Error(`${name}: '${bad}' is not a number; give one number per channel, e.g. 0.485, 0.456, 0.406`);
+    throw new Error(
+      `${name}: '${bad}' is not a number; give one number per channel, e.g. 0.485, 0.456, 0.406`
+    );
   }
   if (values.length === 0) {
-    throw new Error(`${name}: give one number per channel, e.g. 0.485, 0.456, 0.406`);
+    throw new Error(
+      `${name}: give one number per channel, e.g. 0.485, 0.456, 0.406`
+    );
   }
   return values;
 }

@@ -46,7 +46,8 @@ export class ExplanationPanels {
   openForCurrent(): GradCAMPanel {
     const notebook = this._notebooks.currentWidget;
     if (!notebook) {
-      const panel = this._free && !this._free.isDisposed ? this._free : this.createPanel();
+      const panel =
+        this._free && !this._free.isDisposed ? this._free : this.createPanel();
       this._free = panel;
       this._attach(panel, null);
       return panel;
@@ -121,10 +122,15 @@ export class ExplanationPanels {
     }
   }
 
-  private _source(notebook: NotebookPanel, options: IExplainOptions): KernelSource {
+  private _source(
+    notebook: NotebookPanel,
+    options: IExplainOptions
+  ): KernelSource {
     let client = this._clients.get(notebook);
     if (!client || client.isDisposed) {
-      client = new GradCAMKernelClient({ sessionContext: notebook.sessionContext });
+      client = new GradCAMKernelClient({
+        sessionContext: notebook.sessionContext
+      });
       this._clients.set(notebook, client);
     }
     return new KernelSource({

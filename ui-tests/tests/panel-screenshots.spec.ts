@@ -8,7 +8,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const FILES = ['examples/models/shapes.onnx', 'examples/models/shapes.json', 'scripts/shapes.py'];
+const FILES = [
+  'examples/models/shapes.onnx',
+  'examples/models/shapes.json',
+  'scripts/shapes.py'
+];
 
 const EXPLAIN_STAR = `
 import json, shapes
@@ -21,19 +25,30 @@ explain('shapes.onnx', star, labels=info['classes'], mean=info['mean'], std=info
 `;
 
 test.describe('screenshots for the README', () => {
-  test.skip(!process.env.GRADCAM_SCREENSHOTS, 'set GRADCAM_SCREENSHOTS=1 to write docs/panel-*.png');
+  test.skip(
+    !process.env.GRADCAM_SCREENSHOTS,
+    'set GRADCAM_SCREENSHOTS=1 to write docs/panel-*.png'
+  );
   test.setTimeout(180_000);
 
-  test('the panel on the shapes model, light and dark', async ({ page, tmpPath }) => {
+  test('the panel on the shapes model, light and dark', async ({
+    page,
+    tmpPath
+  }) => {
     for (const file of FILES) {
-      await page.contents.uploadFile(path.join(ROOT, file), `${tmpPath}/${path.basename(file)}`);
+      await page.contents.uploadFile(
+        path.join(ROOT, file),
+        `${tmpPath}/${path.basename(file)}`
+      );
     }
     await page.setViewportSize({ width: 1400, height: 1250 });
     await page.notebook.createNew('demo.ipynb');
     await page.notebook.setCell(0, 'code', EXPLAIN_STAR);
     await page.notebook.runCell(0, true);
     const panel = page.locator('.jp-GradCAM-panel').first();
-    await expect(panel).toHaveAttribute('data-state', 'ready', { timeout: 120_000 });
+    await expect(panel).toHaveAttribute('data-state', 'ready', {
+      timeout: 120_000
+    });
 
     const docs = path.join(ROOT, 'docs');
     fs.mkdirSync(docs, { recursive: true });

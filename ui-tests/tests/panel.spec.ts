@@ -82,10 +82,14 @@ const NOTEBOOK = 'explain.ipynb';
 
 /** The pixels of a panel's overlay canvas. */
 async function overlayPixels(panel: Locator): Promise<number[]> {
-  return panel.locator('canvas.jp-GradCAM-overlay').evaluate((canvas: HTMLCanvasElement) => {
-    const context = canvas.getContext('2d')!;
-    return Array.from(context.getImageData(0, 0, canvas.width, canvas.height).data);
-  });
+  return panel
+    .locator('canvas.jp-GradCAM-overlay')
+    .evaluate((canvas: HTMLCanvasElement) => {
+      const context = canvas.getContext('2d')!;
+      return Array.from(
+        context.getImageData(0, 0, canvas.width, canvas.height).data
+      );
+    });
 }
 
 /** How many distinct RGBA values the pixels hold. */
@@ -104,7 +108,10 @@ function changed(a: number[], b: number[]): number {
 }
 
 /** Runs `code` in a new last cell of the notebook (activated first) and returns its text output. */
-async function runInNewCell(page: IJupyterLabPageFixture, code: string): Promise<string> {
+async function runInNewCell(
+  page: IJupyterLabPageFixture,
+  code: string
+): Promise<string> {
   await page.notebook.activate(NOTEBOOK);
   expect(await page.notebook.addCell('code', code)).toBe(true);
   const index = (await page.notebook.getCellCount()) - 1;
@@ -116,11 +123,18 @@ async function runInNewCell(page: IJupyterLabPageFixture, code: string): Promise
  * Runs `code` in the notebook's kernel without a cell (the panel may hold the focus) and returns
  * its printed output and errors.
  */
-async function runInKernel(page: IJupyterLabPageFixture, code: string): Promise<string> {
+async function runInKernel(
+  page: IJupyterLabPageFixture,
+  code: string
+): Promise<string> {
   return page.evaluate(async code => {
-    const notebooks = Array.from(window.jupyterapp.shell.widgets('main')) as any[];
+    const notebooks = Array.from(
+      window.jupyterapp.shell.widgets('main')
+    ) as any[];
     const notebook = notebooks.find(w => w.sessionContext?.session?.kernel);
-    const future = notebook.sessionContext.session.kernel.requestExecute({ code });
+    const future = notebook.sessionContext.session.kernel.requestExecute({
+      code
+    });
     let output = '';
     future.onIOPub = (message: any) => {
       if (message.header.msg_type === 'stream') {
@@ -135,13 +149,17 @@ async function runInKernel(page: IJupyterLabPageFixture, code: string): Promise<
 }
 
 /** Creates a notebook, builds the model and calls explain(); returns the panel once ready. */
-async function explainInNotebook(page: IJupyterLabPageFixture): Promise<Locator> {
+async function explainInNotebook(
+  page: IJupyterLabPageFixture
+): Promise<Locator> {
   await page.notebook.createNew(NOTEBOOK);
   await page.notebook.setCell(0, 'code', MAKE_MODEL);
   await page.notebook.runCell(0, true);
   await runInNewCell(page, EXPLAIN);
   const panel = page.locator(PANEL).first();
-  await expect(panel).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+  await expect(panel).toHaveAttribute('data-state', 'ready', {
+    timeout: 60_000
+  });
   return panel;
 }
 
@@ -153,7 +171,9 @@ test.describe('the Grad-CAM panel', () => {
   }) => {
     const panel = await explainInNotebook(page);
     await expect(panel.locator('canvas.jp-GradCAM-overlay')).toHaveCount(1);
-    await expect(panel.locator('select.jp-GradCAM-layerSelect')).toHaveValue('relu2');
+    await expect(panel.locator('select.jp-GradCAM-layerSelect')).toHaveValue(
+      'relu2'
+    );
     const layers = await panel
       .locator('select.jp-GradCAM-layerSelect option')
       .evaluateAll(options => options.map(o => (o as HTMLOptionElement).value));
@@ -193,17 +213,23 @@ test.describe('the Grad-CAM panel', () => {
     expect(await panel.getAttribute('data-runs')).toBe(runs);
     const classMs = Number(await panel.getAttribute('data-switch-ms'));
     expect(await panel.getAttribute('data-switch')).toBe('class');
-    console.log(`switch latency (repaint from the cached pass): layer ${layerMs} ms, class ${classMs} ms`);
+    console.log(
+      `switch latency (repaint from the cached pass): layer ${layerMs} ms, class ${classMs} ms`
+    );
 
     // Opacity repaints too, without a run.
     await panel.locator('input.jp-GradCAM-opacity').fill('1');
-    expect(changed(afterClass, await overlayPixels(panel))).toBeGreaterThan(0.1);
+    expect(changed(afterClass, await overlayPixels(panel))).toBeGreaterThan(
+      0.1
+    );
     expect(await panel.getAttribute('data-runs')).toBe(runs);
 
     // The compare strip holds thumbnails (never a second overlay canvas); one click makes one main.
     const thumbs = panel.locator('.jp-GradCAM-compare canvas.jp-GradCAM-thumb');
     expect(await thumbs.count()).toBeGreaterThanOrEqual(4);
-    await panel.locator('.jp-GradCAM-compare .jp-GradCAM-thumbButton[title="relu2"]').click();
+    await panel
+      .locator('.jp-GradCAM-compare .jp-GradCAM-thumbButton[title="relu2"]')
+      .click();
     await expect(panel).toHaveAttribute('data-layer', 'relu2');
     expect(await panel.getAttribute('data-runs')).toBe(runs);
 
@@ -218,37 +244,54 @@ test.describe('the Grad-CAM panel', () => {
     expect(Number(/range (\S+)/.exec(report)?.[1])).toBeGreaterThan(0.5);
 
     // Another method is a new pass: exactly one more run.
-    await panel.locator('select.jp-GradCAM-methodSelect').selectOption('hirescam');
+    await panel
+      .locator('select.jp-GradCAM-methodSelect')
+      .selectOption('hirescam');
     await expect(panel).toHaveAttribute('data-method', 'hirescam');
     await expect(panel).toHaveAttribute('data-state', 'ready');
-    expect(Number(await panel.getAttribute('data-runs'))).toBe(Number(runs) + 1);
+    expect(Number(await panel.getAttribute('data-runs'))).toBe(
+      Number(runs) + 1
+    );
   });
 
   test('renders in the dark theme', async ({ page }) => {
     const panel = await explainInNotebook(page);
-    const light = await panel.evaluate(node => getComputedStyle(node).backgroundColor);
+    const light = await panel.evaluate(
+      node => getComputedStyle(node).backgroundColor
+    );
     await page.theme.setDarkTheme();
-    const dark = await panel.evaluate(node => getComputedStyle(node).backgroundColor);
+    const dark = await panel.evaluate(
+      node => getComputedStyle(node).backgroundColor
+    );
     expect(dark).not.toBe(light);
     await expect(panel).toHaveAttribute('data-state', 'ready');
     expect(distinctColours(await overlayPixels(panel))).toBeGreaterThan(20);
     await page.theme.setLightTheme();
   });
 
-  test('shows a bad model as an error in words and stays usable', async ({ page }) => {
+  test('shows a bad model as an error in words and stays usable', async ({
+    page
+  }) => {
     await page.notebook.createNew(NOTEBOOK);
     await page.notebook.setCell(0, 'code', MAKE_MODEL);
     await page.notebook.runCell(0, true);
-    await runInNewCell(page, `jupyterlab_gradcam.explain(b'garbage bytes, not an ONNX model', image)`);
+    await runInNewCell(
+      page,
+      `jupyterlab_gradcam.explain(b'garbage bytes, not an ONNX model', image)`
+    );
     const panel = page.locator(PANEL).first();
-    await expect(panel).toHaveAttribute('data-state', 'error', { timeout: 60_000 });
+    await expect(panel).toHaveAttribute('data-state', 'error', {
+      timeout: 60_000
+    });
     const message = panel.locator('.jp-GradCAM-error');
     await expect(message).toBeVisible();
     expect((await message.textContent())!.length).toBeGreaterThan(10);
 
     // The same panel takes the next explanation.
     await runInNewCell(page, EXPLAIN);
-    await expect(panel).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+    await expect(panel).toHaveAttribute('data-state', 'ready', {
+      timeout: 60_000
+    });
     await expect(message).toBeHidden();
     expect(distinctColours(await overlayPixels(panel))).toBeGreaterThan(20);
   });
@@ -270,16 +313,27 @@ test.describe('the Grad-CAM panel', () => {
     const png = Buffer.from((await response.json()).content, 'base64');
 
     await page.evaluate(async path => {
-      await window.jupyterapp.commands.execute('docmanager:open', { path, factory: 'Grad-CAM' });
+      await window.jupyterapp.commands.execute('docmanager:open', {
+        path,
+        factory: 'Grad-CAM'
+      });
     }, `${tmpPath}/tiny_cnn.onnx`);
     const panel = page.locator(PANEL).first();
     const input = panel.locator('input.jp-GradCAM-imageInput');
     await expect(input).toBeAttached({ timeout: 30_000 });
     await panel.locator('input.jp-GradCAM-mean').fill('0.5, 0.5, 0.5');
     await panel.locator('input.jp-GradCAM-std').fill('0.25, 0.25, 0.25');
-    await input.setInputFiles({ name: 'tiny_image.png', mimeType: 'image/png', buffer: png });
-    await expect(panel).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
-    await expect(panel.locator('select.jp-GradCAM-layerSelect')).toHaveValue('relu2');
+    await input.setInputFiles({
+      name: 'tiny_image.png',
+      mimeType: 'image/png',
+      buffer: png
+    });
+    await expect(panel).toHaveAttribute('data-state', 'ready', {
+      timeout: 60_000
+    });
+    await expect(panel.locator('select.jp-GradCAM-layerSelect')).toHaveValue(
+      'relu2'
+    );
     expect(distinctColours(await overlayPixels(panel))).toBeGreaterThan(20);
     // No kernel: nothing to send the map to.
     await expect(panel.locator('button.jp-GradCAM-send')).toBeDisabled();

@@ -13,8 +13,13 @@ import { loadExplainer } from '../engine';
 import { ExplanationModel } from '../model';
 import { METHODS, ISource, ISourceData } from '../tokens';
 
-const MODEL = new Uint8Array(fs.readFileSync(path.join(__dirname, 'data', 'tiny_cnn.onnx')));
-const PIXELS = Uint8Array.from({ length: 16 * 16 * 3 }, (_, i) => (i * 37 + (i % 7) * 11) % 256);
+const MODEL = new Uint8Array(
+  fs.readFileSync(path.join(__dirname, 'data', 'tiny_cnn.onnx'))
+);
+const PIXELS = Uint8Array.from(
+  { length: 16 * 16 * 3 },
+  (_, i) => (i * 37 + (i % 7) * 11) % 256
+);
 const MEAN = [0.5, 0.5, 0.5];
 const STD = [0.25, 0.25, 0.25];
 
@@ -31,7 +36,10 @@ const source: ISource = {
 beforeAll(() => configureWasm({ numThreads: 1 }));
 
 async function openModel(): Promise<ExplanationModel> {
-  const model = new ExplanationModel({ loadEngine: loadExplainer, settings: { backend: 'wasm', topK: 3 } });
+  const model = new ExplanationModel({
+    loadEngine: loadExplainer,
+    settings: { backend: 'wasm', topK: 3 }
+  });
   await model.open(source);
   expect(model.error).toBe('');
   expect(model.state).toBe('ready');
@@ -43,9 +51,16 @@ describe('ExplanationModel over the engine', () => {
 
   it('lists the layers with the default, and switches layer and class with no run', async () => {
     const model = await openModel();
-    expect(model.layers.map(l => l.name)).toEqual(['conv1', 'relu1', 'conv2', 'relu2']);
+    expect(model.layers.map(l => l.name)).toEqual([
+      'conv1',
+      'relu1',
+      'conv2',
+      'relu2'
+    ]);
     expect(model.layer).toBe('relu2');
-    expect(model.layers.find(l => l.name === 'relu2')?.shape).toEqual([1, 6, 8, 8]);
+    expect(model.layers.find(l => l.name === 'relu2')?.shape).toEqual([
+      1, 6, 8, 8
+    ]);
     expect(model.runCount).toBe(2);
     const first = model.current!.map;
     await model.setLayer('relu1');
@@ -73,7 +88,9 @@ describe('ExplanationModel over the engine', () => {
     const expected = single.maps[0].map;
     const shown = model.current!.map;
     expect(shown.length).toBe(256);
-    const worst = Math.max(...Array.from(shown, (v, i) => Math.abs(v - expected[i])));
+    const worst = Math.max(
+      ...Array.from(shown, (v, i) => Math.abs(v - expected[i]))
+    );
     expect(worst).toBeLessThan(1e-5);
     await explainer.dispose();
     model.dispose();
@@ -90,7 +107,9 @@ describe('ExplanationModel over the engine', () => {
       }
       const map = model.current;
       const image = method === 'guided-backprop' || method === 'guided-gradcam';
-      expect(map.channels).toBe(image ? 3 : method === 'input-gradient' ? 3 : 1);
+      expect(map.channels).toBe(
+        image ? 3 : method === 'input-gradient' ? 3 : 1
+      );
     }
     expect(failures).toEqual([]);
     await model.setMethod('gradcam');
@@ -103,10 +122,16 @@ describe('ExplanationModel over the engine', () => {
   });
 
   it('reports a bad model in words', async () => {
-    const model = new ExplanationModel({ loadEngine: loadExplainer, settings: { backend: 'wasm' } });
+    const model = new ExplanationModel({
+      loadEngine: loadExplainer,
+      settings: { backend: 'wasm' }
+    });
     await model.open({
       ...source,
-      load: async () => ({ ...(await source.load(new AbortController().signal, () => undefined)), model: new TextEncoder().encode('garbage bytes') })
+      load: async () => ({
+        ...(await source.load(new AbortController().signal, () => undefined)),
+        model: new TextEncoder().encode('garbage bytes')
+      })
     });
     expect(model.state).toBe('error');
     expect(model.error.length).toBeGreaterThan(10);

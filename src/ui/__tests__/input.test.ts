@@ -3,7 +3,9 @@ import { pictureOfTensor, prepareInput } from '../input';
 import { shortLayerName } from '../names';
 import { parseChannelValues } from '../sources';
 
-const INPUT_2x2 = [{ name: 'image', shape: [1, 3, 2, 2] as (number | string)[] }];
+const INPUT_2x2 = [
+  { name: 'image', shape: [1, 3, 2, 2] as (number | string)[] }
+];
 
 describe('prepareInput', () => {
   it('normalises 8-bit RGB pixels after scaling to [0, 1], channels first', () => {
@@ -27,8 +29,14 @@ describe('prepareInput', () => {
 
   it("uses ImageNet's mean and std when none are given", () => {
     const data = new Uint8Array(12).fill(255);
-    const { feeds } = prepareInput({ layout: 'HWC', data, shape: [2, 2, 3] }, INPUT_2x2);
-    expect((feeds.image.data as Float32Array)[0]).toBeCloseTo((1 - 0.485) / 0.229, 5);
+    const { feeds } = prepareInput(
+      { layout: 'HWC', data, shape: [2, 2, 3] },
+      INPUT_2x2
+    );
+    expect((feeds.image.data as Float32Array)[0]).toBeCloseTo(
+      (1 - 0.485) / 0.229,
+      5
+    );
   });
 
   it("resizes an image of another size to the model's input and drops alpha", () => {
@@ -46,51 +54,80 @@ describe('prepareInput', () => {
 
   it('feeds a float image as it is and refuses one of another shape, naming both', () => {
     const data = Float32Array.from({ length: 12 }, (_, i) => i);
-    const { feeds } = prepareInput({ layout: 'NCHW', data, shape: [1, 3, 2, 2] }, INPUT_2x2);
+    const { feeds } = prepareInput(
+      { layout: 'NCHW', data, shape: [1, 3, 2, 2] },
+      INPUT_2x2
+    );
     expect(feeds.image.data).toBe(data);
     expect(() =>
-      prepareInput({ layout: 'NCHW', data: new Float32Array(27), shape: [1, 3, 3, 3] }, INPUT_2x2)
-    ).toThrow("image has shape [1, 3, 3, 3] but the model's input 'image' is [1, 3, 2, 2]");
+      prepareInput(
+        { layout: 'NCHW', data: new Float32Array(27), shape: [1, 3, 3, 3] },
+        INPUT_2x2
+      )
+    ).toThrow(
+      "image has shape [1, 3, 3, 3] but the model's input 'image' is [1, 3, 2, 2]"
+    );
   });
 
   it('refuses mean and std of the wrong length', () => {
     expect(() =>
-      prepareInput({ layout: 'HWC', data: new Uint8Array(12), shape: [2, 2, 3] }, INPUT_2x2, {
-        mean: [0.5],
-        std: [0.25, 0.25, 0.25]
-      })
-    ).toThrow("mean and std need 3 values (one per channel of 'image'); got 1 and 3");
+      prepareInput(
+        { layout: 'HWC', data: new Uint8Array(12), shape: [2, 2, 3] },
+        INPUT_2x2,
+        {
+          mean: [0.5],
+          std: [0.25, 0.25, 0.25]
+        }
+      )
+    ).toThrow(
+      "mean and std need 3 values (one per channel of 'image'); got 1 and 3"
+    );
   });
 });
 
 describe('pictureOfTensor', () => {
   it('undoes the normalisation when it is known', () => {
     const data = Float32Array.from([2, 2, 2, 2, 0, 0, 0, 0, -2, -2, -2, -2]);
-    const picture = pictureOfTensor(data, 3, { height: 2, width: 2 }, { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] });
+    const picture = pictureOfTensor(
+      data,
+      3,
+      { height: 2, width: 2 },
+      { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] }
+    );
     expect(Array.from(picture.data.slice(0, 3))).toEqual([255, 128, 0]);
   });
 
   it('stretches each channel to 0..255 when it is not', () => {
     const data = Float32Array.from([-1, 0, 1, 3, 0, 0, 0, 0, 5, 5, 5, 5]);
     const picture = pictureOfTensor(data, 3, { height: 2, width: 2 });
-    expect([0, 1, 2, 3].map(p => picture.data[p * 3])).toEqual([0, 64, 128, 255]);
+    expect([0, 1, 2, 3].map(p => picture.data[p * 3])).toEqual([
+      0, 64, 128, 255
+    ]);
   });
 });
 
 describe('parseChannelValues', () => {
   it('reads numbers separated by commas or spaces', () => {
-    expect(parseChannelValues('0.485, 0.456 0.406', 'mean')).toEqual([0.485, 0.456, 0.406]);
+    expect(parseChannelValues('0.485, 0.456 0.406', 'mean')).toEqual([
+      0.485, 0.456, 0.406
+    ]);
   });
 
   it('names the value that is not a number', () => {
-    expect(() => parseChannelValues('0.5, abc, 0.5', 'std')).toThrow("std: 'abc' is not a number");
+    expect(() => parseChannelValues('0.5, abc, 0.5', 'std')).toThrow(
+      "std: 'abc' is not a number"
+    );
   });
 });
 
 describe('shortLayerName', () => {
   it('keeps the last two module names of an exporter tensor name', () => {
-    expect(shortLayerName('/features/block4/relu/Relu_output_0')).toBe('block4/relu');
-    expect(shortLayerName('/features/pool1/MaxPool_output_0')).toBe('pool1/MaxPool');
+    expect(shortLayerName('/features/block4/relu/Relu_output_0')).toBe(
+      'block4/relu'
+    );
+    expect(shortLayerName('/features/pool1/MaxPool_output_0')).toBe(
+      'pool1/MaxPool'
+    );
     expect(shortLayerName('relu2')).toBe('relu2');
   });
 });

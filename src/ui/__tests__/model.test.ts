@@ -17,9 +17,17 @@ const SIZE = { height: 4, width: 4 };
 const LAYERS = ['conv1', 'relu1', 'conv2', 'relu2'];
 
 /** A map whose values say which layer, class and method made it. */
-function fakeMap(layer: string | null, target: number | null, method: string): IMap {
-  const seed = LAYERS.indexOf(layer ?? '') * 10 + (target ?? 0) + method.length * 100;
-  const map = Float32Array.from({ length: 16 }, (_, i) => ((seed + i) % 16) / 15);
+function fakeMap(
+  layer: string | null,
+  target: number | null,
+  method: string
+): IMap {
+  const seed =
+    LAYERS.indexOf(layer ?? '') * 10 + (target ?? 0) + method.length * 100;
+  const map = Float32Array.from(
+    { length: 16 },
+    (_, i) => ((seed + i) % 16) / 15
+  );
   return { layer, target, map, size: SIZE, channels: 1 };
 }
 
@@ -43,7 +51,11 @@ class FakeEngine implements IEngine {
     this.predictions++;
     // Ten classes, scores 9 - rank, in the order 3, 7, 1, 0, 2, ...
     const order = [3, 7, 1, 0, 2, 4, 5, 6, 8, 9];
-    return order.map((index, rank) => ({ index, score: 9 - rank, probability: 0.1 }));
+    return order.map((index, rank) => ({
+      index,
+      score: 9 - rank,
+      probability: 0.1
+    }));
   }
   async explain(request: IExplainRequest): Promise<IMap[]> {
     this.requests.push(request);
@@ -80,7 +92,9 @@ const source: ISource = {
   })
 };
 
-async function openModel(topK = 3): Promise<{ model: ExplanationModel; engine: FakeEngine }> {
+async function openModel(
+  topK = 3
+): Promise<{ model: ExplanationModel; engine: FakeEngine }> {
   const engine = new FakeEngine();
   const model = new ExplanationModel({
     loadEngine: async () => engine,
@@ -193,7 +207,9 @@ describe('ExplanationModel', () => {
     const { model } = await openModel();
     await model.setTarget(12);
     expect(model.state).toBe('error');
-    expect(model.error).toBe("class 12 is out of range: output 'logits' has 10 classes (0-9)");
+    expect(model.error).toBe(
+      "class 12 is out of range: output 'logits' has 10 classes (0-9)"
+    );
     expect(model.target).toBe(3);
   });
 
