@@ -254,6 +254,46 @@ test.describe('the Grad-CAM panel', () => {
     );
   });
 
+  test('follows the active cell, and offers "Explain with Grad-CAM" in the cell menu', async ({
+    page
+  }) => {
+    const panel = await explainInNotebook(page); // cell 1: the top class
+    await runInNewCell(page, EXPLAIN.replace('labels=', 'target=4, labels=')); // cell 2
+    await expect(panel).toHaveAttribute('data-target', '4', {
+      timeout: 60_000
+    });
+    await expect(panel).toHaveAttribute('data-state', 'ready', {
+      timeout: 60_000
+    });
+
+    // Selecting the first explain cell shows its explanation again.
+    await page.notebook.activate(NOTEBOOK);
+    await page.notebook.selectCells(1);
+    await expect(panel).not.toHaveAttribute('data-target', '4', {
+      timeout: 60_000
+    });
+    await expect(panel).toHaveAttribute('data-state', 'ready', {
+      timeout: 60_000
+    });
+
+    // The context menu of an explain cell has the item, and it shows that cell.
+    await page.notebook.selectCells(2);
+    await expect(panel).toHaveAttribute('data-target', '4', {
+      timeout: 60_000
+    });
+    const cell = (await page.notebook.getCellLocator(1))!;
+    await cell.click({ button: 'right' });
+    const item = page.locator('.lm-Menu-item', {
+      hasText: 'Explain with Grad-CAM'
+    });
+    await expect(item).toBeVisible();
+    await item.click();
+    await expect(panel).not.toHaveAttribute('data-target', '4', {
+      timeout: 60_000
+    });
+    await expect(panel.locator('canvas.jp-GradCAM-overlay')).toHaveCount(1);
+  });
+
   test('renders in the dark theme', async ({ page }) => {
     const panel = await explainInNotebook(page);
     const light = await panel.evaluate(
