@@ -107,11 +107,6 @@ test.describe('the extension in JupyterLab', () => {
     // Running the command again shows the same panel, not a second one.
     await execute(page, OPEN_COMMAND);
     await expect(page.locator('.jp-GradCAM-panel')).toHaveCount(1);
-
-    // The README's screenshot (copied to docs/ by hand when the panel changes).
-    await page.screenshot({
-      path: test.info().outputPath('screenshot-panel.png')
-    });
   });
 });
 
