@@ -65,7 +65,8 @@ $(LABEXTENSION): node_modules/.installed $(VENV)/.installed $(FRONTEND_SOURCES)
 $(CLI_BUILD): node_modules/.installed $(FRONTEND_SOURCES) tsconfig.cli.json
 	npx tsc -p tsconfig.cli.json
 
-$(VENV)/.develop: $(LABEXTENSION)
+# After a reinstall too: pip may have replaced the link with a copy of the extension.
+$(VENV)/.develop: $(LABEXTENSION) $(VENV)/.installed
 	jupyter labextension develop --overwrite .
 	touch $@
 
