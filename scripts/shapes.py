@@ -74,7 +74,9 @@ def _random_colour(rng: np.random.Generator) -> np.ndarray:
 def _background(rng: np.random.Generator, size: int) -> np.ndarray:
     """A textured (size, size, 3) float image in [0, 1]."""
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float32) / size
-    a, b = _random_colour(rng), _random_colour(rng)
+    # Two colours close enough that the texture stays a background and the object stands out.
+    a = _random_colour(rng)
+    b = np.clip(a + rng.uniform(-0.3, 0.3, size=3), 0, 1)
     kind = rng.integers(4)
     if kind == 0:  # linear gradient in a random direction
         angle = rng.uniform(0, 2 * math.pi)
