@@ -86,7 +86,7 @@ test('explain: the default layer and top-1 class give the reference Grad-CAM map
   expect(map.dtype).toBe('float32');
   expect(map.dims).toEqual([32, 32]);
   const ref = load(path.join(REFS, `small_cnn/features.relu3/GradCAM_c${summary.targets[0]}_map.npy`));
-  expect(maxDiff(map.data, ref.data)).toBeLessThanOrEqual(1e-4);
+  expect(maxDiff(map.data as Float32Array, ref.data as Float32Array)).toBeLessThanOrEqual(1e-4);
 });
 
 test('explain shapes: --raw (h, w), batches (N, H, W), guided-backprop (C, H, W), input-gradient the input\'s', () => {

@@ -223,7 +223,7 @@ describe('npy', () => {
       new DataView(out.buffer).setFloat64(18 + text.length, -2, true);
       return out;
     };
-    expect(Array.from(toFloat32(readNpy(header('<f8', 'False'))).data)).toEqual([1.5, -2]);
+    expect(Array.from(toFloat32(readNpy(header('<f8', 'False'))).data as Float32Array)).toEqual([1.5, -2]);
     expect(() => readNpy(header('<f8', 'True'))).toThrow(/Fortran order/);
     expect(() => readNpy(header('<c16', 'False'))).toThrow(/dtype '<c16' is not supported/);
     expect(() => readNpy(new Uint8Array([1, 2, 3]))).toThrow(/not a .npy file/);
