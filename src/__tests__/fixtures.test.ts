@@ -16,6 +16,9 @@ import { chwToHwc, displayMap } from '../engine/image';
 import { readNpy } from '../engine/io/npy';
 import { Tensor } from '../engine/tensor';
 
+// Sessions load in seconds on a busy 2-core machine: generous time per test.
+jest.setTimeout(300_000);
+
 const SHARED = process.env.GRADCAM_FIXTURES ?? path.resolve(__dirname, '../../../shared/fixtures');
 const OWN = path.resolve(__dirname, 'data/refs');
 

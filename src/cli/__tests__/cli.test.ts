@@ -10,6 +10,9 @@ import * as path from 'path';
 import { PNG } from 'pngjs';
 import { readNpy, writeNpy } from '../../engine/io/npy';
 
+// Sessions load in seconds on a busy 2-core machine: generous time per test.
+jest.setTimeout(300_000);
+
 const ROOT = path.resolve(__dirname, '../../..');
 const REFS = path.join(ROOT, 'src/__tests__/data/refs');
 const MODEL = path.join(REFS, 'small_cnn.onnx');

@@ -12,6 +12,9 @@ import { createSession } from '../../runtime';
 import { readNpy, writeNpy, toFloat32 } from '../../io/npy';
 import { float32, Tensor } from '../../tensor';
 
+// Sessions load in seconds on a busy 2-core machine: generous time per test.
+jest.setTimeout(300_000);
+
 const REFS = path.resolve(__dirname, '../../../__tests__/data/refs');
 const SHARED = process.env.GRADCAM_FIXTURES ?? path.resolve(__dirname, '../../../../../shared/fixtures');
 
