@@ -4,6 +4,7 @@
  * .npy; any error is one line on stderr and exit code 2.
  */
 import * as fs from 'fs';
+import * as path from 'path';
 import { Explainer, ExplainedMap, Explanation } from '../engine/explainer';
 import { METHOD_NAMES, MethodName } from '../engine/cam';
 import { combineLayerMaps } from '../engine/cam/base';
@@ -145,21 +146,27 @@ async function loadModel(flags: Flags, verb: string): Promise<Explainer> {
     throw new UsageError(`--model: cannot read '${file}' (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   try {
-    return await Explainer.load(bytes, { backend: backend as Backend, externalData: externalDataBeside(file) });
+    return await Explainer.load(bytes, { backend: backend as Backend, externalData: externalDataBeside(file, bytes) });
   } catch (error) {
     throw new UsageError(`--model ${file}: ${(error as Error).message}`);
   }
 }
 
-/** Files next to the model that it may name as external data (PyTorch writes `M.onnx.data`). */
-function externalDataBeside(modelFile: string): Record<string, Uint8Array> {
-  const dir = modelFile.includes('/') ? modelFile.slice(0, modelFile.lastIndexOf('/')) : '.';
-  const base = modelFile.slice(modelFile.lastIndexOf('/') + 1);
+/**
+ * Files next to the model that its bytes name: the external data of PyTorch's default exporter
+ * (`model.onnx.data`, or any name the location field gives).
+ */
+function externalDataBeside(modelFile: string, bytes: Uint8Array): Record<string, Uint8Array> {
+  const dir = path.dirname(modelFile);
+  const model = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const found: Record<string, Uint8Array> = {};
-  for (const name of [`${base}.data`, `${base.replace(/\.onnx$/, '')}.data`]) {
-    const candidate = `${dir}/${name}`;
-    if (fs.existsSync(candidate) && !found[name]) {
-      found[name] = new Uint8Array(fs.readFileSync(candidate));
+  for (const name of fs.readdirSync(dir)) {
+    const file = path.join(dir, name);
+    if (name === path.basename(modelFile) || /\.(onnx|npy|png)$/i.test(name) || !fs.statSync(file).isFile()) {
+      continue;
+    }
+    if (model.includes(Buffer.from(name, 'utf8'))) {
+      found[name] = new Uint8Array(fs.readFileSync(file));
     }
   }
   return found;

@@ -9,6 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { PNG } from 'pngjs';
 import { readNpy, writeNpy } from '../../engine/io/npy';
+import { decodeModel, encodeModel } from '../../engine/onnx/proto';
 
 // Sessions load in seconds on a busy 2-core machine: generous time per test.
 jest.setTimeout(300_000);
@@ -121,6 +122,32 @@ test('explain a PNG with --mean/--std', () => {
   const { code } = cli('explain', '--model', MODEL, '--input', file, '--mean', '0.485,0.456,0.406', '--std', '0.229,0.224,0.225', '--out', out);
   expect(code).toBe(0);
   expect(load(out).dims).toEqual([32, 32]);
+});
+
+test('a model with external data reads the file its initializers name, beside it', () => {
+  // Move every initializer's bytes to 'weights.bin', as PyTorch's exporter does with model.onnx.data.
+  const model = decodeModel(new Uint8Array(fs.readFileSync(MODEL)));
+  const chunks: Buffer[] = [];
+  let offset = 0;
+  for (const tensor of model.graph.initializer) {
+    const raw = Buffer.from(tensor.rawData!);
+    tensor.externalData = [
+      { key: 'location', value: 'weights.bin' },
+      { key: 'offset', value: String(offset) },
+      { key: 'length', value: String(raw.length) }
+    ];
+    tensor.dataLocation = 1;
+    delete tensor.rawData;
+    chunks.push(raw);
+    offset += raw.length;
+  }
+  const dir = fs.mkdtempSync(path.join(tmp, 'external-'));
+  fs.writeFileSync(path.join(dir, 'net.onnx'), encodeModel(model));
+  fs.writeFileSync(path.join(dir, 'weights.bin'), Buffer.concat(chunks));
+  const inline = JSON.parse(cli('predict', '--model', MODEL, '--input', INPUT).stdout);
+  const external = cli('predict', '--model', path.join(dir, 'net.onnx'), '--input', INPUT);
+  expect(external.stderr).toBe('');
+  expect(JSON.parse(external.stdout)).toEqual(inline);
 });
 
 test.each([
