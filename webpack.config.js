@@ -28,9 +28,12 @@ class EmitOrtRuntimeFiles {
             // Each file is a subpath export of the package (`onnxruntime-web/<name>`).
             const file = require.resolve(`onnxruntime-web/${name}`);
             compilation.fileDependencies.add(file);
+            // `minimized`: ship ORT's files byte for byte (the production build would
+            // otherwise run terser over the .mjs glue a second time).
             compilation.emitAsset(
               name,
-              new sources.RawSource(fs.readFileSync(file))
+              new sources.RawSource(fs.readFileSync(file)),
+              { minimized: true }
             );
           }
         }
