@@ -1,7 +1,8 @@
 /** The rule for Conv. */
 import { attr, intAttr, intsAttr, stringAttr } from '../../onnx/attributes';
 import { GradContext, GradRule } from '../rule';
-import { weightOnly } from '../emit';
+import { slice, weightOnly } from '../emit';
+import { AttributeProto } from '../../onnx/proto';
 
 /**
  * Conv, input gradient as a transposed convolution:
@@ -36,18 +37,82 @@ function convInputGradient(ctx: GradContext, dY: string): string {
       size + pads[i] + pads[i + rank] - dilations[i] * (kernel[i] - 1) - 1;
     return span % strides[i];
   });
-  return ctx.builder.op(
-    'ConvTranspose',
-    [dY, w],
-    [
-      attr.ints('kernel_shape', kernel),
-      attr.ints('strides', strides),
-      attr.ints('dilations', dilations),
-      attr.ints('pads', pads),
-      attr.ints('output_padding', outputPadding),
-      attr.int('group', intAttr(node, 'group', 1))
-    ]
-  );
+  const group = intAttr(node, 'group', 1);
+  const attributes = [
+    attr.ints('kernel_shape', kernel),
+    attr.ints('strides', strides),
+    attr.ints('dilations', dilations),
+    attr.ints('pads', pads),
+    attr.ints('output_padding', outputPadding),
+    attr.int('group', group)
+  ];
+  const [filters, perGroup] = ctx.shape(w);
+  const multiplier = filters / group;
+  const values = ctx.constantValues(w);
+  if (
+    group > 1 &&
+    perGroup === 1 &&
+    multiplier > 1 &&
+    values &&
+    ctx.opset >= 10
+  ) {
+    return depthwiseWithMultiplier(
+      ctx,
+      dY,
+      values,
+      multiplier,
+      kernel,
+      attributes
+    );
+  }
+  return ctx.builder.op('ConvTranspose', [dY, w], attributes);
+}
+
+/**
+ * A depthwise Conv with a channel multiplier (W [C * m, 1, *k], group C) gets its input gradient
+ * as m plain depthwise ConvTransposes, one per multiplier index j over the dY channels c * m + j
+ * (a strided Slice) with the weights W[c * m + j], summed. The single grouped ConvTranspose is
+ * exact on wasm but gave wrong values on onnxruntime-web 1.30's WebGPU backend for m = 2
+ * (measured in headless Chromium, SwiftShader adapter), and wrong values raise no error to fall
+ * back on.
+ */
+function depthwiseWithMultiplier(
+  ctx: GradContext,
+  dY: string,
+  values: Float64Array,
+  multiplier: number,
+  kernel: number[],
+  attributes: AttributeProto[]
+): string {
+  const size = kernel.reduce((a, b) => a * b, 1);
+  const channels = values.length / (size * multiplier);
+  const parts = Array.from({ length: multiplier }, (_, j) => {
+    const weights = new Float32Array(channels * size);
+    for (let c = 0; c < channels; c++) {
+      weights.set(
+        values.subarray(
+          (c * multiplier + j) * size,
+          (c * multiplier + j + 1) * size
+        ),
+        c * size
+      );
+    }
+    const taken = slice(
+      ctx,
+      dY,
+      [j],
+      [channels * multiplier],
+      [1],
+      [multiplier]
+    );
+    const w = ctx.builder.floats(
+      weights,
+      [channels, 1, ...kernel],
+      'depthwise_weight'
+    );
+    return ctx.builder.op('ConvTranspose', [taken, w], attributes);
+  });
+  return ctx.builder.op('Sum', parts);
 }
 
 /** Begin and end pads, with auto_pad SAME_UPPER / SAME_LOWER / VALID resolved to numbers. */
