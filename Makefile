@@ -19,19 +19,18 @@ CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO := $(firstword $(wildcard examples/demo.ipynb) examples)
 CLI := bin/jupyterlab-gradcam.js
-# The command line runs a CommonJS build of src/cli and src/engine (tsconfig.cli.json).
-CLI_BUILD := lib-cli/cli/main.js
 
 LABEXTENSION := jupyterlab_gradcam/labextension/package.json
+# `npm run build` builds the extension (lib/, the labextension) and the command line (lib-cli/).
 FRONTEND_SOURCES := $(shell find src style schema -type f -not -path '*/__tests__/*') \
-	package.json tsconfig.json webpack.config.js
+	package.json tsconfig.json tsconfig.cli.json webpack.config.js
 
 .PHONY: demo test
 
 demo: $(VENV)/.develop
 	jupyter lab $(DEMO)
 
-test: $(CHROMIUM) $(VENV)/.develop $(CLI_BUILD) ui-tests/node_modules/.installed
+test: $(CHROMIUM) $(VENV)/.develop ui-tests/node_modules/.installed
 	@echo '--- jupyter labextension list'
 	jupyter labextension list 2>&1 | sed 's/\x1b\[[0-9;]*m//g' | tee /dev/stderr \
 		| grep -Eq '^\s*jupyterlab-gradcam v\S+ enabled OK'
@@ -61,9 +60,6 @@ node_modules/.installed: package-lock.json
 
 $(LABEXTENSION): node_modules/.installed $(VENV)/.installed $(FRONTEND_SOURCES)
 	npm run build
-
-$(CLI_BUILD): node_modules/.installed $(FRONTEND_SOURCES) tsconfig.cli.json
-	npx tsc -p tsconfig.cli.json
 
 # After a reinstall too: pip may have replaced the link with a copy of the extension.
 $(VENV)/.develop: $(LABEXTENSION) $(VENV)/.installed
