@@ -5,15 +5,20 @@ const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 const prettier = require('eslint-config-prettier');
 
-// The Node globals our CommonJS files (configs, bin/) use.
+// The Node globals our CommonJS files (configs, bin/, bench/) use.
 const nodeGlobals = {
   require: 'readonly',
   module: 'writable',
   exports: 'writable',
   __dirname: 'readonly',
+  __filename: 'readonly',
   process: 'readonly',
   console: 'readonly',
-  Buffer: 'readonly'
+  Buffer: 'readonly',
+  URL: 'readonly',
+  performance: 'readonly',
+  setTimeout: 'readonly',
+  clearTimeout: 'readonly'
 };
 
 module.exports = tseslint.config(
