@@ -7,42 +7,14 @@
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
+import * as path from 'path';
 
-/** The tiny CNN and its image: 16x16x3 -> Conv 3x3 -> Relu -> Conv 3x3 stride 2 -> Relu (8x8) -> GAP -> Gemm (5 classes). */
-const MAKE_MODEL = `
-import numpy as np, onnx
-from onnx import helper, numpy_helper, TensorProto
-import jupyterlab_gradcam
-
-rng = np.random.default_rng(7)
-W1 = rng.normal(0, 0.5, (4, 3, 3, 3)).astype(np.float32); B1 = rng.normal(0, 0.1, 4).astype(np.float32)
-W2 = rng.normal(0, 0.5, (6, 4, 3, 3)).astype(np.float32); B2 = rng.normal(0, 0.1, 6).astype(np.float32)
-W3 = rng.normal(0, 1.0, (5, 6)).astype(np.float32); B3 = np.zeros(5, np.float32)
-conv = dict(kernel_shape=[3, 3], pads=[1, 1, 1, 1], dilations=[1, 1])
-nodes = [
-    helper.make_node('Conv', ['image', 'W1', 'B1'], ['conv1'], strides=[1, 1], **conv),
-    helper.make_node('Relu', ['conv1'], ['relu1']),
-    helper.make_node('Conv', ['relu1', 'W2', 'B2'], ['conv2'], strides=[2, 2], **conv),
-    helper.make_node('Relu', ['conv2'], ['relu2']),
-    helper.make_node('GlobalAveragePool', ['relu2'], ['pooled']),
-    helper.make_node('Flatten', ['pooled'], ['flat']),
-    helper.make_node('Gemm', ['flat', 'W3', 'B3'], ['logits'], transB=1),
-]
-graph = helper.make_graph(
-    nodes, 'tiny_cnn',
-    [helper.make_tensor_value_info('image', TensorProto.FLOAT, [1, 3, 16, 16])],
-    [helper.make_tensor_value_info('logits', TensorProto.FLOAT, [1, 5])],
-    [numpy_helper.from_array(a, n) for a, n in [(W1, 'W1'), (B1, 'B1'), (W2, 'W2'), (B2, 'B2'), (W3, 'W3'), (B3, 'B3')]],
-)
-model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17)])
-model.ir_version = 8
-onnx.checker.check_model(model)
-onnx.save(model, 'tiny_cnn.onnx')
-image = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
-from PIL import Image
-Image.fromarray(image).save('tiny_image.png')
-MEAN, STD = [0.5, 0.5, 0.5], [0.25, 0.25, 0.25]
-`;
+/**
+ * The tiny CNN and its image (ui-tests/notebooks/tiny_cnn.py, uploaded beside the notebook): a
+ * short cell, since Galata types cell sources key by key.
+ */
+const MODEL_SCRIPT = path.resolve(__dirname, '..', 'notebooks', 'tiny_cnn.py');
+const MAKE_MODEL = '%run tiny_cnn.py';
 
 const EXPLAIN = `jupyterlab_gradcam.explain(model, image, labels=['zero', 'one', 'two', 'three', 'four'], mean=MEAN, std=STD)`;
 
@@ -165,6 +137,12 @@ async function explainInNotebook(
 
 test.describe('the Grad-CAM panel', () => {
   test.setTimeout(180_000);
+
+  test.beforeEach(async ({ page, tmpPath }) => {
+    expect(
+      await page.contents.uploadFile(MODEL_SCRIPT, `${tmpPath}/tiny_cnn.py`)
+    ).toBe(true);
+  });
 
   test('explains a notebook model, switches layer and class without a run, sends the map back', async ({
     page

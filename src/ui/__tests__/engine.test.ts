@@ -1,9 +1,9 @@
 /**
  * The panel's model over the real engine (onnxruntime-web, wasm, in Node): every method and view
  * computes, switches among the pass need no run, and the maps equal the engine's own answer to
- * the same single request. The model is `data/tiny_cnn.onnx`, made by the same onnx.helper code
- * as the Galata notebook's (ui-tests/tests/panel.spec.ts, MAKE_MODEL): 16x16x3 -> Conv -> Relu ->
- * Conv stride 2 -> Relu (8x8) -> GlobalAveragePool -> Flatten -> Gemm (5 classes).
+ * the same single request. The model is `data/tiny_cnn.onnx`, written by the Galata tests' script
+ * ui-tests/notebooks/tiny_cnn.py: 16x16x3 -> Conv -> Relu -> Conv stride 2 -> Relu (8x8) ->
+ * GlobalAveragePool -> Flatten -> Gemm (5 classes).
  */
 import * as fs from 'fs';
 import * as path from 'path';
