@@ -10,7 +10,9 @@ import { Widget } from '@lumino/widgets';
 import type { ExplanationModel } from './model';
 import { shortLayerName } from './names';
 import { drawMap } from './overlay';
+import { shrinkMap, shrinkPicture, thumbnailSize } from './paint';
 import type { IMap } from './tokens';
+import type { RgbImage } from '../engine/image';
 
 /** The strip of thumbnails comparing layers and classes. */
 export class CompareView extends Widget {
@@ -99,13 +101,7 @@ export class CompareView extends Widget {
       if (isCurrent(map)) {
         button.classList.add('jp-mod-current');
       }
-      const canvas = document.createElement('canvas');
-      canvas.className = 'jp-GradCAM-thumb';
-      drawMap(canvas, input.picture, map, {
-        opacity: this._model.opacity,
-        colormap: this._model.colormap,
-        box: false
-      });
+      const canvas = this._thumbnail(map, input.picture, items);
       const label = document.createElement('span');
       label.className = 'jp-GradCAM-thumbCaption';
       label.textContent = caption(map);
@@ -116,8 +112,52 @@ export class CompareView extends Widget {
     items.replaceChildren(...buttons);
   }
 
+  /**
+   * The thumbnail canvas of a map, drawn small and kept until the opacity or colormap changes:
+   * a layer or class switch redraws the strips, and a model has dozens of layers.
+   */
+  private _thumbnail(
+    map: IMap,
+    picture: RgbImage,
+    row: HTMLElement
+  ): HTMLCanvasElement {
+    const look = `${this._model.opacity}|${this._model.colormap}`;
+    // One cache per row: the shown map is in both rows, and a canvas can have one parent only.
+    const thumbnails =
+      row === this._layers ? this._layerThumbnails : this._classThumbnails;
+    const cached = thumbnails.get(map);
+    if (cached && cached.look === look) {
+      return cached.canvas;
+    }
+    if (this._smallPicture?.source !== picture) {
+      const size = thumbnailSize({
+        height: picture.height,
+        width: picture.width
+      });
+      this._smallPicture = {
+        source: picture,
+        small: shrinkPicture(picture, size)
+      };
+    }
+    const small = this._smallPicture.small;
+    const canvas = document.createElement('canvas');
+    canvas.className = 'jp-GradCAM-thumb';
+    // Images (guided backpropagation) are drawn at their own size, over the full picture.
+    const shrunk = shrinkMap(map, { height: small.height, width: small.width });
+    drawMap(canvas, shrunk.channels === 1 ? small : picture, shrunk, {
+      opacity: this._model.opacity,
+      colormap: this._model.colormap,
+      box: false
+    });
+    thumbnails.set(map, { look, canvas });
+    return canvas;
+  }
+
   private _model: ExplanationModel;
   private _trans: TranslationBundle;
+  private _layerThumbnails = new WeakMap<IMap, Thumbnail>();
+  private _classThumbnails = new WeakMap<IMap, Thumbnail>();
+  private _smallPicture: { source: RgbImage; small: RgbImage } | null = null;
   private _layers: HTMLElement;
   private _classes: HTMLElement;
 }
@@ -131,4 +171,10 @@ export namespace CompareView {
     /** The panel's translations. */
     trans: TranslationBundle;
   }
+}
+
+/** A drawn thumbnail and the opacity and colormap it was drawn with. */
+interface Thumbnail {
+  look: string;
+  canvas: HTMLCanvasElement;
 }

@@ -6,7 +6,9 @@ import {
   Box,
   boxFromMap,
   ColormapName,
+  MapSize,
   overlay,
+  resizeBilinear,
   RgbImage
 } from '../engine/image';
 import type { IMap } from './tokens';
@@ -65,4 +67,42 @@ export function guidedImage(map: IMap): Uint8ClampedArray {
 /** The box around the largest component above 15% of the map's maximum; none for images. */
 export function boxOf(map: IMap): Box | undefined {
   return map.channels === 1 ? boxFromMap(map.map, map.size) : undefined;
+}
+
+/** Thumbnails are drawn at most this many pixels wide and high (they are shown at 72 CSS px). */
+export const THUMBNAIL_SIZE = 72;
+
+/** The size a thumbnail of a `size` picture is drawn at: the picture's, shrunk to fit the limit. */
+export function thumbnailSize(size: MapSize): MapSize {
+  const scale = Math.min(1, THUMBNAIL_SIZE / Math.max(size.height, size.width));
+  return {
+    height: Math.max(1, Math.round(size.height * scale)),
+    width: Math.max(1, Math.round(size.width * scale))
+  };
+}
+
+/** The picture at `size` (bilinear per channel), for thumbnails. */
+export function shrinkPicture(picture: RgbImage, size: MapSize): RgbImage {
+  const from = { height: picture.height, width: picture.width };
+  const plane = from.height * from.width;
+  const out = new Uint8ClampedArray(size.height * size.width * 3);
+  for (let c = 0; c < 3; c++) {
+    const channel = Float32Array.from(
+      { length: plane },
+      (_, p) => picture.data[p * picture.channels + c]
+    );
+    const small = resizeBilinear(channel, from, size);
+    for (let p = 0; p < small.length; p++) {
+      out[p * 3 + c] = Math.round(small[p]);
+    }
+  }
+  return { height: size.height, width: size.width, channels: 3, data: out };
+}
+
+/** A one-channel map at `size` (bilinear), for thumbnails; images (channels > 1) stay as they are. */
+export function shrinkMap(map: IMap, size: MapSize): IMap {
+  if (map.channels !== 1) {
+    return map;
+  }
+  return { ...map, map: resizeBilinear(map.map, map.size, size), size };
 }

@@ -1,6 +1,7 @@
 /** From a source's image to the graph input and the picture: normalisation, sizes, errors. */
 import { pictureOfTensor, prepareInput } from '../input';
 import { shortLayerName } from '../names';
+import { shrinkMap, thumbnailSize } from '../paint';
 import { parseChannelValues } from '../sources';
 
 const INPUT_2x2 = [
@@ -129,5 +130,36 @@ describe('shortLayerName', () => {
       'pool1/MaxPool'
     );
     expect(shortLayerName('relu2')).toBe('relu2');
+  });
+});
+
+describe('thumbnails', () => {
+  it('are drawn at most 72 pixels on a side, never enlarged', () => {
+    expect(thumbnailSize({ height: 224, width: 224 })).toEqual({
+      height: 72,
+      width: 72
+    });
+    expect(thumbnailSize({ height: 100, width: 200 })).toEqual({
+      height: 36,
+      width: 72
+    });
+    expect(thumbnailSize({ height: 16, width: 16 })).toEqual({
+      height: 16,
+      width: 16
+    });
+  });
+
+  it('shrink a map bilinearly and leave images alone', () => {
+    const map = {
+      layer: 'l',
+      target: 1,
+      map: Float32Array.from([0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1]),
+      size: { height: 4, width: 4 },
+      channels: 1
+    };
+    const small = shrinkMap(map, { height: 2, width: 2 });
+    expect(Array.from(small.map)).toEqual([0.5, 0.5, 0.5, 0.5]);
+    const image = { ...map, channels: 3, map: new Float32Array(48) };
+    expect(shrinkMap(image, { height: 2, width: 2 })).toBe(image);
   });
 });

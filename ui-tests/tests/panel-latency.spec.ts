@@ -1,0 +1,70 @@
+/**
+ * Latency of the panel on a real-sized model (224x224): the first pass (every layer x the top-k
+ * classes in one run), then layer and class switches, which repaint from that pass. The model is
+ * GRADCAM_LATENCY_MODEL, or the shared fixtures' mobilenet_v3_small.onnx; skipped when neither is
+ * there (the fixtures are not part of the repository). Prints the figures; asserts no model run.
+ */
+import { expect, test } from '@jupyterlab/galata';
+import * as fs from 'fs';
+import * as path from 'path';
+
+const MODEL =
+  process.env.GRADCAM_LATENCY_MODEL ??
+  path.resolve(__dirname, '..', '..', '..', 'shared', 'fixtures', 'models', 'mobilenet_v3_small.onnx');
+const IMAGE = path.resolve(__dirname, '..', '..', 'docs', 'panel-light.png');
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+test.skip(!fs.existsSync(MODEL), `no model for the latency figures at ${MODEL}`);
+test.setTimeout(600_000);
+
+test('layer and class switches repaint from the cached pass', async ({ page, tmpPath }) => {
+  const name = path.basename(MODEL);
+  expect(await page.contents.uploadFile(MODEL, `${tmpPath}/${name}`)).toBe(true);
+  await page.evaluate(async path => {
+    await window.jupyterapp.commands.execute('docmanager:open', { path, factory: 'Grad-CAM' });
+  }, `${tmpPath}/${name}`);
+  const panel = page.locator('.jp-GradCAM-panel').first();
+  const input = panel.locator('input.jp-GradCAM-imageInput');
+  await expect(input).toBeAttached({ timeout: 60_000 });
+
+  const start = Date.now();
+  await input.setInputFiles(IMAGE);
+  await expect(panel).toHaveAttribute('data-state', 'ready', { timeout: 540_000 });
+  const firstPass = (Date.now() - start) / 1000;
+  const runs = await panel.getAttribute('data-runs');
+
+  const layerSelect = panel.locator('select.jp-GradCAM-layerSelect');
+  const layers = await layerSelect
+    .locator('option')
+    .evaluateAll(options => options.map(o => (o as HTMLOptionElement).value));
+  const layerTimes: number[] = [];
+  for (const layer of layers.slice(-12)) {
+    if (layer === (await panel.getAttribute('data-layer'))) {
+      continue;
+    }
+    await layerSelect.selectOption(layer);
+    await expect(panel).toHaveAttribute('data-layer', layer);
+    layerTimes.push(Number(await panel.getAttribute('data-switch-ms')));
+  }
+  const classSelect = panel.locator('select.jp-GradCAM-classSelect');
+  const classes = await classSelect
+    .locator('option')
+    .evaluateAll(options => options.map(o => (o as HTMLOptionElement).value));
+  const classTimes: number[] = [];
+  for (const target of [...classes.slice(1), classes[0]]) {
+    await classSelect.selectOption(target);
+    await expect(panel).toHaveAttribute('data-target', target);
+    classTimes.push(Number(await panel.getAttribute('data-switch-ms')));
+  }
+  expect(await panel.getAttribute('data-runs')).toBe(runs);
+  console.log(
+    `${name}: ${layers.length} layers x ${classes.length} classes; first pass ${firstPass.toFixed(1)} s ` +
+      `(backend ${await panel.getAttribute('data-backend')}); layer switch median ${median(layerTimes).toFixed(1)} ms ` +
+      `(max ${Math.max(...layerTimes).toFixed(1)}, n=${layerTimes.length}); class switch median ` +
+      `${median(classTimes).toFixed(1)} ms (max ${Math.max(...classTimes).toFixed(1)}, n=${classTimes.length})`
+  );
+});
