@@ -11,5 +11,6 @@ c.ServerApp.allow_root = True  # noqa: F821
 c.ServerApp.ip = "127.0.0.1"  # noqa: F821
 # Another checkout on the same machine may be running its ui-tests on the default port.
 c.ServerApp.port = int(os.environ.get("GRADCAM_UI_TESTS_PORT", "8888"))  # noqa: F821
-# Warnings and errors only: the server's log is interleaved with the test runner's output.
-c.Application.log_level = "WARN"  # noqa: F821
+# Errors only: the server's log is interleaved with the test runner's output, and Galata's
+# clean-up of each test's folder logs harmless 404 warnings.
+c.Application.log_level = "ERROR"  # noqa: F821
