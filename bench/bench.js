@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Benchmark: for each model, forward-only ms, Grad-CAM at the default (last) layer ms, and Grad-CAM
 // at every candidate layer in one pass ms, with their ratios to forward-only; the median of
-// --runs runs (default 10) after --warmup runs (default 3); wasm with 1 and with 2 threads (each
+// --runs runs (default 10, interleaved) after --warmup runs (default 3); wasm with 1 and with 2 threads (each
 // thread count in its own process, since onnxruntime fixes it at the first session).
 //
 //   npx tsc -p tsconfig.cli.json        # the CommonJS build this script uses (lib-cli/)
@@ -68,15 +68,23 @@ function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-async function time(runs, warmup, fn) {
-  for (let i = 0; i < warmup; i++) await fn();
-  const times = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    await fn();
-    times.push(performance.now() - start);
+/**
+ * Medians of several measured calls, interleaved run by run (forward, last, all, forward, ...) so
+ * that a change in the machine's load shifts every figure alike and the ratios stay meaningful.
+ */
+async function timeInterleaved(runs, warmup, fns) {
+  for (let i = 0; i < warmup; i++) {
+    for (const fn of fns) await fn();
   }
-  return median(times);
+  const times = fns.map(() => []);
+  for (let i = 0; i < runs; i++) {
+    for (const [k, fn] of fns.entries()) {
+      const start = performance.now();
+      await fn();
+      times[k].push(performance.now() - start);
+    }
+  }
+  return times.map(median);
 }
 
 /** Standard-normal values (Box-Muller with a fixed-seed LCG: the same inputs every run). */
@@ -107,9 +115,11 @@ async function benchModel(entry, options) {
   const forwardSession = await createSession(bytes, { backend: 'wasm' });
   const [top] = await explainer.predict(feeds, { top: 1 });
   const target = [top[0].index];
-  const forward = await time(options.runs, options.warmup, () => forwardSession.run(feeds));
-  const last = await time(options.runs, options.warmup, () => explainer.explain({ feeds, targets: target }));
-  const all = await time(options.runs, options.warmup, () => explainer.explain({ feeds, targets: target, layers }));
+  const [forward, last, all] = await timeInterleaved(options.runs, options.warmup, [
+    () => forwardSession.run(feeds),
+    () => explainer.explain({ feeds, targets: target }),
+    () => explainer.explain({ feeds, targets: target, layers })
+  ]);
   await forwardSession.release();
   await explainer.dispose();
   return {

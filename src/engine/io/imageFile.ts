@@ -2,12 +2,23 @@
  * Image files for the command line (Node only: pngjs uses Node's zlib, so the browser bundle never
  * imports this file; the panel decodes images with the browser's own decoders).
  */
-import { PNG } from 'pngjs';
+import type { PNG } from 'pngjs';
 import { RgbImage } from '../image/layout';
 
-/** Decodes a PNG file (any bit depth, palette, grey or alpha) into 8-bit RGBA. */
+/**
+ * Decodes a PNG file (any bit depth, palette, grey or alpha) into 8-bit RGBA. pngjs is loaded
+ * only here, so that .npy inputs work where it is not installed.
+ */
 export function decodePng(bytes: Uint8Array, name = 'image'): RgbImage {
   let png: PNG;
+  let pngjs: typeof import('pngjs');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    pngjs = require('pngjs');
+  } catch {
+    throw new Error(`reading ${name} needs the pngjs package (npm install pngjs), or give a .npy input`);
+  }
+  const { PNG } = pngjs;
   try {
     png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (error) {
