@@ -3,12 +3,14 @@
  * is compiled with `compileGradients` and run in onnxruntime-web (wasm), and dS/dX is compared with
  * central differences of S = sum(Y * seed), each S computed by running the forward model in ORT.
  */
+import { writeFileSync } from 'fs';
+import { join } from 'path';
 import { GraphBuilder, GraphIndex } from '../../onnx/graph';
 import { encodeModel, ModelProto, NodeProto } from '../../onnx/proto';
 import { measureShapes } from '../../onnx/shapes';
 import { createSession } from '../../runtime';
 import { float32, sizeOf, Tensor } from '../../tensor';
-import { compileGradients } from '../compile';
+import { CompiledModel, compileGradients } from '../compile';
 import { ReluMode } from '../rule';
 
 /** A forward model: float32 inputs with static dims, and nodes built from them. */
@@ -192,6 +194,9 @@ export async function gradientOfModel(
     };
     // Every compiled graph of every rule test is checked for what WebGPU gets wrong.
     expect(webGpuHazards(run)).toEqual([]);
+    if (process.env.GRADCAM_RULE_DUMP) {
+      dumpForBrowser(process.env.GRADCAM_RULE_DUMP, run, compiled, result);
+    }
     return run;
   } finally {
     await session.release();
@@ -330,4 +335,41 @@ export function webGpuHazards(run: GradientRun): string[] {
     }
   }
   return hazards;
+}
+
+/**
+ * Writes a compiled model, its feeds and the wasm gradients to `dir`, for webgpu-check.js to run
+ * the same graph on onnxruntime-web's WebGPU backend in headless Chromium and compare.
+ */
+function dumpForBrowser(
+  dir: string,
+  run: GradientRun,
+  compiled: CompiledModel,
+  result: Record<string, Tensor>
+): void {
+  const testName = expect.getState().currentTestName ?? 'rule';
+  const id = `${testName.replace(/[^A-Za-z0-9]+/g, '_').slice(0, 80)}_${Math.floor(Math.random() * 1e9)}`;
+  const encoded = (dims: number[], data: Float32Array) => ({
+    dims,
+    data: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString(
+      'base64'
+    )
+  });
+  const feeds: Record<string, unknown> = {};
+  for (const [name, tensor] of Object.entries(run.feeds)) {
+    feeds[name] = encoded(tensor.dims, tensor.data as Float32Array);
+  }
+  feeds[compiled.seed] = encoded(compiled.seedShape, run.seed);
+  const outputs: Record<string, unknown> = {};
+  for (const output of Object.values(compiled.gradients)) {
+    outputs[output] = encoded(
+      result[output].dims,
+      result[output].data as Float32Array
+    );
+  }
+  writeFileSync(join(dir, `${id}.onnx`), encodeModel(run.compiled));
+  writeFileSync(
+    join(dir, `${id}.json`),
+    JSON.stringify({ test: testName, feeds, outputs })
+  );
 }
