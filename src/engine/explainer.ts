@@ -251,7 +251,7 @@ export class Explainer {
       return this.explainInput(method, feeds, request, targetTensor, targets, base, options);
     }
     const imageSize = this.imageSizeOf(feeds);
-    const layers = this.checkLayers(request.layers);
+    const layers = await this.checkLayers(feeds, request.targetOutput, request.layers);
     const T = targets[0].length;
     // rows[n][t][l]: what the method reads; scores[n][t]: y.
     let data: LayerData[][][];
@@ -304,14 +304,25 @@ export class Explainer {
 
   // -- inputs, outputs, layers -------------------------------------------------------------
 
+  /**
+   * Lists the layers for the declared input shape. Symbolic dims are taken as 1, except the
+   * height and width of a 4-D input (224, a usual image size). A model that cannot run on those
+   * zeros still loads: its layers are then measured on the first request's inputs.
+   */
   private async init(): Promise<void> {
     const feeds: Record<string, Tensor> = {};
     for (const input of this.inputs) {
-      const dims = input.shape.map(d => (typeof d === 'number' ? d : 1));
+      const dims = input.shape.map((d, k) =>
+        typeof d === 'number' ? d : input.shape.length === 4 && k >= 2 ? 224 : 1
+      );
       feeds[input.name] = float32(new Float32Array(sizeOf(dims)), dims);
     }
-    const shapes = await this.shapes(feeds);
-    this.declaredLayers = candidateLayers(this.model, shapes, this.outputs[0]);
+    try {
+      const shapes = await this.shapes(feeds);
+      this.declaredLayers = candidateLayers(this.model, shapes, this.outputs[0]);
+    } catch {
+      this.declaredLayers = [];
+    }
   }
 
   private outputName(name?: string): string {
@@ -373,8 +384,12 @@ export class Explainer {
     return checked;
   }
 
-  private checkLayers(layers?: string[]): string[] {
-    const chosen = layers && layers.length > 0 ? layers : this.defaultLayer ? [this.defaultLayer] : [];
+  private async checkLayers(feeds: Record<string, Tensor>, targetOutput?: string, layers?: string[]): Promise<string[]> {
+    let fallback = this.defaultLayer;
+    if (!(layers && layers.length > 0) && fallback === undefined) {
+      fallback = (await this.layersFor(firstRow(feeds), targetOutput)).find(l => l.default)?.name;
+    }
+    const chosen = layers && layers.length > 0 ? layers : fallback ? [fallback] : [];
     if (chosen.length === 0) {
       throw new ExplainError('the model has no 4-D activation with H, W > 1 to draw a map from; name a --layer');
     }
