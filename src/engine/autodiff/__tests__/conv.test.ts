@@ -56,7 +56,11 @@ const cases: ConvCase[] = [
     'depthwise with channel multiplier 3, stride 2 (per-multiplier ConvTransposes)',
     [1, 2, 7, 7],
     [6, 1, 3, 3],
-    [attr.int('group', 2), attr.ints('strides', [2, 2]), attr.ints('pads', [1, 1, 1, 1])]
+    [
+      attr.int('group', 2),
+      attr.ints('strides', [2, 2]),
+      attr.ints('pads', [1, 1, 1, 1])
+    ]
   ],
   [
     'dilations 2 pads 2',
