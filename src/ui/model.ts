@@ -182,6 +182,11 @@ export class ExplanationModel implements IDisposable {
     return this._settings;
   }
 
+  /** Milliseconds of the last model load, prediction and explanation pass. */
+  get timings(): Readonly<ExplanationModel.ITimings> {
+    return this._timings;
+  }
+
   /** The last switch of layer or class and when it began (performance.now()), for latency figures. */
   get lastSwitch(): ExplanationModel.ISwitch | null {
     return this._lastSwitch;
@@ -376,9 +381,11 @@ export class ExplanationModel implements IDisposable {
   /** Loads the engine for the source's model and prepares the input. */
   private async _load(data: ISourceData, work: Work): Promise<void> {
     work.progress(0.2, 'Loading the model');
+    const start = performance.now();
     const engine = await this._loadEngine(data.model, {
       backend: this._settings.backend
     });
+    this._timings.load = performance.now() - start;
     if (work.signal.aborted) {
       void engine.dispose();
       work.check();
@@ -424,11 +431,13 @@ export class ExplanationModel implements IDisposable {
     const engine = this._requireEngine();
     work.progress(0.4, 'Predicting the classes');
     this._runCount++;
+    const start = performance.now();
     this._scores = await engine.predict(
       this._input!.feeds,
       this._output,
       work.signal
     );
+    this._timings.predict = performance.now() - start;
     if (this._target === null) {
       this._target = this._scores[0]?.index ?? 0;
     } else if (this._target >= this._scores.length) {
@@ -492,6 +501,7 @@ export class ExplanationModel implements IDisposable {
       `Computing ${method} for ${layers.length || 1} layer(s) x ${missing.length} class(es)`
     );
     this._runCount++;
+    const start = performance.now();
     const maps = await engine.explain({
       feeds: this._input!.feeds,
       method,
@@ -502,6 +512,7 @@ export class ExplanationModel implements IDisposable {
       onProgress: (fraction, message) =>
         work.progress(0.5 + fraction / 2, message)
     });
+    this._timings.pass = performance.now() - start;
     work.check();
     for (const map of maps) {
       pass.set(this._mapKey(method, map.layer, map.target), map);
@@ -653,6 +664,11 @@ export class ExplanationModel implements IDisposable {
   private _colormap: ColormapName;
   private _showBox = true;
   private _lastSwitch: ExplanationModel.ISwitch | null = null;
+  private _timings: ExplanationModel.ITimings = {
+    load: 0,
+    predict: 0,
+    pass: 0
+  };
   private _controller: AbortController | null = null;
   private _isDisposed = false;
 }
@@ -673,6 +689,16 @@ export namespace ExplanationModel {
    */
   export type Change =
     'state' | 'source' | 'selection' | 'display' | 'progress';
+
+  /** Milliseconds of the last model load, prediction and explanation pass (0: not yet). */
+  export interface ITimings {
+    /** Loading the engine for the model. */
+    load: number;
+    /** One forward run for the class scores. */
+    predict: number;
+    /** One explanation run (every layer x the missing classes). */
+    pass: number;
+  }
 
   /** A switch of layer or class, for latency figures. */
   export interface ISwitch {

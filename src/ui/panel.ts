@@ -174,6 +174,8 @@ export class GradCAMPanel extends Panel {
     data.target = model.target === null ? '' : String(model.target);
     data.method = model.shownMethod;
     data.backend = model.backend;
+    const timings = model.timings;
+    data.timings = `load ${timings.load.toFixed(0)} ms, predict ${timings.predict.toFixed(0)} ms, pass ${timings.pass.toFixed(0)} ms`;
 
     this._message.hidden = model.source !== null;
     if (model.source) {

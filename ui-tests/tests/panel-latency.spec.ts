@@ -10,7 +10,16 @@ import * as path from 'path';
 
 const MODEL =
   process.env.GRADCAM_LATENCY_MODEL ??
-  path.resolve(__dirname, '..', '..', '..', 'shared', 'fixtures', 'models', 'mobilenet_v3_small.onnx');
+  path.resolve(
+    __dirname,
+    '..',
+    '..',
+    '..',
+    'shared',
+    'fixtures',
+    'models',
+    'mobilenet_v3_small.onnx'
+  );
 const IMAGE = path.resolve(__dirname, '..', '..', 'docs', 'panel-light.png');
 
 function median(values: number[]): number {
@@ -18,14 +27,25 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-test.skip(!fs.existsSync(MODEL), `no model for the latency figures at ${MODEL}`);
+test.skip(
+  !fs.existsSync(MODEL),
+  `no model for the latency figures at ${MODEL}`
+);
 test.setTimeout(600_000);
 
-test('layer and class switches repaint from the cached pass', async ({ page, tmpPath }) => {
+test('layer and class switches repaint from the cached pass', async ({
+  page,
+  tmpPath
+}) => {
   const name = path.basename(MODEL);
-  expect(await page.contents.uploadFile(MODEL, `${tmpPath}/${name}`)).toBe(true);
+  expect(await page.contents.uploadFile(MODEL, `${tmpPath}/${name}`)).toBe(
+    true
+  );
   await page.evaluate(async path => {
-    await window.jupyterapp.commands.execute('docmanager:open', { path, factory: 'Grad-CAM' });
+    await window.jupyterapp.commands.execute('docmanager:open', {
+      path,
+      factory: 'Grad-CAM'
+    });
   }, `${tmpPath}/${name}`);
   const panel = page.locator('.jp-GradCAM-panel').first();
   const input = panel.locator('input.jp-GradCAM-imageInput');
@@ -33,7 +53,9 @@ test('layer and class switches repaint from the cached pass', async ({ page, tmp
 
   const start = Date.now();
   await input.setInputFiles(IMAGE);
-  await expect(panel).toHaveAttribute('data-state', 'ready', { timeout: 540_000 });
+  await expect(panel).toHaveAttribute('data-state', 'ready', {
+    timeout: 540_000
+  });
   const firstPass = (Date.now() - start) / 1000;
   const runs = await panel.getAttribute('data-runs');
 
@@ -63,7 +85,7 @@ test('layer and class switches repaint from the cached pass', async ({ page, tmp
   expect(await panel.getAttribute('data-runs')).toBe(runs);
   console.log(
     `${name}: ${layers.length} layers x ${classes.length} classes; first pass ${firstPass.toFixed(1)} s ` +
-      `(backend ${await panel.getAttribute('data-backend')}); layer switch median ${median(layerTimes).toFixed(1)} ms ` +
+      `(${await panel.getAttribute('data-timings')}, backend ${await panel.getAttribute('data-backend')}); layer switch median ${median(layerTimes).toFixed(1)} ms ` +
       `(max ${Math.max(...layerTimes).toFixed(1)}, n=${layerTimes.length}); class switch median ` +
       `${median(classTimes).toFixed(1)} ms (max ${Math.max(...classTimes).toFixed(1)}, n=${classTimes.length})`
   );
