@@ -195,6 +195,31 @@ test.describe('the Grad-CAM panel', () => {
       `switch latency (repaint from the cached pass): layer ${layerMs} ms, class ${classMs} ms`
     );
 
+    // A setting takes effect live: the colormap setting repaints, without a run.
+    const beforeSetting = await overlayPixels(panel);
+    await page.evaluate(async () => {
+      const settings = await window.galata.getPlugin(
+        '@jupyterlab/apputils-extension:settings'
+      );
+      await settings!.set('jupyterlab-gradcam:plugin', 'colormap', 'viridis');
+    });
+    await expect(panel.locator('select.jp-GradCAM-colormapSelect')).toHaveValue(
+      'viridis'
+    );
+    expect(changed(beforeSetting, await overlayPixels(panel))).toBeGreaterThan(
+      0.1
+    );
+    expect(await panel.getAttribute('data-runs')).toBe(runs);
+    await page.evaluate(async () => {
+      const settings = await window.galata.getPlugin(
+        '@jupyterlab/apputils-extension:settings'
+      );
+      await settings!.remove('jupyterlab-gradcam:plugin', 'colormap');
+    });
+    await expect(panel.locator('select.jp-GradCAM-colormapSelect')).toHaveValue(
+      'jet'
+    );
+
     // Opacity repaints too, without a run.
     await panel.locator('input.jp-GradCAM-opacity').fill('1');
     expect(changed(afterClass, await overlayPixels(panel))).toBeGreaterThan(
