@@ -192,6 +192,50 @@ describe('normalisations against finite differences', () => {
     }
   );
 
+  it.each([7, 13])(
+    'InstanceNormalization [2,3,3,4] epsilon 1e-3 at opset %i',
+    async opset => {
+      await checkGradient({
+        opset,
+        inputs: { x: [2, 3, 3, 4] },
+        build: g =>
+          g.op(
+            'InstanceNormalization',
+            [
+              'x',
+              g.floats([1, -0.5, 2], [3], 's'),
+              g.floats([0, 1, -1], [3], 'b')
+            ],
+            [attr.float('epsilon', 1e-3)]
+          )
+      });
+    }
+  );
+
+  it('GroupNorm as PyTorch exports it (Reshape, InstanceNormalization, Reshape, Mul, Add) at opset 13', async () => {
+    await checkGradient({
+      opset: 13,
+      inputs: { x: [2, 4, 2, 3] },
+      build: g => {
+        const grouped = g.op('Reshape', ['x', g.ints([2, 2, -1])]);
+        const normed = g.op('InstanceNormalization', [
+          grouped,
+          g.floats([1, 1], [2], 'ones'),
+          g.floats([0, 0], [2], 'zeros')
+        ]);
+        const back = g.op('Reshape', [normed, g.ints([2, 4, 2, 3])]);
+        const scaled = g.op('Mul', [
+          back,
+          g.floats([1, 2, -1, 0.5], [4, 1, 1], 'gamma')
+        ]);
+        return g.op('Add', [
+          scaled,
+          g.floats([0.1, 0, 0, -0.1], [4, 1, 1], 'beta')
+        ]);
+      }
+    });
+  });
+
   it.each([
     [7, 5],
     [13, 3]

@@ -1,4 +1,7 @@
-/** Rules for normalisations: BatchNormalization (inference), LayerNormalization, LRN. */
+/**
+ * Rules for normalisations: BatchNormalization (inference), LayerNormalization,
+ * InstanceNormalization, LRN.
+ */
 import { attr, floatAttr, intAttr } from '../../onnx/attributes';
 import { GradContext, GradRule } from '../rule';
 import {
@@ -48,45 +51,71 @@ export const batchNormalization: GradRule = {
 };
 
 /**
- * LayerNormalization (opset 17) over the axes from `axis` on, X^ = (X - mean) r with
- * r = 1 / sqrt(var + eps), Y = X^ * scale + B:
- *   g = dY * scale;   dX = r * (g - mean(g) - X^ * mean(g * X^))     (means over those axes)
+ * Normalisation over `axes` of X with a scale g broadcast to X: X^ = (X - mean) r with
+ * r = 1 / sqrt(var + eps), Y = X^ * scale + B. Then, with g = dY * scale,
+ *   dX = r * (g - mean(g) - X^ * mean(g * X^))     (means over the normalised axes)
  * mean and r are recomputed from X (the optional Mean/InvStdDev outputs are rarely exported).
  */
+function normalisedGradient(
+  ctx: GradContext,
+  dY: string,
+  axes: number[],
+  eps: number,
+  scale: string
+): string {
+  const x = ctx.node.input[0];
+  const b = ctx.builder;
+  const centred = b.op('Sub', [x, reduceMean(ctx, x, axes, true)]);
+  const variance = reduceMean(ctx, b.op('Mul', [centred, centred]), axes, true);
+  const r = b.op('Reciprocal', [
+    b.op('Sqrt', [b.op('Add', [variance, b.floats([eps], [], 'eps')])])
+  ]);
+  const normalised = b.op('Mul', [centred, r]);
+  const g = b.op('Mul', [dY, scale]);
+  const gMean = reduceMean(ctx, g, axes, true);
+  const projection = reduceMean(ctx, b.op('Mul', [g, normalised]), axes, true);
+  const inner = b.op('Sub', [
+    b.op('Sub', [g, gMean]),
+    b.op('Mul', [normalised, projection])
+  ]);
+  return b.op('Mul', [r, inner]);
+}
+
+/** LayerNormalization (opset 17): normalised over the axes from `axis` (default -1) on. */
 export const layerNormalization: GradRule = {
   opType: 'LayerNormalization',
   gradients: (ctx, [dY]) => [
     () => {
-      const [x, scale] = ctx.node.input;
-      const rank = ctx.shape(x).length;
+      const rank = ctx.shape(ctx.node.input[0]).length;
       const axis = normalizeAxis(intAttr(ctx.node, 'axis', -1), rank);
       const axes = Array.from({ length: rank - axis }, (_, k) => axis + k);
       const eps = floatAttr(ctx.node, 'epsilon', 1e-5);
-      const b = ctx.builder;
-      const centred = b.op('Sub', [x, reduceMean(ctx, x, axes, true)]);
-      const variance = reduceMean(
-        ctx,
-        b.op('Mul', [centred, centred]),
-        axes,
-        true
-      );
-      const r = b.op('Reciprocal', [
-        b.op('Sqrt', [b.op('Add', [variance, b.floats([eps], [], 'eps')])])
+      return normalisedGradient(ctx, dY!, axes, eps, ctx.node.input[1]);
+    },
+    weightOnly(ctx, 1, 'scale'),
+    weightOnly(ctx, 2, 'bias')
+  ]
+};
+
+/**
+ * InstanceNormalization: normalised over the spatial axes of each image and channel, scale [C]
+ * per channel. PyTorch exports GroupNorm (BiT and other GN ResNets) as one of these between
+ * Reshapes.
+ */
+export const instanceNormalization: GradRule = {
+  opType: 'InstanceNormalization',
+  gradients: (ctx, [dY]) => [
+    () => {
+      const [x, scale] = ctx.node.input;
+      const rank = ctx.shape(x).length;
+      const axes = Array.from({ length: rank - 2 }, (_, k) => k + 2);
+      const channels = ctx.shape(scale)[0];
+      const perChannel = reshape(ctx, scale, [
+        channels,
+        ...Array(rank - 2).fill(1)
       ]);
-      const normalised = b.op('Mul', [centred, r]);
-      const g = b.op('Mul', [dY!, scale]);
-      const gMean = reduceMean(ctx, g, axes, true);
-      const projection = reduceMean(
-        ctx,
-        b.op('Mul', [g, normalised]),
-        axes,
-        true
-      );
-      const inner = b.op('Sub', [
-        b.op('Sub', [g, gMean]),
-        b.op('Mul', [normalised, projection])
-      ]);
-      return b.op('Mul', [r, inner]);
+      const eps = floatAttr(ctx.node, 'epsilon', 1e-5);
+      return normalisedGradient(ctx, dY!, axes, eps, perChannel);
     },
     weightOnly(ctx, 1, 'scale'),
     weightOnly(ctx, 2, 'bias')
