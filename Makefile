@@ -17,7 +17,9 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEMO := $(firstword $(wildcard examples/demo.ipynb) examples)
+DEMO := $(firstword $(wildcard examples/demo.ipynb) $(wildcard examples) .)
+# JupyterLab refuses to run as root unless told to (containers and CI machines often are root).
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 CLI := bin/jupyterlab-gradcam.js
 
 LABEXTENSION := jupyterlab_gradcam/labextension/package.json
@@ -28,7 +30,7 @@ FRONTEND_SOURCES := $(shell find src style schema -type f -not -path '*/__tests_
 .PHONY: demo test
 
 demo: $(VENV)/.develop
-	jupyter lab $(DEMO)
+	jupyter lab $(ALLOW_ROOT) $(DEMO)
 
 test: $(CHROMIUM) $(VENV)/.develop ui-tests/node_modules/.installed
 	@echo '--- jupyter labextension list'
