@@ -1,6 +1,8 @@
 import { attr } from '../../onnx/attributes';
 import { GraphBuilder } from '../../onnx/graph';
-import { encodeModel, ModelProto } from '../../onnx/proto';
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import { decodeModel, encodeModel, ModelProto } from '../../onnx/proto';
 import { measureShapes } from '../../onnx/shapes';
 import { UPGRADED_OPSET, upgradeModel, UpgradeError } from '../../onnx/upgrade';
 import { createSession } from '../../runtime';
@@ -410,5 +412,60 @@ describe('rewrites of single old ops keep their outputs', () => {
     expect(
       (await run(raised.model, { x }))[model.graph.output[0].name].data
     ).toEqual((await run(model, { x }))[model.graph.output[0].name].data);
+  });
+});
+
+describe('a PyTorch export at opset 9 (initializers as inputs), against PyTorch autograd', () => {
+  // Written by data/make_opset9_cnn.py: Conv-ReLU6 (Clip attributes), MaxPool k3 s2 p1,
+  // depthwise Conv-ReLU, Upsample x2 (nearest), Conv stride 2, ReduceMean, Gemm.
+  const data = join(__dirname, 'data');
+  const model = decodeModel(readFileSync(join(data, 'opset9_cnn.onnx')));
+  const reference = JSON.parse(
+    readFileSync(join(data, 'opset9_cnn.json'), 'utf8')
+  );
+  const decoded = (t: { dims: number[]; data: string }): Tensor => {
+    const bytes = Buffer.from(t.data, 'base64');
+    const values = new Float32Array(
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)
+    );
+    return float32(values, t.dims);
+  };
+  const image = decoded(reference.image);
+
+  it('raises to opset 11, rewriting Clip and Upsample, with the logits PyTorch computed', async () => {
+    const raised = upgradeModel(model);
+    expect(raised.from).toBe(9);
+    expect(raised.rewritten).toEqual(['Clip', 'Upsample']);
+    expect(raised.model.graph.input.map(i => i.name)).toEqual(['image']);
+    const logits = (await run(raised.model, { image })).logits
+      .data as Float32Array;
+    const expected = decoded(reference.logits).data as Float32Array;
+    expected.forEach((v, i) =>
+      expect(Math.abs(logits[i] - v)).toBeLessThan(1e-5)
+    );
+  });
+
+  it('gives the image gradient of one logit that PyTorch autograd gives', async () => {
+    const raised = upgradeModel(model).model;
+    const { shapes } = await measureShapes(raised, { image });
+    const compiled = compileGradients(raised, {
+      layers: [],
+      inputs: ['image'],
+      target: 'logits',
+      shapes
+    });
+    const seed = new Float32Array(sizeOf(compiled.seedShape));
+    seed[reference.target] = 1;
+    const result = await run(compiled.model, {
+      image,
+      [compiled.seed]: float32(seed, compiled.seedShape)
+    });
+    const gradient = result[compiled.gradients.image].data as Float32Array;
+    const expected = decoded(reference.image_gradient).data as Float32Array;
+    const scale = Math.max(...Array.from(expected, Math.abs));
+    expect(scale).toBeGreaterThan(0);
+    expected.forEach((v, i) =>
+      expect(Math.abs(gradient[i] - v)).toBeLessThan(1e-4 * scale)
+    );
   });
 });
