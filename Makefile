@@ -34,8 +34,9 @@ demo: $(VENV)/.develop
 
 test: $(CHROMIUM) $(VENV)/.develop ui-tests/node_modules/.installed
 	@echo '--- jupyter labextension list'
-	jupyter labextension list 2>&1 | sed 's/\x1b\[[0-9;]*m//g' | tee /dev/stderr \
-		| grep -Eq '^\s*jupyterlab-gradcam v\S+ enabled OK'
+	extensions="$$(jupyter labextension list 2>&1 | sed 's/\x1b\[[0-9;]*m//g')"; \
+	echo "$$extensions"; \
+	grep -Eq '^\s*jupyterlab-gradcam v\S+ enabled OK' <<< "$$extensions"
 	@echo '--- node $(CLI) --help'
 	node $(CLI) --help > /dev/null
 	@# Every runner runs even when one fails, so that their own summaries end the output.
