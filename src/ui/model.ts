@@ -382,9 +382,17 @@ export class ExplanationModel implements IDisposable {
   private async _load(data: ISourceData, work: Work): Promise<void> {
     work.progress(0.2, 'Loading the model');
     const start = performance.now();
-    const engine = await this._loadEngine(data.model, {
-      backend: this._settings.backend
-    });
+    let engine: IEngine;
+    try {
+      engine = await this._loadEngine(data.model, {
+        backend: this._settings.backend
+      });
+    } catch (error) {
+      // Say whose model it is: the engine's message alone names no source.
+      throw new Error(
+        `cannot load the model of ${this._source?.label ?? 'this source'}: ${messageOf(error)}`
+      );
+    }
     this._timings.load = performance.now() - start;
     if (work.signal.aborted) {
       void engine.dispose();

@@ -255,6 +255,17 @@ test.describe('the Grad-CAM panel', () => {
     expect(Number(await panel.getAttribute('data-runs'))).toBe(
       Number(runs) + 1
     );
+
+    // The Guided Grad-CAM view is one more run, and shows an image; back to the map, none.
+    await panel.locator('select.jp-GradCAM-viewSelect').selectOption('guided');
+    await expect(panel).toHaveAttribute('data-method', 'guided-gradcam');
+    await expect(panel).toHaveAttribute('data-state', 'ready');
+    expect(distinctColours(await overlayPixels(panel))).toBeGreaterThan(20);
+    await panel.locator('select.jp-GradCAM-viewSelect').selectOption('map');
+    await expect(panel).toHaveAttribute('data-method', 'hirescam');
+    expect(Number(await panel.getAttribute('data-runs'))).toBe(
+      Number(runs) + 2
+    );
   });
 
   test('follows the active cell, and offers "Explain with Grad-CAM" in the cell menu', async ({
@@ -329,6 +340,7 @@ test.describe('the Grad-CAM panel', () => {
     const message = panel.locator('.jp-GradCAM-error');
     await expect(message).toBeVisible();
     expect((await message.textContent())!.length).toBeGreaterThan(10);
+    console.log(`bad model message: ${await message.textContent()}`);
 
     // The same panel takes the next explanation.
     await runInNewCell(page, EXPLAIN);

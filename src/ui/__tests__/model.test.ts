@@ -221,7 +221,9 @@ describe('ExplanationModel', () => {
     });
     await model.open(source);
     expect(model.state).toBe('error');
-    expect(model.error).toBe('the model bytes are not an ONNX ModelProto');
+    expect(model.error).toBe(
+      'cannot load the model of test: the model bytes are not an ONNX ModelProto'
+    );
   });
 
   it('cancels a running pass and keeps the shown map', async () => {
