@@ -143,4 +143,15 @@ describe('reshaping ops against finite differences', () => {
       build: g => g.op('Dropout', [g.op('Identity', ['x'])])
     });
   });
+
+  it.each([7, 13])(
+    'Tile repeats [2,1,3] of [2,3,2] at opset %i',
+    async opset => {
+      await checkGradient({
+        opset,
+        inputs: { x: [2, 3, 2] },
+        build: g => g.op('Tile', ['x', g.ints([2, 1, 3])])
+      });
+    }
+  );
 });

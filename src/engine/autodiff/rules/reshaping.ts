@@ -1,7 +1,7 @@
 /** Rules for ops that only rearrange values: the gradient is rearranged back. */
 import { attr, intsAttr } from '../../onnx/attributes';
 import { GradContext, GradRule } from '../rule';
-import { reshape } from '../emit';
+import { reduceSum, reshape } from '../emit';
 
 /** dX = Reshape(dY, shape(X)): the gradient of any op that keeps values in C order. */
 function reshapeBack(ctx: GradContext, dY: string): string {
@@ -47,5 +47,23 @@ export const transpose: GradRule = {
       perm.forEach((p, k) => (inverse[p] = k));
       return ctx.builder.op('Transpose', [dY!], [attr.ints('perm', inverse)]);
     }
+  ]
+};
+
+/**
+ * Tile(repeats): Y's axis i is r_i copies of X's axis i, so reading dY as
+ * [r_0, d_0, r_1, d_1, ...] and summing the r axes gives dX.
+ */
+export const tile: GradRule = {
+  opType: 'Tile',
+  gradients: (ctx, [dY]) => [
+    () => {
+      const dims = ctx.shape(ctx.node.input[0]);
+      const repeats = ctx.shape(ctx.node.output[0]).map((d, i) => d / dims[i]);
+      const interleaved = dims.flatMap((d, i) => [repeats[i], d]);
+      const copies = dims.map((_, i) => 2 * i);
+      return reduceSum(ctx, reshape(ctx, dY!, interleaved), copies, false);
+    },
+    undefined
   ]
 };
