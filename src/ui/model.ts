@@ -390,7 +390,8 @@ export class ExplanationModel implements IDisposable {
     } catch (error) {
       // Say whose model it is: the engine's message alone names no source.
       throw new Error(
-        `cannot load the model of ${this._source?.label ?? 'this source'}: ${messageOf(error)}`
+        `cannot load the model of ${this._source?.label ?? 'this source'}: ${messageOf(error)}`,
+        { cause: error }
       );
     }
     this._timings.load = performance.now() - start;

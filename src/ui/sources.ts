@@ -130,7 +130,8 @@ export async function decodeImage(blob: Blob): Promise<ISourceImage> {
     bitmap = await createImageBitmap(blob);
   } catch (error) {
     throw new Error(
-      `the image could not be decoded (${blob.type || 'unknown type'}, ${blob.size} bytes): choose a PNG or JPEG file`
+      `the image could not be decoded (${blob.type || 'unknown type'}, ${blob.size} bytes): choose a PNG or JPEG file`,
+      { cause: error }
     );
   }
   const canvas = document.createElement('canvas');
