@@ -10,6 +10,7 @@ import {
   nullTranslator,
   TranslationBundle
 } from '@jupyterlab/translation';
+import type { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 
 import { CompareView } from './compare';
@@ -140,6 +141,12 @@ export class GradCAMPanel extends Panel {
     }
     this.model.dispose();
     super.dispose();
+  }
+
+  /** Closing the tab disposes the panel: its engine's sessions hold the model's memory. */
+  protected onCloseRequest(msg: Message): void {
+    super.onCloseRequest(msg);
+    this.dispose();
   }
 
   private _onChange(
