@@ -20,12 +20,20 @@ const ROOT = path.resolve(__dirname, '..');
 const LIB = path.join(ROOT, 'lib-cli', 'engine');
 
 function parseArgs(argv) {
-  const options = { runs: 10, warmup: 3, threads: [1, 2], fixtures: true, models: [], child: false };
+  const options = {
+    runs: 10,
+    warmup: 3,
+    threads: [1, 2],
+    fixtures: true,
+    models: [],
+    child: false
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--runs') options.runs = Number(argv[++i]);
     else if (a === '--warmup') options.warmup = Number(argv[++i]);
-    else if (a === '--threads') options.threads = argv[++i].split(',').map(Number);
+    else if (a === '--threads')
+      options.threads = argv[++i].split(',').map(Number);
     else if (a === '--no-fixtures') options.fixtures = false;
     else if (a === '--child') options.child = true;
     else if (a.endsWith('.onnx')) options.models.push(path.resolve(a));
@@ -41,8 +49,13 @@ function parseArgs(argv) {
 function modelList(options) {
   const list = [];
   if (options.fixtures) {
-    const shared = process.env.GRADCAM_FIXTURES || path.resolve(ROOT, '..', 'shared', 'fixtures');
-    for (const root of [shared, path.join(ROOT, 'src', '__tests__', 'data', 'refs')]) {
+    const shared =
+      process.env.GRADCAM_FIXTURES ||
+      path.resolve(ROOT, '..', 'shared', 'fixtures');
+    for (const root of [
+      shared,
+      path.join(ROOT, 'src', '__tests__', 'data', 'refs')
+    ]) {
       const manifestFile = path.join(root, 'manifest.json');
       if (!fs.existsSync(manifestFile)) {
         process.stderr.write(`bench: no fixtures in ${root}, skipped\n`);
@@ -53,7 +66,8 @@ function modelList(options) {
         if (seen.has(c.model_file)) continue;
         seen.add(c.model_file);
         const inputs = {};
-        for (const [name, file] of Object.entries(c.inputs)) inputs[name] = path.join(root, file);
+        for (const [name, file] of Object.entries(c.inputs))
+          inputs[name] = path.join(root, file);
         list.push({ file: path.join(root, c.model_file), inputs });
       }
     }
@@ -90,11 +104,13 @@ async function timeInterleaved(runs, warmup, fns) {
 /** Standard-normal values (Box-Muller with a fixed-seed LCG: the same inputs every run). */
 function randomInput(dims) {
   let seed = 12345;
-  const uniform = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) + 1) / 2147483649;
+  const uniform = () =>
+    ((seed = (seed * 1103515245 + 12345) % 2147483648) + 1) / 2147483649;
   const size = dims.reduce((a, b) => a * b, 1);
   const data = new Float32Array(size);
   for (let i = 0; i < size; i++) {
-    data[i] = Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+    data[i] =
+      Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
   }
   return { dtype: 'float32', dims, data };
 }
@@ -104,22 +120,31 @@ async function benchModel(entry, options) {
   const { createSession } = require(path.join(LIB, 'runtime.js'));
   const { readNpy, toFloat32 } = require(path.join(LIB, 'io', 'npy.js'));
   const bytes = new Uint8Array(fs.readFileSync(entry.file));
-  const explainer = await Explainer.load(bytes, { backend: 'wasm', cacheSize: 8 });
+  const explainer = await Explainer.load(bytes, {
+    backend: 'wasm',
+    cacheSize: 8
+  });
   const feeds = {};
   for (const input of explainer.inputs) {
     feeds[input.name] = entry.inputs
-      ? toFloat32(readNpy(new Uint8Array(fs.readFileSync(entry.inputs[input.name]))))
+      ? toFloat32(
+          readNpy(new Uint8Array(fs.readFileSync(entry.inputs[input.name])))
+        )
       : randomInput(input.shape.map(d => (typeof d === 'number' ? d : 1)));
   }
   const layers = explainer.layers().map(l => l.name);
   const forwardSession = await createSession(bytes, { backend: 'wasm' });
   const [top] = await explainer.predict(feeds, { top: 1 });
   const target = [top[0].index];
-  const [forward, last, all] = await timeInterleaved(options.runs, options.warmup, [
-    () => forwardSession.run(feeds),
-    () => explainer.explain({ feeds, targets: target }),
-    () => explainer.explain({ feeds, targets: target, layers })
-  ]);
+  const [forward, last, all] = await timeInterleaved(
+    options.runs,
+    options.warmup,
+    [
+      () => forwardSession.run(feeds),
+      () => explainer.explain({ feeds, targets: target }),
+      () => explainer.explain({ feeds, targets: target, layers })
+    ]
+  );
   await forwardSession.release();
   await explainer.dispose();
   return {
@@ -141,7 +166,10 @@ async function child(options) {
     try {
       results.push(await benchModel(entry, options));
     } catch (error) {
-      results.push({ model: path.basename(entry.file), error: String(error && error.message ? error.message : error) });
+      results.push({
+        model: path.basename(entry.file),
+        error: String(error && error.message ? error.message : error)
+      });
     }
   }
   process.stdout.write(JSON.stringify(results) + '\n');
@@ -155,34 +183,76 @@ function row(cells, widths) {
 function main() {
   const options = parseArgs(process.argv.slice(2));
   if (!fs.existsSync(path.join(LIB, 'explainer.js'))) {
-    process.stderr.write('bench: lib-cli/ is missing; run `npx tsc -p tsconfig.cli.json` first\n');
+    process.stderr.write(
+      'bench: lib-cli/ is missing; run `npx tsc -p tsconfig.cli.json` first\n'
+    );
     process.exit(2);
   }
   if (options.child) {
     return child(options);
   }
   const widths = [24, 7, 6, 10, 10, 10, 7, 7];
-  console.log(`median of ${options.runs} runs after ${options.warmup} warm-up runs; onnxruntime-web wasm in Node ${process.version}`);
-  console.log(row(['model', 'threads', 'layers', 'forward', 'last', 'all', 'last/f', 'all/f'], widths));
+  console.log(
+    `median of ${options.runs} runs after ${options.warmup} warm-up runs; onnxruntime-web wasm in Node ${process.version}`
+  );
+  console.log(
+    row(
+      [
+        'model',
+        'threads',
+        'layers',
+        'forward',
+        'last',
+        'all',
+        'last/f',
+        'all/f'
+      ],
+      widths
+    )
+  );
   for (const threads of options.threads) {
-    const args = [__filename, '--child', '--threads', String(threads), '--runs', String(options.runs), '--warmup', String(options.warmup)];
+    const args = [
+      __filename,
+      '--child',
+      '--threads',
+      String(threads),
+      '--runs',
+      String(options.runs),
+      '--warmup',
+      String(options.warmup)
+    ];
     if (!options.fixtures) args.push('--no-fixtures');
     args.push(...options.models);
-    const result = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+    const result = spawnSync(process.execPath, args, {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24
+    });
     if (result.status !== 0) {
       process.stderr.write(result.stderr);
       process.exit(result.status || 1);
     }
     for (const r of JSON.parse(result.stdout.trim().split('\n').pop())) {
       if (r.error) {
-        console.log(`${r.model.padStart(widths[0])}  ${String(threads).padStart(widths[1])}  error: ${r.error}`);
+        console.log(
+          `${r.model.padStart(widths[0])}  ${String(threads).padStart(widths[1])}  error: ${r.error}`
+        );
         continue;
       }
-      console.log(row([
-        r.model, threads, r.layers,
-        r.forwardMs.toFixed(1) + ' ms', r.lastLayerMs.toFixed(1) + ' ms', r.allLayersMs.toFixed(1) + ' ms',
-        r.lastRatio.toFixed(2), r.allRatio.toFixed(2)
-      ], widths));
+      console.log(
+        row(
+          [
+            r.model,
+            threads,
+            r.layers,
+            r.forwardMs.toFixed(1) + ' ms',
+            r.lastLayerMs.toFixed(1) + ' ms',
+            r.allLayersMs.toFixed(1) + ' ms',
+            r.lastRatio.toFixed(2),
+            r.allRatio.toFixed(2)
+          ],
+          widths
+        )
+      );
     }
   }
 }

@@ -8,7 +8,11 @@ let cli;
 try {
   cli = require(path.join(__dirname, '..', 'lib-cli', 'cli', 'main.js'));
 } catch (error) {
-  if (error && error.code === 'MODULE_NOT_FOUND' && String(error.message).includes('lib-cli')) {
+  if (
+    error &&
+    error.code === 'MODULE_NOT_FOUND' &&
+    String(error.message).includes('lib-cli')
+  ) {
     process.stderr.write(
       'jupyterlab-gradcam: error: the command line is not built; run `npx tsc -p tsconfig.cli.json` (or `npm run build`) in the repository\n'
     );
@@ -23,7 +27,9 @@ cli.main(process.argv.slice(2)).then(
     process.stdout.write('', () => process.exit(code));
   },
   error => {
-    process.stderr.write(`jupyterlab-gradcam: error: ${error && error.message ? error.message : error}\n`);
+    process.stderr.write(
+      `jupyterlab-gradcam: error: ${error && error.message ? error.message : error}\n`
+    );
     process.exit(2);
   }
 );

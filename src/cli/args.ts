@@ -20,12 +20,18 @@ export interface FlagSpec {
 export type Flags = Map<string, string[]>;
 
 /** Parses `argv` (after the verb) against the verb's flags. */
-export function parseFlags(argv: readonly string[], spec: FlagSpec, verb: string): Flags {
+export function parseFlags(
+  argv: readonly string[],
+  spec: FlagSpec,
+  verb: string
+): Flags {
   const flags: Flags = new Map();
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i];
     if (!token.startsWith('--')) {
-      throw new UsageError(`unexpected argument '${token}' for ${verb} (flags start with --)`);
+      throw new UsageError(
+        `unexpected argument '${token}' for ${verb} (flags start with --)`
+      );
     }
     let name = token.slice(2);
     let value: string | undefined;
@@ -36,7 +42,11 @@ export function parseFlags(argv: readonly string[], spec: FlagSpec, verb: string
     }
     const flag = spec[name];
     if (!flag) {
-      throw new UsageError(`unknown flag --${name} for ${verb}; it takes ${Object.keys(spec).map(f => `--${f}`).join(', ')}`);
+      throw new UsageError(
+        `unknown flag --${name} for ${verb}; it takes ${Object.keys(spec)
+          .map(f => `--${f}`)
+          .join(', ')}`
+      );
     }
     if (flag.value) {
       if (value === undefined) {
@@ -79,7 +89,9 @@ export function integer(flags: Flags, name: string): number | undefined {
     return undefined;
   }
   if (!/^\d+$/.test(value)) {
-    throw new UsageError(`--${name} must be a non-negative integer; got '${value}'`);
+    throw new UsageError(
+      `--${name} must be a non-negative integer; got '${value}'`
+    );
   }
   return Number(value);
 }
@@ -92,7 +104,9 @@ export function triple(flags: Flags, name: string): number[] | undefined {
   }
   const numbers = value.split(',').map(s => Number(s.trim()));
   if (numbers.length !== 3 || numbers.some(n => !Number.isFinite(n))) {
-    throw new UsageError(`--${name} must be three numbers R,G,B; got '${value}'`);
+    throw new UsageError(
+      `--${name} must be three numbers R,G,B; got '${value}'`
+    );
   }
   return numbers;
 }

@@ -51,38 +51,60 @@ export function readInputs(
     if (feeds[name]) {
       throw new UsageError(`--input: '${name}' was given twice`);
     }
-    feeds[name] = readInput(file, inputs.find(i => i.name === name)!, image);
+    feeds[name] = readInput(
+      file,
+      inputs.find(i => i.name === name)!,
+      image
+    );
   }
   return feeds;
 }
 
-function readInput(file: string, input: InputInfo, image: ImageOptions): Tensor {
+function readInput(
+  file: string,
+  input: InputInfo,
+  image: ImageOptions
+): Tensor {
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(fs.readFileSync(file));
   } catch (error) {
-    throw new UsageError(`--input ${input.name}: cannot read '${file}' (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new UsageError(
+      `--input ${input.name}: cannot read '${file}' (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`
+    );
   }
   if (isImageFile(file)) {
     return imageTensor(decodePng(bytes, file), input, image);
   }
   if (!file.toLowerCase().endsWith('.npy')) {
-    throw new UsageError(`--input ${input.name}: '${file}' is neither a .npy nor a .png file`);
+    throw new UsageError(
+      `--input ${input.name}: '${file}' is neither a .npy nor a .png file`
+    );
   }
   try {
     return toFloat32(readNpy(bytes));
   } catch (error) {
-    throw new UsageError(`--input ${input.name}: '${file}': ${(error as Error).message}`);
+    throw new UsageError(
+      `--input ${input.name}: '${file}': ${(error as Error).message}`
+    );
   }
 }
 
-function imageTensor(picture: RgbImage, input: InputInfo, options: ImageOptions): Tensor {
+function imageTensor(
+  picture: RgbImage,
+  input: InputInfo,
+  options: ImageOptions
+): Tensor {
   if (input.shape.length !== 4) {
-    throw new UsageError(`--input ${input.name}: an image file needs a 4-D input; '${input.name}' has shape [${input.shape.join(', ')}]`);
+    throw new UsageError(
+      `--input ${input.name}: an image file needs a 4-D input; '${input.name}' has shape [${input.shape.join(', ')}]`
+    );
   }
   const [, channels, h, w] = input.shape;
   if (channels !== 3 && typeof channels === 'number') {
-    throw new UsageError(`--input ${input.name}: image files feed 3-channel inputs; '${input.name}' has ${channels} channels`);
+    throw new UsageError(
+      `--input ${input.name}: image files feed 3-channel inputs; '${input.name}' has ${channels} channels`
+    );
   }
   const height = typeof h === 'number' ? h : picture.height;
   const width = typeof w === 'number' ? w : picture.width;
@@ -90,12 +112,20 @@ function imageTensor(picture: RgbImage, input: InputInfo, options: ImageOptions)
   if (height !== picture.height || width !== picture.width) {
     fitted = resizePicture(picture, height, width);
   }
-  const data = normaliseImage(fitted, options.mean ?? [0, 0, 0], options.std ?? [1, 1, 1]);
+  const data = normaliseImage(
+    fitted,
+    options.mean ?? [0, 0, 0],
+    options.std ?? [1, 1, 1]
+  );
   return float32(data, [1, 3, height, width]);
 }
 
 /** Bilinear (half-pixel) resize of each channel of an 8-bit picture. */
-function resizePicture(picture: RgbImage, height: number, width: number): RgbImage {
+function resizePicture(
+  picture: RgbImage,
+  height: number,
+  width: number
+): RgbImage {
   const { channels } = picture;
   const out = new Uint8Array(height * width * channels);
   const plane = new Float32Array(picture.height * picture.width);
@@ -105,7 +135,9 @@ function resizePicture(picture: RgbImage, height: number, width: number): RgbIma
     }
     const resized = resizeBilinear(plane, picture, { height, width });
     for (let p = 0; p < resized.length; p++) {
-      out[p * channels + c] = Math.round(Math.min(255, Math.max(0, resized[p])));
+      out[p * channels + c] = Math.round(
+        Math.min(255, Math.max(0, resized[p]))
+      );
     }
   }
   return { width, height, channels, data: out };

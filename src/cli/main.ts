@@ -11,7 +11,16 @@ import { combineLayerMaps } from '../engine/cam/base';
 import { writeNpy } from '../engine/io/npy';
 import { Backend, configureWasm } from '../engine/runtime';
 import { Tensor } from '../engine/tensor';
-import { FlagSpec, Flags, integer, parseFlags, required, single, triple, UsageError } from './args';
+import {
+  FlagSpec,
+  Flags,
+  integer,
+  parseFlags,
+  required,
+  single,
+  triple,
+  UsageError
+} from './args';
 import { readInputs } from './inputs';
 
 const USAGE = `jupyterlab-gradcam: Grad-CAM and its family on ONNX models, with onnxruntime-web.
@@ -83,7 +92,12 @@ export async function main(
   out: (text: string) => void = text => process.stdout.write(text),
   err: (text: string) => void = text => process.stderr.write(text)
 ): Promise<number> {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+  if (
+    argv.length === 0 ||
+    argv[0] === '--help' ||
+    argv[0] === '-h' ||
+    argv[0] === 'help'
+  ) {
     out(USAGE);
     return argv.length === 0 ? 2 : 0;
   }
@@ -92,7 +106,9 @@ export async function main(
   try {
     const spec = VERBS[verb];
     if (!spec) {
-      throw new UsageError(`unknown verb '${verb}'; use layers, predict or explain (--help for details)`);
+      throw new UsageError(
+        `unknown verb '${verb}'; use layers, predict or explain (--help for details)`
+      );
     }
     if (argv.includes('--help') || argv.includes('-h')) {
       out(USAGE);
@@ -105,7 +121,10 @@ export async function main(
       std: triple(flags, 'std')
     });
     if (verb === 'layers') {
-      const layers = Object.keys(feeds).length > 0 ? await explainer.layersFor(feeds) : explainer.layers();
+      const layers =
+        Object.keys(feeds).length > 0
+          ? await explainer.layersFor(feeds)
+          : explainer.layers();
       out(JSON.stringify(layers) + '\n');
     } else if (verb === 'predict') {
       requireFeeds(feeds, explainer, verb);
@@ -114,7 +133,11 @@ export async function main(
         top,
         targetOutput: single(flags, 'target-output')
       });
-      out(JSON.stringify(predictions.length === 1 ? predictions[0] : predictions) + '\n');
+      out(
+        JSON.stringify(
+          predictions.length === 1 ? predictions[0] : predictions
+        ) + '\n'
+      );
     } else {
       requireFeeds(feeds, explainer, verb);
       out(JSON.stringify(await explain(explainer, feeds, flags)) + '\n');
@@ -122,7 +145,9 @@ export async function main(
     return 0;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    err(`jupyterlab-gradcam ${verb}: error: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+    err(
+      `jupyterlab-gradcam ${verb}: error: ${message.replace(/\s*\n\s*/g, ' ')}\n`
+    );
     return 2;
   } finally {
     await explainer?.dispose();
@@ -143,10 +168,15 @@ async function loadModel(flags: Flags, verb: string): Promise<Explainer> {
   try {
     bytes = new Uint8Array(fs.readFileSync(file));
   } catch (error) {
-    throw new UsageError(`--model: cannot read '${file}' (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new UsageError(
+      `--model: cannot read '${file}' (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`
+    );
   }
   try {
-    return await Explainer.load(bytes, { backend: backend as Backend, externalData: externalDataBeside(file, bytes) });
+    return await Explainer.load(bytes, {
+      backend: backend as Backend,
+      externalData: externalDataBeside(file, bytes)
+    });
   } catch (error) {
     throw new UsageError(`--model ${file}: ${(error as Error).message}`);
   }
@@ -156,13 +186,20 @@ async function loadModel(flags: Flags, verb: string): Promise<Explainer> {
  * Files next to the model that its bytes name: the external data of PyTorch's default exporter
  * (`model.onnx.data`, or any name the location field gives).
  */
-function externalDataBeside(modelFile: string, bytes: Uint8Array): Record<string, Uint8Array> {
+function externalDataBeside(
+  modelFile: string,
+  bytes: Uint8Array
+): Record<string, Uint8Array> {
   const dir = path.dirname(modelFile);
   const model = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const found: Record<string, Uint8Array> = {};
   for (const name of fs.readdirSync(dir)) {
     const file = path.join(dir, name);
-    if (name === path.basename(modelFile) || /\.(onnx|npy|png)$/i.test(name) || !fs.statSync(file).isFile()) {
+    if (
+      name === path.basename(modelFile) ||
+      /\.(onnx|npy|png)$/i.test(name) ||
+      !fs.statSync(file).isFile()
+    ) {
       continue;
     }
     if (model.includes(Buffer.from(name, 'utf8'))) {
@@ -172,48 +209,71 @@ function externalDataBeside(modelFile: string, bytes: Uint8Array): Record<string
   return found;
 }
 
-function requireFeeds(feeds: Record<string, Tensor>, explainer: Explainer, verb: string): void {
+function requireFeeds(
+  feeds: Record<string, Tensor>,
+  explainer: Explainer,
+  verb: string
+): void {
   const missing = explainer.inputs.filter(i => !feeds[i.name]).map(i => i.name);
   if (missing.length > 0) {
     throw new UsageError(
       `${verb} needs --input for ${missing.map(m => `'${m}'`).join(', ')}` +
-        (explainer.inputs.length > 1 ? ' (write --input NAME=FILE for each input)' : '')
+        (explainer.inputs.length > 1
+          ? ' (write --input NAME=FILE for each input)'
+          : '')
     );
   }
 }
 
-async function explain(explainer: Explainer, feeds: Record<string, Tensor>, flags: Flags): Promise<object> {
+async function explain(
+  explainer: Explainer,
+  feeds: Record<string, Tensor>,
+  flags: Flags
+): Promise<object> {
   const outFile = required(flags, 'out', 'explain');
   const method = (single(flags, 'method') ?? 'gradcam') as MethodName;
   if (!METHOD_NAMES.includes(method)) {
-    throw new UsageError(`--method '${method}' is not a method; use one of ${METHOD_NAMES.join(', ')}`);
+    throw new UsageError(
+      `--method '${method}' is not a method; use one of ${METHOD_NAMES.join(', ')}`
+    );
   }
   const target = integer(flags, 'target');
   const layers = flags.get('layer');
   const raw = flags.has('raw');
   if (raw && layers && layers.length > 1) {
-    throw new UsageError('--raw writes one layer\'s map; give a single --layer');
+    throw new UsageError("--raw writes one layer's map; give a single --layer");
   }
   const explanation = await explainer.explain({
     feeds,
     method,
     layers,
-    targets: target !== undefined && method !== 'eigencam' ? [target] : undefined,
+    targets:
+      target !== undefined && method !== 'eigencam' ? [target] : undefined,
     targetOutput: single(flags, 'target-output'),
     wrt: single(flags, 'wrt')
   });
-  const { data, dims } = stackResult(explanation, method, raw, Object.values(feeds)[0].dims[0]);
+  const { data, dims } = stackResult(
+    explanation,
+    method,
+    raw,
+    Object.values(feeds)[0].dims[0]
+  );
   try {
     fs.writeFileSync(outFile, writeNpy(data, dims));
   } catch (error) {
-    throw new UsageError(`--out: cannot write '${outFile}' (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new UsageError(
+      `--out: cannot write '${outFile}' (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`
+    );
   }
   return {
     out: outFile,
     shape: dims,
     method,
     layers: explanation.layers,
-    targets: explanation.targets.length === 1 ? explanation.targets[0] : explanation.targets,
+    targets:
+      explanation.targets.length === 1
+        ? explanation.targets[0]
+        : explanation.targets,
     targetOutput: explanation.targetOutput,
     targetTensor: explanation.targetTensor,
     ...(explanation.targetNote ? { note: explanation.targetNote } : {}),
@@ -243,13 +303,20 @@ function stackResult(
   return { data, dims: batch === 1 ? dims : [batch, ...dims] };
 }
 
-function itemOf(maps: ExplainedMap[], raw: boolean, method: MethodName): { data: Float32Array; dims: number[] } {
+function itemOf(
+  maps: ExplainedMap[],
+  raw: boolean,
+  method: MethodName
+): { data: Float32Array; dims: number[] } {
   if (maps.length === 0) {
     throw new Error(`${method} produced no map`);
   }
   const first = maps[0];
   if (raw && first.raw) {
-    return { data: first.raw, dims: [first.rawSize!.height, first.rawSize!.width] };
+    return {
+      data: first.raw,
+      dims: [first.rawSize!.height, first.rawSize!.width]
+    };
   }
   if (maps.length > 1 && first.upsampled) {
     // Several layers: the mean of their first passes, normalised again (the library's rule).

@@ -156,7 +156,10 @@ export interface Explanation {
 /** An ONNX model ready to explain. Create with `Explainer.load`; call `dispose` when done. */
 export class Explainer {
   /** Decodes the model, measures its shapes for the declared input and lists its layers. */
-  static async load(bytes: Uint8Array, options: LoadOptions = {}): Promise<Explainer> {
+  static async load(
+    bytes: Uint8Array,
+    options: LoadOptions = {}
+  ): Promise<Explainer> {
     const model = decodeModel(bytes, options.externalData ?? {});
     const explainer = new Explainer(model, options);
     await explainer.init();
@@ -174,7 +177,9 @@ export class Explainer {
     this.inputs = this.index.inputs.map(i => ({
       name: i.name,
       shape: (i.type?.tensorType?.shape?.dim ?? []).map(d =>
-        d.dimValue !== undefined && Number(d.dimValue) > 0 ? Number(d.dimValue) : d.dimParam ?? '?'
+        d.dimValue !== undefined && Number(d.dimValue) > 0
+          ? Number(d.dimValue)
+          : (d.dimParam ?? '?')
       )
     }));
     this.outputs = model.graph.output.map(o => o.name);
@@ -196,10 +201,17 @@ export class Explainer {
   }
 
   /** The candidate layers for the shapes of these feeds. */
-  async layersFor(feeds: Record<string, Tensor>, targetOutput?: string): Promise<LayerInfo[]> {
+  async layersFor(
+    feeds: Record<string, Tensor>,
+    targetOutput?: string
+  ): Promise<LayerInfo[]> {
     const checked = this.checkFeeds(feeds);
     const shapes = await this.shapes(checked);
-    return candidateLayers(this.model, shapes, this.scoresTensor(targetOutput).output);
+    return candidateLayers(
+      this.model,
+      shapes,
+      this.scoresTensor(targetOutput).output
+    );
   }
 
   /** The default layer for the declared input shape, if the model has a candidate. */
@@ -213,7 +225,10 @@ export class Explainer {
   }
 
   /** The classes of each image, best first. */
-  async predict(feeds: Record<string, Tensor>, options: PredictOptions = {}): Promise<Prediction[][]> {
+  async predict(
+    feeds: Record<string, Tensor>,
+    options: PredictOptions = {}
+  ): Promise<Prediction[][]> {
     const checked = this.checkFeeds(feeds);
     const output = this.outputName(options.targetOutput);
     const values = await this.forward(checked, [output], options.signal);
@@ -231,14 +246,26 @@ export class Explainer {
   }
 
   /** Explains the request; see `Explanation` for what comes back. */
-  async explain(request: ExplainRequest, options: RunOptions = {}): Promise<Explanation> {
+  async explain(
+    request: ExplainRequest,
+    options: RunOptions = {}
+  ): Promise<Explanation> {
     const method = methodFor(request.method ?? 'gradcam');
     const feeds = this.checkFeeds(request.feeds);
     const progress = options.onProgress ?? (() => undefined);
-    const { output, tensor: targetTensor, note } = this.scoresTensor(request.targetOutput);
+    const {
+      output,
+      tensor: targetTensor,
+      note
+    } = this.scoresTensor(request.targetOutput);
     const batch = batchOf(feeds);
     progress(0, 'choosing targets');
-    const targets = await this.chooseTargets(feeds, request, targetTensor, options.signal);
+    const targets = await this.chooseTargets(
+      feeds,
+      request,
+      targetTensor,
+      options.signal
+    );
     const base = {
       method: method.name,
       targetOutput: output,
@@ -248,50 +275,109 @@ export class Explainer {
       backend: this.lastBackend
     };
     if (method instanceof InputMapMethod) {
-      return this.explainInput(method, feeds, request, targetTensor, targets, base, options);
+      return this.explainInput(
+        method,
+        feeds,
+        request,
+        targetTensor,
+        targets,
+        base,
+        options
+      );
     }
     const imageSize = this.imageSizeOf(feeds);
-    const layers = await this.checkLayers(feeds, request.targetOutput, request.layers);
+    const layers = await this.checkLayers(
+      feeds,
+      request.targetOutput,
+      request.layers
+    );
     const T = targets[0].length;
     // rows[n][t][l]: what the method reads; scores[n][t]: y.
     let data: LayerData[][][];
     let scores: number[][];
     if (method.needs === 'gradients') {
       progress(0.1, `compiling gradients of ${layers.length} layer(s)`);
-      const run = await this.runGradients(feeds, layers, [], targetTensor, 'plain', targets, method.negatesGradients, options.signal);
+      const run = await this.runGradients(
+        feeds,
+        layers,
+        [],
+        targetTensor,
+        'plain',
+        targets,
+        method.negatesGradients,
+        options.signal
+      );
       scores = run.scores;
       data = range(batch).map(n =>
         range(T).map(t =>
-          layers.map(layer => layerData(run.values[layer], n * T + t, run.gradients[layer]))
+          layers.map(layer =>
+            layerData(run.values[layer], n * T + t, run.gradients[layer])
+          )
         )
       );
     } else {
       progress(0.1, `running the model for ${layers.length} layer(s)`);
-      const values = await this.forward(feeds, [targetTensor, ...layers], options.signal);
-      scores = splitRows(values[targetTensor], batch).map((row, n) => targets[n].map(c => row[c]));
-      data = range(batch).map(n => range(T).map(() => layers.map(layer => layerData(values[layer], n))));
+      const values = await this.forward(
+        feeds,
+        [targetTensor, ...layers],
+        options.signal
+      );
+      scores = splitRows(values[targetTensor], batch).map((row, n) =>
+        targets[n].map(c => row[c])
+      );
+      data = range(batch).map(n =>
+        range(T).map(() => layers.map(layer => layerData(values[layer], n)))
+      );
     }
     const maps: ExplainedMap[] = [];
     for (let n = 0; n < batch; n++) {
       for (let l = 0; l < layers.length; l++) {
         options.signal?.throwIfAborted();
-        progress(0.2 + (0.8 * (n * layers.length + l)) / (batch * layers.length), `${method.name} at ${layers[l]}`);
+        progress(
+          0.2 + (0.8 * (n * layers.length + l)) / (batch * layers.length),
+          `${method.name} at ${layers[l]}`
+        );
         const perTarget = range(T).map(t => data[n][t][l]);
         const probe =
           method.needs === 'model-runs'
-            ? this.probe(method, feeds, n, layers[l], targetTensor, targets[n], scores[n], imageSize, options.signal)
+            ? this.probe(
+                method,
+                feeds,
+                n,
+                layers[l],
+                targetTensor,
+                targets[n],
+                scores[n],
+                imageSize,
+                options.signal
+              )
             : undefined;
         const cams = await method.cams(perTarget, probe);
         const first = perTarget[0];
         const rawSize = { height: first.height, width: first.width };
-        const targetsShown = method.needs === 'activations' ? [null] : targets[n];
+        const targetsShown =
+          method.needs === 'activations' ? [null] : targets[n];
         targetsShown.forEach((target, t) => {
-          maps.push(new CamResult(n, target, layers[l], finishCam(cams[t], rawSize, imageSize)));
+          maps.push(
+            new CamResult(
+              n,
+              target,
+              layers[l],
+              finishCam(cams[t], rawSize, imageSize)
+            )
+          );
         });
       }
     }
     progress(1, 'done');
-    return { ...base, backend: this.lastBackend, imageSize, scores, layers, maps };
+    return {
+      ...base,
+      backend: this.lastBackend,
+      imageSize,
+      scores,
+      layers,
+      maps
+    };
   }
 
   /** Releases every session. The explainer cannot run afterwards. */
@@ -299,7 +385,11 @@ export class Explainer {
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
     this.disposed = true;
-    await Promise.all(sessions.map(pending => pending.then(entry => entry.session.release()).catch(() => undefined)));
+    await Promise.all(
+      sessions.map(pending =>
+        pending.then(entry => entry.session.release()).catch(() => undefined)
+      )
+    );
   }
 
   // -- inputs, outputs, layers -------------------------------------------------------------
@@ -319,7 +409,11 @@ export class Explainer {
     }
     try {
       const shapes = await this.shapes(feeds);
-      this.declaredLayers = candidateLayers(this.model, shapes, this.outputs[0]);
+      this.declaredLayers = candidateLayers(
+        this.model,
+        shapes,
+        this.outputs[0]
+      );
     } catch {
       this.declaredLayers = [];
     }
@@ -330,13 +424,19 @@ export class Explainer {
       return this.outputs[0];
     }
     if (!this.outputs.includes(name)) {
-      throw new ExplainError(`--target-output '${name}' is not an output of the model; its outputs are ${this.outputs.join(', ')}`);
+      throw new ExplainError(
+        `--target-output '${name}' is not an output of the model; its outputs are ${this.outputs.join(', ')}`
+      );
     }
     return name;
   }
 
   /** The tensor explained for an output: the input of a final Softmax (pre-softmax scores). */
-  private scoresTensor(name?: string): { output: string; tensor: string; note?: string } {
+  private scoresTensor(name?: string): {
+    output: string;
+    tensor: string;
+    note?: string;
+  } {
     const output = this.outputName(name);
     const producer = this.index.producers.get(output);
     if (producer?.opType === 'Softmax' && producer.input[0]) {
@@ -354,14 +454,18 @@ export class Explainer {
     const checked: Record<string, Tensor> = {};
     for (const name of Object.keys(feeds)) {
       if (!this.inputs.some(i => i.name === name)) {
-        throw new ExplainError(`'${name}' is not an input of the model; its inputs are ${this.inputs.map(i => i.name).join(', ')}`);
+        throw new ExplainError(
+          `'${name}' is not an input of the model; its inputs are ${this.inputs.map(i => i.name).join(', ')}`
+        );
       }
     }
     let batch: number | undefined;
     for (const input of this.inputs) {
       const tensor = feeds[input.name];
       if (!tensor) {
-        throw new ExplainError(`input '${input.name}' (shape [${input.shape.join(', ')}]) was not given`);
+        throw new ExplainError(
+          `input '${input.name}' (shape [${input.shape.join(', ')}]) was not given`
+        );
       }
       if (tensor.dims.length !== input.shape.length) {
         throw new ExplainError(
@@ -376,7 +480,9 @@ export class Explainer {
         }
       });
       if (batch !== undefined && tensor.dims[0] !== batch) {
-        throw new ExplainError(`inputs disagree on the batch size: '${input.name}' has ${tensor.dims[0]}, others ${batch}`);
+        throw new ExplainError(
+          `inputs disagree on the batch size: '${input.name}' has ${tensor.dims[0]}, others ${batch}`
+        );
       }
       batch = tensor.dims[0];
       checked[input.name] = asFloat32(tensor, input.name);
@@ -384,25 +490,39 @@ export class Explainer {
     return checked;
   }
 
-  private async checkLayers(feeds: Record<string, Tensor>, targetOutput?: string, layers?: string[]): Promise<string[]> {
+  private async checkLayers(
+    feeds: Record<string, Tensor>,
+    targetOutput?: string,
+    layers?: string[]
+  ): Promise<string[]> {
     let fallback = this.defaultLayer;
     if (!(layers && layers.length > 0) && fallback === undefined) {
-      fallback = (await this.layersFor(firstRow(feeds), targetOutput)).find(l => l.default)?.name;
+      fallback = (await this.layersFor(firstRow(feeds), targetOutput)).find(
+        l => l.default
+      )?.name;
     }
-    const chosen = layers && layers.length > 0 ? layers : fallback ? [fallback] : [];
+    const chosen =
+      layers && layers.length > 0 ? layers : fallback ? [fallback] : [];
     if (chosen.length === 0) {
-      throw new ExplainError('the model has no 4-D activation with H, W > 1 to draw a map from; name a --layer');
+      throw new ExplainError(
+        'the model has no 4-D activation with H, W > 1 to draw a map from; name a --layer'
+      );
     }
     for (const layer of chosen) {
       if (!this.index.producers.has(layer)) {
-        throw new ExplainError(`unknown layer '${layer}'; nearest tensors: ${this.nearestTensors(layer).join(', ')}`);
+        throw new ExplainError(
+          `unknown layer '${layer}'; nearest tensors: ${this.nearestTensors(layer).join(', ')}`
+        );
       }
     }
     return chosen;
   }
 
   private nearestTensors(name: string): string[] {
-    const candidates = this.declaredLayers.length > 0 ? this.declaredLayers.map(l => l.name) : [...this.index.producers.keys()];
+    const candidates =
+      this.declaredLayers.length > 0
+        ? this.declaredLayers.map(l => l.name)
+        : [...this.index.producers.keys()];
     return candidates
       .map(c => ({ c, d: editDistance(name, c) }))
       .sort((a, b) => a.d - b.d)
@@ -413,7 +533,9 @@ export class Explainer {
   private imageSizeOf(feeds: Record<string, Tensor>): MapSize {
     const image = this.imageInput;
     if (!image) {
-      throw new ExplainError('layer maps need a 4-D image input [N, C, H, W]; the model has none');
+      throw new ExplainError(
+        'layer maps need a 4-D image input [N, C, H, W]; the model has none'
+      );
     }
     const dims = feeds[image].dims;
     return { height: dims[2], width: dims[3] };
@@ -430,7 +552,9 @@ export class Explainer {
     if (request.targets && request.targets.length > 0) {
       for (const t of request.targets) {
         if (!Number.isInteger(t) || t < 0 || t >= classes) {
-          throw new ExplainError(`target ${t} is out of range: '${targetTensor}' has ${classes} classes (0..${classes - 1})`);
+          throw new ExplainError(
+            `target ${t} is out of range: '${targetTensor}' has ${classes} classes (0..${classes - 1})`
+          );
         }
       }
       return range(batch).map(() => [...request.targets!]);
@@ -445,11 +569,16 @@ export class Explainer {
     );
   }
 
-  private async classCount(feeds: Record<string, Tensor>, targetTensor: string): Promise<number> {
+  private async classCount(
+    feeds: Record<string, Tensor>,
+    targetTensor: string
+  ): Promise<number> {
     const shapes = await this.shapes(firstRow(feeds));
     const dims = shapes.get(targetTensor);
     if (!dims) {
-      throw new ExplainError(`no shape is known for the target '${targetTensor}'`);
+      throw new ExplainError(
+        `no shape is known for the target '${targetTensor}'`
+      );
     }
     return sizeOf(dims.slice(1));
   }
@@ -475,24 +604,46 @@ export class Explainer {
     let layers: string[] = [];
     if (method.usesLayerMap) {
       // The same request by Grad-CAM picks the same targets (given, or each image's top-k).
-      layerMaps = await this.explain({ ...request, method: 'gradcam' }, options);
+      layerMaps = await this.explain(
+        { ...request, method: 'gradcam' },
+        options
+      );
       layers = layerMaps.layers;
     }
     const batch = batchOf(feeds);
     const T = targets[0].length;
-    options.onProgress?.(0.1, `compiling the ${method.relu} gradient of '${wrt}'`);
-    const run = await this.runGradients(feeds, [], [wrt], targetTensor, method.relu, targets, false, options.signal);
+    options.onProgress?.(
+      0.1,
+      `compiling the ${method.relu} gradient of '${wrt}'`
+    );
+    const run = await this.runGradients(
+      feeds,
+      [],
+      [wrt],
+      targetTensor,
+      method.relu,
+      targets,
+      false,
+      options.signal
+    );
     const gradient = run.gradients[wrt];
     const itemDims = gradient.dims.slice(1);
     const isImage = itemDims.length === 3;
-    const size = isImage ? { height: itemDims[1], width: itemDims[2] } : { height: 1, width: sizeOf(itemDims) };
+    const size = isImage
+      ? { height: itemDims[1], width: itemDims[2] }
+      : { height: 1, width: sizeOf(itemDims) };
     const maps: ExplainedMap[] = [];
     for (let n = 0; n < batch; n++) {
       for (let t = 0; t < T; t++) {
         const row = rowOf(gradient, n * T + t);
-        const layerList: (string | null)[] = method.usesLayerMap ? layers : [null];
+        const layerList: (string | null)[] = method.usesLayerMap
+          ? layers
+          : [null];
         for (const layer of layerList) {
-          const layerMap = layerMaps?.maps.find(m => m.image === n && m.target === targets[n][t] && m.layer === layer)?.map;
+          const layerMap = layerMaps?.maps.find(
+            m =>
+              m.image === n && m.target === targets[n][t] && m.layer === layer
+          )?.map;
           maps.push({
             image: n,
             target: targets[n][t],
@@ -532,12 +683,25 @@ export class Explainer {
     targets: number[][],
     negate: boolean,
     signal?: AbortSignal
-  ): Promise<{ values: Record<string, Tensor>; gradients: Record<string, Tensor>; scores: number[][] }> {
+  ): Promise<{
+    values: Record<string, Tensor>;
+    gradients: Record<string, Tensor>;
+    scores: number[][];
+  }> {
     const T = targets[0].length;
     const tiled = tileRows(feeds, T);
     const rows = batchOf(tiled);
-    const runRows = async (rowFeeds: Record<string, Tensor>, rowIndices: number[]) => {
-      const { session, compiled } = await this.compiledSession(rowFeeds, layers, inputs, targetTensor, relu);
+    const runRows = async (
+      rowFeeds: Record<string, Tensor>,
+      rowIndices: number[]
+    ) => {
+      const { session, compiled } = await this.compiledSession(
+        rowFeeds,
+        layers,
+        inputs,
+        targetTensor,
+        relu
+      );
       const classes = sizeOf(compiled.seedShape.slice(1));
       const seed = new Float32Array(rowIndices.length * classes);
       rowIndices.forEach((r, i) => {
@@ -545,8 +709,21 @@ export class Explainer {
         seed[i * classes + targets[n][r % T]] = negate ? -1 : 1;
       });
       signal?.throwIfAborted();
-      const wanted = [targetTensor, ...layers, ...Object.values(compiled.gradients)];
-      const out = await session.run({ ...rowFeeds, [compiled.seed]: float32(seed, [rowIndices.length, ...compiled.seedShape.slice(1)]) }, [...new Set(wanted)]);
+      const wanted = [
+        targetTensor,
+        ...layers,
+        ...Object.values(compiled.gradients)
+      ];
+      const out = await session.run(
+        {
+          ...rowFeeds,
+          [compiled.seed]: float32(seed, [
+            rowIndices.length,
+            ...compiled.seedShape.slice(1)
+          ])
+        },
+        [...new Set(wanted)]
+      );
       const named: Record<string, Tensor> = {};
       for (const name of [targetTensor, ...layers]) {
         named[name] = out[name];
@@ -567,7 +744,9 @@ export class Explainer {
       }
     }
     const scoreRows = splitRows(values[targetTensor], rows);
-    const scores = targets.map((row, n) => row.map((c, t) => scoreRows[n * T + t][c]));
+    const scores = targets.map((row, n) =>
+      row.map((c, t) => scoreRows[n * T + t][c])
+    );
     return { values, gradients, scores };
   }
 
@@ -578,7 +757,10 @@ export class Explainer {
   private async byRows(
     feeds: Record<string, Tensor>,
     rows: number,
-    run: (feeds: Record<string, Tensor>, rowIndices: number[]) => Promise<Record<string, Tensor>>
+    run: (
+      feeds: Record<string, Tensor>,
+      rowIndices: number[]
+    ) => Promise<Record<string, Tensor>>
   ): Promise<Record<string, Tensor>> {
     if (rows === 1 || this.batching !== false) {
       try {
@@ -588,7 +770,12 @@ export class Explainer {
         }
         return out;
       } catch (error) {
-        if (rows === 1 || this.batching === true || error instanceof ExplainError || error instanceof GradientError) {
+        if (
+          rows === 1 ||
+          this.batching === true ||
+          error instanceof ExplainError ||
+          error instanceof GradientError
+        ) {
           throw error;
         }
         // A graph that fixes its batch (Reshape to [1, -1]): fall back to one row per run.
@@ -635,7 +822,10 @@ export class Explainer {
   ): ScoreProbe {
     const image = this.imageInput!;
     const item = sliceRows(feeds, n, n + 1);
-    const pick = (values: Tensor, count: number) => splitRows(values, count).map(row => Float64Array.from(targets, c => row[c]));
+    const pick = (values: Tensor, count: number) =>
+      splitRows(values, count).map(row =>
+        Float64Array.from(targets, c => row[c])
+      );
     return {
       scores,
       imageSize,
@@ -655,14 +845,23 @@ export class Explainer {
       },
       replacedScores: async activations => {
         signal?.throwIfAborted();
-        const head = await this.headSession(layer, item, targetTensor, method.name);
+        const head = await this.headSession(
+          layer,
+          item,
+          targetTensor,
+          method.name
+        );
         const layerDims = head.layerDims;
         const batch = tileRows(item, activations.length);
         const feedsForHead: Record<string, Tensor> = {};
         for (const name of head.session.inputNames) {
-          feedsForHead[name] = name === layer
-            ? float32(concatFloat(activations), [activations.length, ...layerDims.slice(1)])
-            : batch[name];
+          feedsForHead[name] =
+            name === layer
+              ? float32(concatFloat(activations), [
+                  activations.length,
+                  ...layerDims.slice(1)
+                ])
+              : batch[name];
         }
         const out = await head.session.run(feedsForHead, [targetTensor]);
         return pick(out[targetTensor], activations.length);
@@ -684,7 +883,9 @@ export class Explainer {
       try {
         head = cutAtLayer(this.model, layer, layerDims, [targetTensor]);
       } catch (error) {
-        throw new ExplainError(`${method} cannot run the model's head from layer '${layer}': ${(error as Error).message}`);
+        throw new ExplainError(
+          `${method} cannot run the model's head from layer '${layer}': ${(error as Error).message}`
+        );
       }
       return { session: await this.newSession(head) };
     });
@@ -697,22 +898,35 @@ export class Explainer {
     inputs: string[],
     targetTensor: string,
     relu: 'plain' | 'guided'
-  ): Promise<{ session: Session; compiled: ReturnType<typeof compileGradients> }> {
+  ): Promise<{
+    session: Session;
+    compiled: ReturnType<typeof compileGradients>;
+  }> {
     const key = `grad|${relu}|${targetTensor}|${layers.join('|')}|${inputs.join('|')}|${shapeKey(feeds)}`;
     const entry = await this.cached(key, async () => {
       const shapes = await this.shapes(feeds);
-      const compiled = compileGradients(this.freeModel, { layers, inputs, target: targetTensor, relu, shapes });
+      const compiled = compileGradients(this.freeModel, {
+        layers,
+        inputs,
+        target: targetTensor,
+        relu,
+        shapes
+      });
       return { session: await this.newSession(compiled.model), compiled };
     });
     return { session: entry.session, compiled: entry.compiled! };
   }
 
   /** Measured shapes for these feeds' dims (cached per input shape). */
-  private async shapes(feeds: Record<string, Tensor>): Promise<ReadonlyMap<string, number[]>> {
+  private async shapes(
+    feeds: Record<string, Tensor>
+  ): Promise<ReadonlyMap<string, number[]>> {
     const key = shapeKey(feeds);
     let shapes = this.shapeCache.get(key);
     if (!shapes) {
-      shapes = measureShapes(this.freeModel, feeds, { backend: 'wasm' }).then(pass => pass.shapes);
+      shapes = measureShapes(this.freeModel, feeds, { backend: 'wasm' }).then(
+        pass => pass.shapes
+      );
       this.shapeCache.set(key, shapes);
       shapes.catch(() => this.shapeCache.delete(key));
     }
@@ -723,7 +937,9 @@ export class Explainer {
     if (this.disposed) {
       throw new ExplainError('the explainer was disposed');
     }
-    const session = await createSession(encodeModel(model), { backend: this.requestedBackend });
+    const session = await createSession(encodeModel(model), {
+      backend: this.requestedBackend
+    });
     this.lastBackend = session.backend;
     return session;
   }
@@ -732,7 +948,10 @@ export class Explainer {
    * A cached session entry; the least recently used beyond the cache size is released. The
    * cache holds the pending creation, so that two requests never build the same session.
    */
-  private async cached(key: string, create: () => Promise<CacheEntry>): Promise<CacheEntry> {
+  private async cached(
+    key: string,
+    create: () => Promise<CacheEntry>
+  ): Promise<CacheEntry> {
     let pending = this.sessions.get(key);
     if (pending) {
       this.sessions.delete(key);
@@ -741,9 +960,14 @@ export class Explainer {
     }
     this.sessions.set(key, pending);
     while (this.sessions.size > this.cacheSize) {
-      const [oldest, dropped] = this.sessions.entries().next().value as [string, Promise<CacheEntry>];
+      const [oldest, dropped] = this.sessions.entries().next().value as [
+        string,
+        Promise<CacheEntry>
+      ];
       this.sessions.delete(oldest);
-      void dropped.then(entry => entry.session.release()).catch(() => undefined);
+      void dropped
+        .then(entry => entry.session.release())
+        .catch(() => undefined);
     }
     try {
       return await pending;
@@ -760,7 +984,10 @@ export class Explainer {
   private readonly requestedBackend: Backend;
   private readonly cacheSize: number;
   private readonly sessions = new Map<string, Promise<CacheEntry>>();
-  private readonly shapeCache = new Map<string, Promise<ReadonlyMap<string, number[]>>>();
+  private readonly shapeCache = new Map<
+    string,
+    Promise<ReadonlyMap<string, number[]>>
+  >();
   private declaredLayers: LayerInfo[] = [];
   private batching: boolean | undefined;
   private lastBackend = '';
@@ -830,7 +1057,9 @@ function asFloat32(tensor: Tensor, name: string): Tensor {
     return tensor;
   }
   if (tensor.dtype !== 'float64') {
-    throw new ExplainError(`input '${name}' has dtype ${tensor.dtype}; the engine feeds float32 (float64 is converted)`);
+    throw new ExplainError(
+      `input '${name}' has dtype ${tensor.dtype}; the engine feeds float32 (float64 is converted)`
+    );
   }
   return float32(Float32Array.from(tensor.data as Float64Array), tensor.dims);
 }
@@ -843,13 +1072,18 @@ function rowOf(tensor: Tensor, r: number): Float32Array {
 
 function splitRows(tensor: Tensor, rows: number): Float32Array[] {
   if (tensor.dims[0] !== rows) {
-    throw new ExplainError(`expected ${rows} rows in a tensor of shape [${tensor.dims.join(', ')}]`);
+    throw new ExplainError(
+      `expected ${rows} rows in a tensor of shape [${tensor.dims.join(', ')}]`
+    );
   }
   return range(rows).map(r => rowOf(tensor, r));
 }
 
 /** Each row repeated `times` times consecutively: row n*times + t is row n. */
-function tileRows(feeds: Record<string, Tensor>, times: number): Record<string, Tensor> {
+function tileRows(
+  feeds: Record<string, Tensor>,
+  times: number
+): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
   for (const [name, tensor] of Object.entries(feeds)) {
     const rows = tensor.dims[0];
@@ -865,11 +1099,18 @@ function tileRows(feeds: Record<string, Tensor>, times: number): Record<string, 
   return out;
 }
 
-function sliceRows(feeds: Record<string, Tensor>, from: number, to: number): Record<string, Tensor> {
+function sliceRows(
+  feeds: Record<string, Tensor>,
+  from: number,
+  to: number
+): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
   for (const [name, tensor] of Object.entries(feeds)) {
     const size = sizeOf(tensor.dims.slice(1));
-    out[name] = float32((tensor.data as Float32Array).slice(from * size, to * size), [to - from, ...tensor.dims.slice(1)]);
+    out[name] = float32(
+      (tensor.data as Float32Array).slice(from * size, to * size),
+      [to - from, ...tensor.dims.slice(1)]
+    );
   }
   return out;
 }
@@ -883,7 +1124,10 @@ function concatRows(parts: Record<string, Tensor>[]): Record<string, Tensor> {
   for (const name of Object.keys(parts[0])) {
     const tensors = parts.map(p => p[name]);
     const rows = tensors.reduce((a, t) => a + t.dims[0], 0);
-    out[name] = float32(concatFloat(tensors.map(t => t.data as Float32Array)), [rows, ...tensors[0].dims.slice(1)]);
+    out[name] = float32(concatFloat(tensors.map(t => t.data as Float32Array)), [
+      rows,
+      ...tensors[0].dims.slice(1)
+    ]);
   }
   return out;
 }
@@ -899,10 +1143,16 @@ function concatFloat(arrays: Float32Array[]): Float32Array {
 }
 
 /** Row r of a layer activation [rows, K, h, w] (and its gradient) as a method reads it. */
-function layerData(activation: Tensor, r: number, gradient?: Tensor): LayerData {
+function layerData(
+  activation: Tensor,
+  r: number,
+  gradient?: Tensor
+): LayerData {
   const [, channels, height, width] = activation.dims;
   if (activation.dims.length !== 4) {
-    throw new ExplainError(`a layer must be 4-D [N, C, H, W]; this one has shape [${activation.dims.join(', ')}]`);
+    throw new ExplainError(
+      `a layer must be 4-D [N, C, H, W]; this one has shape [${activation.dims.join(', ')}]`
+    );
   }
   return {
     activation: rowOf(activation, r),
@@ -930,7 +1180,11 @@ function editDistance(a: string, b: string): number {
     previous[0] = i;
     for (let j = 1; j <= b.length; j++) {
       const above = previous[j];
-      previous[j] = Math.min(previous[j] + 1, previous[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous[j] = Math.min(
+        previous[j] + 1,
+        previous[j - 1] + 1,
+        diagonal + (a[i - 1] === b[j - 1] ? 0 : 1)
+      );
       diagonal = above;
     }
   }

@@ -20,14 +20,39 @@ export interface LayerInfo {
   default: boolean;
 }
 
-const CONVOLUTIONS = new Set(['Conv', 'ConvInteger', 'QLinearConv', 'ConvTranspose']);
+const CONVOLUTIONS = new Set([
+  'Conv',
+  'ConvInteger',
+  'QLinearConv',
+  'ConvTranspose'
+]);
 
 /** Ops that keep a tensor "convolution-like" when applied right after a convolution. */
 const FOLLOWERS = new Set([
-  'Relu', 'LeakyRelu', 'PRelu', 'Clip', 'Elu', 'Selu', 'Celu', 'Gelu', 'Mish', 'Softplus',
-  'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh',
-  'BatchNormalization', 'InstanceNormalization', 'LayerNormalization', 'GroupNormalization',
-  'Identity', 'Dropout', 'Add', 'Sum', 'Concat', 'Mul'
+  'Relu',
+  'LeakyRelu',
+  'PRelu',
+  'Clip',
+  'Elu',
+  'Selu',
+  'Celu',
+  'Gelu',
+  'Mish',
+  'Softplus',
+  'Sigmoid',
+  'HardSigmoid',
+  'HardSwish',
+  'Tanh',
+  'BatchNormalization',
+  'InstanceNormalization',
+  'LayerNormalization',
+  'GroupNormalization',
+  'Identity',
+  'Dropout',
+  'Add',
+  'Sum',
+  'Concat',
+  'Mul'
 ]);
 
 /** Lists the candidate layers; `shapes` are the measured dims of the graph's tensors. */
@@ -59,7 +84,12 @@ export function candidateLayers(
       if (isConvLike && !head.has(output)) {
         defaultAt = layers.length;
       }
-      layers.push({ name: output, op: node.opType, shape: [...shape], default: false });
+      layers.push({
+        name: output,
+        op: node.opType,
+        shape: [...shape],
+        default: false
+      });
     }
   }
   if (defaultAt >= 0) {
@@ -91,7 +121,10 @@ function classifierHead(
     return head;
   }
   for (const node of model.graph.node) {
-    if (node.input.some(i => head.has(i)) || isClassifierConv(node, index, shapes, classes)) {
+    if (
+      node.input.some(i => head.has(i)) ||
+      isClassifierConv(node, index, shapes, classes)
+    ) {
       node.output.forEach(o => head.add(o));
     }
   }
@@ -107,9 +140,21 @@ function isClassifierConv(
   if (node.opType !== 'Conv') {
     return false;
   }
-  const weight = index.initializers.get(node.input[1])?.dims ?? shapes.get(node.input[1]);
+  const weight =
+    index.initializers.get(node.input[1])?.dims ?? shapes.get(node.input[1]);
   const output = shapes.get(node.output[0]);
   // A spatial map of per-class scores; squeeze-and-excitation 1x1 convs act on 1x1 maps instead.
-  const spatial = output !== undefined && output.length === 4 && output[2] > 1 && output[3] > 1;
-  return spatial && weight !== undefined && weight.length === 4 && weight[0] === classes && weight[2] === 1 && weight[3] === 1;
+  const spatial =
+    output !== undefined &&
+    output.length === 4 &&
+    output[2] > 1 &&
+    output[3] > 1;
+  return (
+    spatial &&
+    weight !== undefined &&
+    weight.length === 4 &&
+    weight[0] === classes &&
+    weight[2] === 1 &&
+    weight[3] === 1
+  );
 }

@@ -8,7 +8,14 @@
  * The weight's sign flips when y < 0. The head of the model (the graph cut at the layer) is run on
  * the modified activations, so no gradient rule is needed.
  */
-import { CamMethod, CamNeeds, LayerData, MethodName, ScoreProbe, weightedSum } from './base';
+import {
+  CamMethod,
+  CamNeeds,
+  LayerData,
+  MethodName,
+  ScoreProbe,
+  weightedSum
+} from './base';
 
 const ABLATION_OFFSET = 1e7;
 
@@ -33,7 +40,11 @@ export class AblationCam extends CamMethod {
     for (let start = 0; start < layer.channels; start += CHANNELS_PER_CALL) {
       const variants: Float32Array[] = [];
       let removed = min;
-      for (let k = start; k < Math.min(start + CHANNELS_PER_CALL, layer.channels); k++) {
+      for (
+        let k = start;
+        k < Math.min(start + CHANNELS_PER_CALL, layer.channels);
+        k++
+      ) {
         removed = min === 0 ? 0 : Math.fround(removed - ABLATION_OFFSET);
         const ablated = layer.activation.slice();
         ablated.fill(removed, k * plane, (k + 1) * plane);

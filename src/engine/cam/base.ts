@@ -65,7 +65,10 @@ export abstract class CamMethod {
    * The un-rectified maps (h x w) of every target, for one image at one layer. `layers[t]` holds
    * the gradient of target t (the activation is the same in each).
    */
-  abstract cams(layers: LayerData[], probe?: ScoreProbe): Promise<Float64Array[]> | Float64Array[];
+  abstract cams(
+    layers: LayerData[],
+    probe?: ScoreProbe
+  ): Promise<Float64Array[]> | Float64Array[];
 }
 
 /** A method defined by channel weights: `cam = sum_k w_k A_k` (Grad-CAM's Eq. 2 shape). */
@@ -79,7 +82,10 @@ export abstract class WeightedCam extends CamMethod {
 }
 
 /** `sum_k w_k A_k` over channels, in float64. */
-export function weightedSum(layer: LayerData, weights: ArrayLike<number>): Float64Array {
+export function weightedSum(
+  layer: LayerData,
+  weights: ArrayLike<number>
+): Float64Array {
   const plane = layer.height * layer.width;
   const cam = new Float64Array(plane);
   for (let k = 0; k < layer.channels; k++) {
@@ -98,7 +104,9 @@ export function weightedSum(layer: LayerData, weights: ArrayLike<number>): Float
 /** The gradient of a layer, or an error naming the method that needed it. */
 export function gradientOf(layer: LayerData, method: string): Float32Array {
   if (!layer.gradient) {
-    throw new Error(`${method} needs the gradient of the layer, which was not computed`);
+    throw new Error(
+      `${method} needs the gradient of the layer, which was not computed`
+    );
   }
   return layer.gradient;
 }
@@ -116,7 +124,10 @@ export abstract class InputMapMethod {
    * The result for one image and target from dy/d(input) (one batch row, C x H x W for an
    * image) and, when `usesLayerMap`, the displayed Grad-CAM map (H x W).
    */
-  abstract map(inputGradient: Float32Array, layerMap?: Float32Array): Float32Array;
+  abstract map(
+    inputGradient: Float32Array,
+    layerMap?: Float32Array
+  ): Float32Array;
 }
 
 /**
@@ -150,7 +161,11 @@ export class LayerMap {
 }
 
 /** The ReLU of one cam (the base pipeline); normalisation and resize follow on access. */
-export function finishCam(cam: ArrayLike<number>, layerSize: MapSize, imageSize: MapSize): LayerMap {
+export function finishCam(
+  cam: ArrayLike<number>,
+  layerSize: MapSize,
+  imageSize: MapSize
+): LayerMap {
   const raw = new Float32Array(cam.length);
   for (let i = 0; i < cam.length; i++) {
     raw[i] = Math.max(cam[i], 0);
@@ -159,6 +174,8 @@ export function finishCam(cam: ArrayLike<number>, layerSize: MapSize, imageSize:
 }
 
 /** The displayed map of several layers together: the mean of their first passes, normalised. */
-export function combineLayerMaps(maps: { upsampled: Float32Array }[]): Float32Array {
+export function combineLayerMaps(
+  maps: { upsampled: Float32Array }[]
+): Float32Array {
   return combineLayers(maps.map(m => m.upsampled));
 }

@@ -73,7 +73,12 @@ export function principalProjection(layer: LayerData): Float64Array {
 }
 
 /** M^T M (over positions) when `overPositions`, else M M^T; M is positions x channels. */
-function gram(m: Float64Array, positions: number, channels: number, overPositions: boolean): Float64Array {
+function gram(
+  m: Float64Array,
+  positions: number,
+  channels: number,
+  overPositions: boolean
+): Float64Array {
   if (overPositions) {
     const c = new Float64Array(channels * channels);
     for (let p = 0; p < positions; p++) {

@@ -3,7 +3,13 @@
  * Gradient-based Localization", ICCV 2017, Eq. 1: `w_k = 1/Z sum_ij dy/dA_k[i,j]`, and Eq. 2:
  * `L = ReLU(sum_k w_k A_k)`.
  */
-import { CamNeeds, gradientOf, LayerData, MethodName, WeightedCam } from './base';
+import {
+  CamNeeds,
+  gradientOf,
+  LayerData,
+  MethodName,
+  WeightedCam
+} from './base';
 
 export class GradCam extends WeightedCam {
   readonly name: MethodName = 'gradcam';

@@ -4,7 +4,13 @@
  * as pytorch-grad-cam computes it: `a = g^2 / (2 g^2 + sum_ij(A_k) g^3 + 1e-6)` (0 where g = 0),
  * `w_k = sum_ij max(g, 0) a`, with `g = dy/dA`.
  */
-import { CamNeeds, gradientOf, LayerData, MethodName, WeightedCam } from './base';
+import {
+  CamNeeds,
+  gradientOf,
+  LayerData,
+  MethodName,
+  WeightedCam
+} from './base';
 
 const EPSILON = 1e-6;
 

@@ -16,20 +16,21 @@ import { XGradCam } from './xgradcam';
 export * from './base';
 
 /** Every method by its CLI name, in the order selectors list them. */
-export const METHODS: Readonly<Record<MethodName, CamMethod | InputMapMethod>> = {
-  gradcam: new GradCam(),
-  hirescam: new HiResCam(),
-  'gradcam++': new GradCamPlusPlus(),
-  xgradcam: new XGradCam(),
-  layercam: new LayerCam(),
-  eigencam: new EigenCam(),
-  scorecam: new ScoreCam(),
-  ablationcam: new AblationCam(),
-  counterfactual: new CounterfactualCam(),
-  'guided-backprop': new GuidedBackprop(),
-  'guided-gradcam': new GuidedGradCam(),
-  'input-gradient': new InputGradient()
-};
+export const METHODS: Readonly<Record<MethodName, CamMethod | InputMapMethod>> =
+  {
+    gradcam: new GradCam(),
+    hirescam: new HiResCam(),
+    'gradcam++': new GradCamPlusPlus(),
+    xgradcam: new XGradCam(),
+    layercam: new LayerCam(),
+    eigencam: new EigenCam(),
+    scorecam: new ScoreCam(),
+    ablationcam: new AblationCam(),
+    counterfactual: new CounterfactualCam(),
+    'guided-backprop': new GuidedBackprop(),
+    'guided-gradcam': new GuidedGradCam(),
+    'input-gradient': new InputGradient()
+  };
 
 /** Method names, for selectors and argument checks. */
 export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];
@@ -38,7 +39,9 @@ export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];
 export function methodFor(name: string): CamMethod | InputMapMethod {
   const method = (METHODS as Record<string, CamMethod | InputMapMethod>)[name];
   if (!method) {
-    throw new Error(`unknown method '${name}': use one of ${METHOD_NAMES.join(', ')}`);
+    throw new Error(
+      `unknown method '${name}': use one of ${METHOD_NAMES.join(', ')}`
+    );
   }
   return method;
 }

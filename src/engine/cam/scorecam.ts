@@ -7,7 +7,14 @@
  * Gradient-free: it works on models whose path has an op with no gradient rule.
  */
 import { resizeAlignCorners } from '../image';
-import { CamMethod, CamNeeds, LayerData, MethodName, ScoreProbe, weightedSum } from './base';
+import {
+  CamMethod,
+  CamNeeds,
+  LayerData,
+  MethodName,
+  ScoreProbe,
+  weightedSum
+} from './base';
 
 const EPSILON = 1e-8;
 
@@ -28,9 +35,15 @@ export class ScoreCam extends CamMethod {
     const scores: Float64Array[] = [];
     for (let start = 0; start < layer.channels; start += MASKS_PER_CALL) {
       const masks: Float32Array[] = [];
-      for (let k = start; k < Math.min(start + MASKS_PER_CALL, layer.channels); k++) {
+      for (
+        let k = start;
+        k < Math.min(start + MASKS_PER_CALL, layer.channels);
+        k++
+      ) {
         const channel = layer.activation.subarray(k * plane, (k + 1) * plane);
-        masks.push(minMaxNormalise(resizeAlignCorners(channel, from, probe.imageSize)));
+        masks.push(
+          minMaxNormalise(resizeAlignCorners(channel, from, probe.imageSize))
+        );
       }
       scores.push(...(await probe.maskedScores(masks)));
     }

@@ -3,7 +3,13 @@
  * CNNs", BMVC 2020, Eq. 10: `w_k = sum_ij (A_k[i,j] / sum_ij A_k) dy/dA_k[i,j]` (with 1e-7 added
  * to the denominator, as pytorch-grad-cam).
  */
-import { CamNeeds, gradientOf, LayerData, MethodName, WeightedCam } from './base';
+import {
+  CamNeeds,
+  gradientOf,
+  LayerData,
+  MethodName,
+  WeightedCam
+} from './base';
 
 const EPSILON = 1e-7;
 

@@ -27,7 +27,9 @@ export function boxFromMap(
 ): Box | undefined {
   const { height, width } = size;
   if (map.length !== height * width) {
-    throw new Error(`map has ${map.length} values but its size ${height}x${width} needs ${height * width}`);
+    throw new Error(
+      `map has ${map.length} values but its size ${height}x${width} needs ${height * width}`
+    );
   }
   let max = -Infinity;
   for (let i = 0; i < map.length; i++) {
@@ -48,7 +50,10 @@ export function boxFromMap(
     label[start] = start;
     stack.push(start);
     let count = 0;
-    let x0 = width, y0 = height, x1 = -1, y1 = -1;
+    let x0 = width,
+      y0 = height,
+      x1 = -1,
+      y1 = -1;
     while (stack.length > 0) {
       const p = stack.pop()!;
       const py = Math.floor(p / width);

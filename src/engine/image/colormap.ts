@@ -71,7 +71,9 @@ const tables = new Map<ColormapName, Uint8ClampedArray>();
 export function colormapTable(name: ColormapName): Uint8ClampedArray {
   const hex = RGB_HEX[name];
   if (hex === undefined) {
-    throw new Error(`unknown colormap '${name}': use one of ${COLORMAPS.join(', ')}`);
+    throw new Error(
+      `unknown colormap '${name}': use one of ${COLORMAPS.join(', ')}`
+    );
   }
   let table = tables.get(name);
   if (!table) {

@@ -12,7 +12,12 @@ export interface RgbImage {
 }
 
 /** HWC -> CHW for any channel count. */
-export function hwcToChw(data: ArrayLike<number>, height: number, width: number, channels: number): Float32Array {
+export function hwcToChw(
+  data: ArrayLike<number>,
+  height: number,
+  width: number,
+  channels: number
+): Float32Array {
   checkSize(data.length, height, width, channels);
   const out = new Float32Array(data.length);
   const plane = height * width;
@@ -25,7 +30,12 @@ export function hwcToChw(data: ArrayLike<number>, height: number, width: number,
 }
 
 /** CHW -> HWC for any channel count. */
-export function chwToHwc(data: ArrayLike<number>, channels: number, height: number, width: number): Float32Array {
+export function chwToHwc(
+  data: ArrayLike<number>,
+  channels: number,
+  height: number,
+  width: number
+): Float32Array {
   checkSize(data.length, height, width, channels);
   const out = new Float32Array(data.length);
   const plane = height * width;
@@ -47,7 +57,9 @@ export function normaliseImage(
   std: readonly number[] = IMAGENET_STD
 ): Float32Array {
   if (mean.length !== 3 || std.length !== 3) {
-    throw new Error(`mean and std need 3 values (R, G, B); got ${mean.length} and ${std.length}`);
+    throw new Error(
+      `mean and std need 3 values (R, G, B); got ${mean.length} and ${std.length}`
+    );
   }
   if (std.some(s => s === 0)) {
     throw new Error('std must not contain 0');
@@ -69,7 +81,12 @@ export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
 /** ImageNet's per-channel standard deviation. */
 export const IMAGENET_STD = [0.229, 0.224, 0.225];
 
-function checkSize(length: number, height: number, width: number, channels: number): void {
+function checkSize(
+  length: number,
+  height: number,
+  width: number,
+  channels: number
+): void {
   if (length !== height * width * channels) {
     throw new Error(
       `image data has ${length} values but ${height}x${width}x${channels} needs ${height * width * channels}`

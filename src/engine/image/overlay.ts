@@ -31,17 +31,23 @@ export function overlay(
   }
   const { width, height, channels } = image;
   if (image.data.length !== width * height * channels) {
-    throw new Error(`image data has ${image.data.length} values but ${height}x${width}x${channels} needs ${width * height * channels}`);
+    throw new Error(
+      `image data has ${image.data.length} values but ${height}x${width}x${channels} needs ${width * height * channels}`
+    );
   }
   const sameSize = mapSize.height === height && mapSize.width === width;
-  const fitted = sameSize ? map : resizeBilinear(map, mapSize, { height, width });
+  const fitted = sameSize
+    ? map
+    : resizeBilinear(map, mapSize, { height, width });
   const table = colormapTable(options.colormap ?? 'jet');
   const out = new Uint8ClampedArray(width * height * 4);
   for (let p = 0; p < width * height; p++) {
     const entry = colormapIndex(fitted[p]) * 4;
     for (let c = 0; c < 3; c++) {
       const pixel = image.data[p * channels + c];
-      out[p * 4 + c] = Math.round((1 - opacity) * pixel + opacity * table[entry + c]);
+      out[p * 4 + c] = Math.round(
+        (1 - opacity) * pixel + opacity * table[entry + c]
+      );
     }
     out[p * 4 + 3] = 255;
   }
@@ -49,7 +55,10 @@ export function overlay(
 }
 
 /** The RGBA pixels of a map alone through a colormap (thumbnails, exports). */
-export function colorise(map: ArrayLike<number>, colormap: ColormapName = 'jet'): Uint8ClampedArray {
+export function colorise(
+  map: ArrayLike<number>,
+  colormap: ColormapName = 'jet'
+): Uint8ClampedArray {
   const table = colormapTable(colormap);
   const out = new Uint8ClampedArray(map.length * 4);
   for (let p = 0; p < map.length; p++) {

@@ -92,7 +92,11 @@ function resample(
 }
 
 /** Bilinear resize with half-pixel centres, as cv2.resize(INTER_LINEAR) on float32. */
-export function resizeBilinear(map: ArrayLike<number>, from: MapSize, to: MapSize): Float32Array {
+export function resizeBilinear(
+  map: ArrayLike<number>,
+  from: MapSize,
+  to: MapSize
+): Float32Array {
   return resample(
     map,
     from,

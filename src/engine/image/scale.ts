@@ -31,7 +31,11 @@ export function scaleToUnit(map: ArrayLike<number>): Float32Array {
 }
 
 /** The per-layer first pass: normalise, resize to the input, clamp at 0. */
-export function upsampleRaw(raw: ArrayLike<number>, from: MapSize, to: MapSize): Float32Array {
+export function upsampleRaw(
+  raw: ArrayLike<number>,
+  from: MapSize,
+  to: MapSize
+): Float32Array {
   const resized = resizeBilinear(scaleToUnit(raw), from, to);
   for (let i = 0; i < resized.length; i++) {
     resized[i] = Math.max(resized[i], 0);
@@ -51,7 +55,9 @@ export function combineLayers(upsampled: ArrayLike<number>[]): Float32Array {
   const mean = new Float32Array(size);
   for (const map of upsampled) {
     if (map.length !== size) {
-      throw new Error(`layer maps differ in size: ${map.length} and ${size} values`);
+      throw new Error(
+        `layer maps differ in size: ${map.length} and ${size} values`
+      );
     }
     for (let i = 0; i < size; i++) {
       mean[i] += Math.max(map[i], 0) / upsampled.length;
@@ -61,6 +67,10 @@ export function combineLayers(upsampled: ArrayLike<number>[]): Float32Array {
 }
 
 /** The displayed map of one raw map: first pass, resize, clamp, second pass. */
-export function displayMap(raw: ArrayLike<number>, from: MapSize, to: MapSize): Float32Array {
+export function displayMap(
+  raw: ArrayLike<number>,
+  from: MapSize,
+  to: MapSize
+): Float32Array {
   return scaleToUnit(upsampleRaw(raw, from, to));
 }

@@ -16,15 +16,26 @@ export function decodePng(bytes: Uint8Array, name = 'image'): RgbImage {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     pngjs = require('pngjs');
   } catch {
-    throw new Error(`reading ${name} needs the pngjs package (npm install pngjs), or give a .npy input`);
+    throw new Error(
+      `reading ${name} needs the pngjs package (npm install pngjs), or give a .npy input`
+    );
   }
   const { PNG } = pngjs;
   try {
-    png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    png = PNG.sync.read(
+      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    );
   } catch (error) {
-    throw new Error(`${name} is not a readable PNG file (${(error as Error).message})`);
+    throw new Error(
+      `${name} is not a readable PNG file (${(error as Error).message})`
+    );
   }
-  return { width: png.width, height: png.height, channels: 4, data: new Uint8Array(png.data) };
+  return {
+    width: png.width,
+    height: png.height,
+    channels: 4,
+    data: new Uint8Array(png.data)
+  };
 }
 
 /** Whether a file name has an image extension the CLI decodes. */

@@ -27,7 +27,9 @@ const DESCRS: Record<string, DType> = {
 /** Parses a .npy file. Fortran-ordered and big-endian arrays are refused with a message. */
 export function readNpy(bytes: Uint8Array): Tensor {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
-    throw new NpyError('not a .npy file: the magic string \\x93NUMPY is missing');
+    throw new NpyError(
+      'not a .npy file: the magic string \\x93NUMPY is missing'
+    );
   }
   const major = bytes[6];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -40,9 +42,13 @@ export function readNpy(bytes: Uint8Array): Tensor {
     headerLength = view.getUint32(8, true);
     headerStart = 12;
   } else {
-    throw new NpyError(`.npy format version ${major} is not supported (1, 2 or 3 are)`);
+    throw new NpyError(
+      `.npy format version ${major} is not supported (1, 2 or 3 are)`
+    );
   }
-  const header = new TextDecoder().decode(bytes.subarray(headerStart, headerStart + headerLength));
+  const header = new TextDecoder().decode(
+    bytes.subarray(headerStart, headerStart + headerLength)
+  );
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
@@ -50,7 +56,9 @@ export function readNpy(bytes: Uint8Array): Tensor {
     throw new NpyError(`malformed .npy header: ${header.trim()}`);
   }
   if (fortran === 'True') {
-    throw new NpyError('the array is in Fortran order; save it in C order (numpy.ascontiguousarray)');
+    throw new NpyError(
+      'the array is in Fortran order; save it in C order (numpy.ascontiguousarray)'
+    );
   }
   const dtype = DESCRS[descr];
   if (!dtype) {
@@ -65,7 +73,12 @@ export function readNpy(bytes: Uint8Array): Tensor {
     .map(Number);
   const count = sizeOf(dims);
   const start = headerStart + headerLength;
-  const itemSize = dtype === 'float64' || dtype === 'int64' ? 8 : dtype === 'float32' || dtype === 'int32' ? 4 : 1;
+  const itemSize =
+    dtype === 'float64' || dtype === 'int64'
+      ? 8
+      : dtype === 'float32' || dtype === 'int32'
+        ? 4
+        : 1;
   if (bytes.length - start < count * itemSize) {
     throw new NpyError(
       `the file holds ${bytes.length - start} data bytes but shape (${dims.join(', ')}) of ${descr} needs ${count * itemSize}`
@@ -102,7 +115,9 @@ export function toFloat32(tensor: Tensor): Tensor {
 /** Writes a float32 array as a version 1.0 .npy file in C order. */
 export function writeNpy(data: Float32Array, dims: number[]): Uint8Array {
   if (data.length !== sizeOf(dims)) {
-    throw new NpyError(`${data.length} values do not fill shape (${dims.join(', ')})`);
+    throw new NpyError(
+      `${data.length} values do not fill shape (${dims.join(', ')})`
+    );
   }
   const shape = dims.length === 1 ? `(${dims[0]},)` : `(${dims.join(', ')})`;
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shape}, }`;
@@ -116,6 +131,9 @@ export function writeNpy(data: Float32Array, dims: number[]): Uint8Array {
   out[7] = 0;
   new DataView(out.buffer).setUint16(8, headerBytes.length, true);
   out.set(headerBytes, 10);
-  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 10 + headerBytes.length);
+  out.set(
+    new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    10 + headerBytes.length
+  );
   return out;
 }

@@ -36,7 +36,10 @@ function untyped(name: string): ValueInfoProto {
 }
 
 /** The model with extra graph outputs (tensors already outputs are not repeated). */
-export function exposeTensors(model: ModelProto, tensors: readonly string[]): ModelProto {
+export function exposeTensors(
+  model: ModelProto,
+  tensors: readonly string[]
+): ModelProto {
   const copy = copyModel(model);
   const known = new Set(copy.graph.output.map(o => o.name));
   for (const tensor of tensors) {
@@ -73,7 +76,9 @@ export function withFreeBatch(model: ModelProto): ModelProto {
     };
   };
   const initializers = new Set(copy.graph.initializer.map(t => t.name));
-  copy.graph.input = copy.graph.input.map(i => (initializers.has(i.name) ? i : free(i)));
+  copy.graph.input = copy.graph.input.map(i =>
+    initializers.has(i.name) ? i : free(i)
+  );
   copy.graph.output = copy.graph.output.map(free);
   copy.graph.valueInfo = [];
   return copy;
@@ -93,7 +98,9 @@ export function cutAtLayer(
 ): ModelProto {
   const index = new GraphIndex(model);
   if (!index.producers.has(layer)) {
-    throw new CutError(`cannot cut at '${layer}': no node of the graph produces it`);
+    throw new CutError(
+      `cannot cut at '${layer}': no node of the graph produces it`
+    );
   }
   const needed = new Set<string>(outputs);
   const kept: NodeProto[] = [];
@@ -111,26 +118,39 @@ export function cutAtLayer(
     }
   }
   if (!needed.has(layer)) {
-    throw new CutError(`the outputs ${outputs.join(', ')} do not depend on '${layer}'`);
+    throw new CutError(
+      `the outputs ${outputs.join(', ')} do not depend on '${layer}'`
+    );
   }
   kept.reverse();
   const copy = copyModel(model);
   copy.graph.node = kept;
-  const readInputs = copy.graph.input.filter(i => needed.has(i.name) && i.name !== layer);
+  const readInputs = copy.graph.input.filter(
+    i => needed.has(i.name) && i.name !== layer
+  );
   copy.graph.input = [
     {
       name: layer,
       type: {
         tensorType: {
           elemType: 1,
-          shape: { dim: [{ dimParam: 'batch' }, ...layerDims.slice(1).map(d => ({ dimValue: d }))] }
+          shape: {
+            dim: [
+              { dimParam: 'batch' },
+              ...layerDims.slice(1).map(d => ({ dimValue: d }))
+            ]
+          }
         }
       }
     },
     ...readInputs
   ];
-  copy.graph.initializer = copy.graph.initializer.filter(t => needed.has(t.name ?? ''));
-  copy.graph.output = outputs.map(o => copy.graph.output.find(x => x.name === o) ?? untyped(o));
+  copy.graph.initializer = copy.graph.initializer.filter(t =>
+    needed.has(t.name ?? '')
+  );
+  copy.graph.output = outputs.map(
+    o => copy.graph.output.find(x => x.name === o) ?? untyped(o)
+  );
   copy.graph.valueInfo = [];
   return withFreeBatch(copy);
 }

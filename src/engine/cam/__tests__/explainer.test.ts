@@ -16,7 +16,9 @@ import { float32, Tensor } from '../../tensor';
 jest.setTimeout(300_000);
 
 const REFS = path.resolve(__dirname, '../../../__tests__/data/refs');
-const SHARED = process.env.GRADCAM_FIXTURES ?? path.resolve(__dirname, '../../../../../shared/fixtures');
+const SHARED =
+  process.env.GRADCAM_FIXTURES ??
+  path.resolve(__dirname, '../../../../../shared/fixtures');
 
 const bytes = (file: string) => new Uint8Array(fs.readFileSync(file));
 const input = (file: string): Tensor => readNpy(bytes(path.join(REFS, file)));
@@ -41,8 +43,12 @@ let se: Explainer;
 const x = () => input('small_cnn_input.npy');
 
 beforeAll(async () => {
-  cnn = await Explainer.load(bytes(path.join(REFS, 'small_cnn.onnx')), { backend: 'wasm' });
-  se = await Explainer.load(bytes(path.join(REFS, 'small_se.onnx')), { backend: 'wasm' });
+  cnn = await Explainer.load(bytes(path.join(REFS, 'small_cnn.onnx')), {
+    backend: 'wasm'
+  });
+  se = await Explainer.load(bytes(path.join(REFS, 'small_se.onnx')), {
+    backend: 'wasm'
+  });
 });
 
 afterAll(async () => {
@@ -54,11 +60,22 @@ describe('layers', () => {
   test('small_cnn: every 4-D activation in graph order, pooling listed, relu3 the default', () => {
     const layers = cnn.layers();
     expect(layers.map(l => l.op)).toEqual([
-      'Conv', 'BatchNormalization', 'Relu', 'MaxPool',
-      'Conv', 'BatchNormalization', 'Relu', 'MaxPool',
-      'Conv', 'BatchNormalization', 'Relu', 'MaxPool'
+      'Conv',
+      'BatchNormalization',
+      'Relu',
+      'MaxPool',
+      'Conv',
+      'BatchNormalization',
+      'Relu',
+      'MaxPool',
+      'Conv',
+      'BatchNormalization',
+      'Relu',
+      'MaxPool'
     ]);
-    expect(layers.filter(l => l.default).map(l => l.name)).toEqual(['/features/relu3/Relu_output_0']);
+    expect(layers.filter(l => l.default).map(l => l.name)).toEqual([
+      '/features/relu3/Relu_output_0'
+    ]);
     expect(layers.find(l => l.default)!.shape).toEqual([1, 16, 8, 8]);
   });
 
@@ -69,20 +86,32 @@ describe('layers', () => {
     expect(layers.map(l => l.op)).toContain('Mul');
   });
 
-  const shared = fs.existsSync(path.join(SHARED, 'manifest.json')) ? test : test.skip;
+  const shared = fs.existsSync(path.join(SHARED, 'manifest.json'))
+    ? test
+    : test.skip;
   shared.each([
     ['tiny_cnn', '/features/relu3/Relu_output_0'],
     ['squeezenet1_1', '/features/features.12/Concat_output_0'],
-    ['mobilenet_v3_small', '/features/features.12/features.12.2/HardSwish_output_0'],
+    [
+      'mobilenet_v3_small',
+      '/features/features.12/features.12.2/HardSwish_output_0'
+    ],
     ['toy_vqa', '/image_encoder/relu3/Relu_output_0']
-  ])('shared %s: the default is the fixtures\' first-listed layer', async (model, layer) => {
-    const explainer = await Explainer.load(bytes(path.join(SHARED, 'models', `${model}.onnx`)), { backend: 'wasm' });
-    try {
-      expect(explainer.defaultLayer).toBe(layer);
-    } finally {
-      await explainer.dispose();
-    }
-  }, 60_000);
+  ])(
+    "shared %s: the default is the fixtures' first-listed layer",
+    async (model, layer) => {
+      const explainer = await Explainer.load(
+        bytes(path.join(SHARED, 'models', `${model}.onnx`)),
+        { backend: 'wasm' }
+      );
+      try {
+        expect(explainer.defaultLayer).toBe(layer);
+      } finally {
+        await explainer.dispose();
+      }
+    },
+    60_000
+  );
 });
 
 describe('predict', () => {
@@ -104,29 +133,52 @@ describe('predict', () => {
 describe('explain', () => {
   test('a batch of 2 images x 2 targets in one request equals each image alone', async () => {
     const one = x();
-    const other = float32(Float32Array.from(one.data as Float32Array, v => -0.5 * v), one.dims);
-    const both = await cnn.explain({ feeds: { input: stack(one, other) }, targets: [0, 3], layers: ['/features/relu2/Relu_output_0', '/features/relu3/Relu_output_0'] });
+    const other = float32(
+      Float32Array.from(one.data as Float32Array, v => -0.5 * v),
+      one.dims
+    );
+    const both = await cnn.explain({
+      feeds: { input: stack(one, other) },
+      targets: [0, 3],
+      layers: ['/features/relu2/Relu_output_0', '/features/relu3/Relu_output_0']
+    });
     expect(both.maps).toHaveLength(2 * 2 * 2);
     for (const [n, image] of [one, other].entries()) {
-      const alone = await cnn.explain({ feeds: { input: image }, targets: [0, 3], layers: ['/features/relu2/Relu_output_0', '/features/relu3/Relu_output_0'] });
+      const alone = await cnn.explain({
+        feeds: { input: image },
+        targets: [0, 3],
+        layers: [
+          '/features/relu2/Relu_output_0',
+          '/features/relu3/Relu_output_0'
+        ]
+      });
       for (const m of alone.maps) {
-        const twin = both.maps.find(b => b.image === n && b.layer === m.layer && b.target === m.target)!;
-        expect(maxDiff(twin.raw!, m.raw!)).toBeLessThanOrEqual(1e-5 * Math.max(1e-6, ...Array.from(m.raw!)));
+        const twin = both.maps.find(
+          b => b.image === n && b.layer === m.layer && b.target === m.target
+        )!;
+        expect(maxDiff(twin.raw!, m.raw!)).toBeLessThanOrEqual(
+          1e-5 * Math.max(1e-6, ...Array.from(m.raw!))
+        );
         expect(maxDiff(twin.map, m.map)).toBeLessThanOrEqual(1e-4);
       }
     }
   }, 60_000);
 
-  test('default targets: each image\'s top-k, reported with their scores', async () => {
+  test("default targets: each image's top-k, reported with their scores", async () => {
     const [ranked] = await cnn.predict({ input: x() });
     const result = await cnn.explain({ feeds: { input: x() }, top: 3 });
     expect(result.targets).toEqual([ranked.slice(0, 3).map(p => p.index)]);
-    result.scores[0].forEach((s, t) => expect(s).toBeCloseTo(ranked[t].score, 5));
+    result.scores[0].forEach((s, t) =>
+      expect(s).toBeCloseTo(ranked[t].score, 5)
+    );
     expect(result.layers).toEqual([cnn.defaultLayer]);
   });
 
   test('a Softmax output is explained through its input, and the result says so', async () => {
-    const result = await se.explain({ feeds: { input: input('small_se_input.npy') }, targets: [2] });
+    const result = await se.explain({
+      feeds: { input: input('small_se_input.npy') },
+      targets: [2]
+    });
     expect(result.targetOutput).toBe('probabilities');
     expect(result.targetTensor).not.toBe('probabilities');
     expect(result.targetNote).toMatch(/Softmax/);
@@ -135,9 +187,24 @@ describe('explain', () => {
   test('counterfactual is Grad-CAM of the negated gradients', async () => {
     const feeds = { input: x() };
     const layer = ['/features/relu2/Relu_output_0'];
-    const plain = await cnn.explain({ feeds, targets: [1], layers: layer, method: 'hirescam' });
-    const grad = await cnn.explain({ feeds, targets: [1], layers: layer, method: 'gradcam' });
-    const counter = await cnn.explain({ feeds, targets: [1], layers: layer, method: 'counterfactual' });
+    const plain = await cnn.explain({
+      feeds,
+      targets: [1],
+      layers: layer,
+      method: 'hirescam'
+    });
+    const grad = await cnn.explain({
+      feeds,
+      targets: [1],
+      layers: layer,
+      method: 'gradcam'
+    });
+    const counter = await cnn.explain({
+      feeds,
+      targets: [1],
+      layers: layer,
+      method: 'counterfactual'
+    });
     expect(plain.maps[0].raw!.length).toBe(counter.maps[0].raw!.length);
     // Where Grad-CAM is positive, the counterfactual cam (its negation) is clipped to 0.
     grad.maps[0].raw!.forEach((v, i) => {
@@ -149,30 +216,55 @@ describe('explain', () => {
 
   test('errors name the bad argument', async () => {
     const feeds = { input: x() };
-    await expect(cnn.explain({ feeds, layers: ['relu3'] })).rejects.toThrow(/unknown layer 'relu3'; nearest tensors: '\/features\/relu3\/Relu_output_0'/);
-    await expect(cnn.explain({ feeds, targets: [5] })).rejects.toThrow(/target 5 is out of range: 'logits' has 5 classes/);
-    await expect(cnn.explain({ feeds, method: 'gradcam' as const, targetOutput: 'scores' })).rejects.toThrow(/'scores' is not an output/);
-    await expect(cnn.explain({ feeds: { input: float32(new Float32Array(3 * 16 * 16), [1, 3, 16, 16]) } })).rejects.toThrow(
+    await expect(cnn.explain({ feeds, layers: ['relu3'] })).rejects.toThrow(
+      /unknown layer 'relu3'; nearest tensors: '\/features\/relu3\/Relu_output_0'/
+    );
+    await expect(cnn.explain({ feeds, targets: [5] })).rejects.toThrow(
+      /target 5 is out of range: 'logits' has 5 classes/
+    );
+    await expect(
+      cnn.explain({ feeds, method: 'gradcam' as const, targetOutput: 'scores' })
+    ).rejects.toThrow(/'scores' is not an output/);
+    await expect(
+      cnn.explain({
+        feeds: { input: float32(new Float32Array(3 * 16 * 16), [1, 3, 16, 16]) }
+      })
+    ).rejects.toThrow(
       /input 'input' has shape \[1, 3, 16, 16\] but the model declares \[1, 3, 32, 32\]/
     );
-    await expect(cnn.explain({ feeds: { image: x() } })).rejects.toThrow(ExplainError);
-    await expect(cnn.explain({ feeds, method: 'gradcam-x' as 'gradcam' })).rejects.toThrow(/unknown method 'gradcam-x'/);
+    await expect(cnn.explain({ feeds: { image: x() } })).rejects.toThrow(
+      ExplainError
+    );
+    await expect(
+      cnn.explain({ feeds, method: 'gradcam-x' as 'gradcam' })
+    ).rejects.toThrow(/unknown method 'gradcam-x'/);
   });
 
   test('an op without a gradient rule: gradient methods name it, gradient-free methods still work', async () => {
     // small_cnn with Sin applied to its logits: no CNN has a Sin, so no rule exists for it.
     const model = decodeModel(bytes(path.join(REFS, 'small_cnn.onnx')));
     const logits = model.graph.output[0].name;
-    model.graph.node.push({ name: 'odd_sin', opType: 'Sin', input: [logits], output: ['sin_logits'] });
-    model.graph.output = [{ name: 'sin_logits', type: model.graph.output[0].type }];
+    model.graph.node.push({
+      name: 'odd_sin',
+      opType: 'Sin',
+      input: [logits],
+      output: ['sin_logits']
+    });
+    model.graph.output = [
+      { name: 'sin_logits', type: model.graph.output[0].type }
+    ];
     const odd = await Explainer.load(encodeModel(model), { backend: 'wasm' });
     try {
       const feeds = { input: x() };
-      await expect(odd.explain({ feeds, targets: [1] })).rejects.toThrow(/Sin.*odd_sin.*no gradient rule/);
+      await expect(odd.explain({ feeds, targets: [1] })).rejects.toThrow(
+        /Sin.*odd_sin.*no gradient rule/
+      );
       for (const method of ['eigencam', 'scorecam', 'ablationcam'] as const) {
         const result = await odd.explain({ feeds, targets: [1], method });
         expect(result.maps[0].map.length).toBe(32 * 32);
-        expect(Math.max(...Array.from(result.maps[0].map))).toBeGreaterThan(0.99);
+        expect(Math.max(...Array.from(result.maps[0].map))).toBeGreaterThan(
+          0.99
+        );
       }
     } finally {
       await odd.dispose();
@@ -182,24 +274,47 @@ describe('explain', () => {
   test('an aborted request rejects', async () => {
     const controller = new AbortController();
     controller.abort();
-    await expect(cnn.explain({ feeds: { input: x() }, method: 'scorecam', targets: [0] }, { signal: controller.signal })).rejects.toThrow();
+    await expect(
+      cnn.explain(
+        { feeds: { input: x() }, method: 'scorecam', targets: [0] },
+        { signal: controller.signal }
+      )
+    ).rejects.toThrow();
   });
 });
 
 describe('graph cut', () => {
-  test('the head from relu3 on the forward activation gives the model\'s logits', async () => {
+  test("the head from relu3 on the forward activation gives the model's logits", async () => {
     const model = decodeModel(bytes(path.join(REFS, 'small_cnn.onnx')));
     const layer = '/features/relu3/Relu_output_0';
     const head = cutAtLayer(model, layer, [1, 16, 8, 8], ['logits']);
     expect(head.graph.input.map(i => i.name)).toEqual([layer]);
     expect(head.graph.node.some(n => n.opType === 'Conv')).toBe(false);
-    const full = await cnn.explain({ feeds: { input: x() }, method: 'eigencam', layers: [layer] });
+    const full = await cnn.explain({
+      feeds: { input: x() },
+      method: 'eigencam',
+      layers: [layer]
+    });
     expect(full.maps).toHaveLength(1);
-    const values = await createSession(encodeModel({ ...model, graph: { ...model.graph, output: [...model.graph.output, { name: layer }] } }), { backend: 'wasm' });
+    const values = await createSession(
+      encodeModel({
+        ...model,
+        graph: {
+          ...model.graph,
+          output: [...model.graph.output, { name: layer }]
+        }
+      }),
+      { backend: 'wasm' }
+    );
     const forward = await values.run({ input: x() });
     const session = await createSession(encodeModel(head), { backend: 'wasm' });
     const out = await session.run({ [layer]: forward[layer] });
-    expect(maxDiff(out.logits.data as Float32Array, forward.logits.data as Float32Array)).toBeLessThan(1e-6);
+    expect(
+      maxDiff(
+        out.logits.data as Float32Array,
+        forward.logits.data as Float32Array
+      )
+    ).toBeLessThan(1e-6);
     await session.release();
     await values.release();
   });
@@ -208,7 +323,10 @@ describe('graph cut', () => {
 describe('npy', () => {
   test('write then read: float32 C order, 1-D shapes with the trailing comma', () => {
     for (const dims of [[5], [2, 3], [1, 2, 2, 2]]) {
-      const data = Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => i / 3);
+      const data = Float32Array.from(
+        { length: dims.reduce((a, b) => a * b, 1) },
+        (_, i) => i / 3
+      );
       const back = readNpy(writeNpy(data, dims));
       expect(back.dims).toEqual(dims);
       expect(Array.from(back.data as Float32Array)).toEqual(Array.from(data));
@@ -217,7 +335,11 @@ describe('npy', () => {
 
   test('float64 converts; Fortran order and unknown dtypes are refused with a message', () => {
     const header = (descr: string, fortran: string) => {
-      const text = `{'descr': '${descr}', 'fortran_order': ${fortran}, 'shape': (2,), }`.padEnd(117, ' ') + '\n';
+      const text =
+        `{'descr': '${descr}', 'fortran_order': ${fortran}, 'shape': (2,), }`.padEnd(
+          117,
+          ' '
+        ) + '\n';
       const out = new Uint8Array(10 + text.length + 16);
       out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
       new DataView(out.buffer).setUint16(8, text.length, true);
@@ -226,9 +348,15 @@ describe('npy', () => {
       new DataView(out.buffer).setFloat64(18 + text.length, -2, true);
       return out;
     };
-    expect(Array.from(toFloat32(readNpy(header('<f8', 'False'))).data as Float32Array)).toEqual([1.5, -2]);
+    expect(
+      Array.from(
+        toFloat32(readNpy(header('<f8', 'False'))).data as Float32Array
+      )
+    ).toEqual([1.5, -2]);
     expect(() => readNpy(header('<f8', 'True'))).toThrow(/Fortran order/);
-    expect(() => readNpy(header('<c16', 'False'))).toThrow(/dtype '<c16' is not supported/);
+    expect(() => readNpy(header('<c16', 'False'))).toThrow(
+      /dtype '<c16' is not supported/
+    );
     expect(() => readNpy(new Uint8Array([1, 2, 3]))).toThrow(/not a .npy file/);
   });
 });
