@@ -9,7 +9,7 @@ import { InputInfo } from '../engine/explainer';
 import { normaliseImage, resizeBilinear } from '../engine/image';
 import { RgbImage } from '../engine/image/layout';
 import { decodePng, isImageFile } from '../engine/io/imageFile';
-import { readNpy, toFloat32 } from '../engine/io/npy';
+import { readNpy } from '../engine/io/npy';
 import { float32, Tensor } from '../engine/tensor';
 import { UsageError } from './args';
 
@@ -82,7 +82,8 @@ function readInput(
     );
   }
   try {
-    return toFloat32(readNpy(bytes));
+    // The engine converts to the input's declared dtype (float32 for images, integers for ids).
+    return readNpy(bytes);
   } catch (error) {
     throw new UsageError(
       `--input ${input.name}: '${file}': ${(error as Error).message}`

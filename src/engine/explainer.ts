@@ -29,7 +29,7 @@ import { GraphIndex } from './onnx/graph';
 import { decodeModel, encodeModel, ModelProto } from './onnx/proto';
 import { measureShapes } from './onnx/shapes';
 import { Backend, createSession, Session } from './runtime';
-import { float32, sizeOf, Tensor } from './tensor';
+import { DType, float32, sizeOf, Tensor, TensorArray } from './tensor';
 
 /** Raised for a request the model cannot answer: names the argument and what would be right. */
 export class ExplainError extends Error {
@@ -53,6 +53,8 @@ export interface LoadOptions {
 export interface InputInfo {
   name: string;
   shape: (number | string)[];
+  /** The declared element type; feeds are converted to it (float32 for images). */
+  dtype: DType;
 }
 
 /** One class of an output with its score. */
@@ -180,7 +182,8 @@ export class Explainer {
         d.dimValue !== undefined && Number(d.dimValue) > 0
           ? Number(d.dimValue)
           : (d.dimParam ?? '?')
-      )
+      ),
+      dtype: DTYPES[i.type?.tensorType?.elemType ?? 1] ?? 'float32'
     }));
     this.outputs = model.graph.output.map(o => o.name);
   }
@@ -405,7 +408,10 @@ export class Explainer {
       const dims = input.shape.map((d, k) =>
         typeof d === 'number' ? d : input.shape.length === 4 && k >= 2 ? 224 : 1
       );
-      feeds[input.name] = float32(new Float32Array(sizeOf(dims)), dims);
+      feeds[input.name] = asDeclared(
+        float32(new Float32Array(sizeOf(dims)), dims),
+        input
+      );
     }
     try {
       const shapes = await this.shapes(feeds);
@@ -485,7 +491,7 @@ export class Explainer {
         );
       }
       batch = tensor.dims[0];
-      checked[input.name] = asFloat32(tensor, input.name);
+      checked[input.name] = asDeclared(tensor, input);
     }
     return checked;
   }
@@ -598,6 +604,12 @@ export class Explainer {
     if (!wrt || !this.inputs.some(i => i.name === wrt)) {
       throw new ExplainError(
         `--wrt '${wrt ?? ''}' is not an input of the model; its inputs are ${this.inputs.map(i => i.name).join(', ')}`
+      );
+    }
+    const wrtInput = this.inputs.find(i => i.name === wrt)!;
+    if (wrtInput.dtype !== 'float32' && wrtInput.dtype !== 'float64') {
+      throw new ExplainError(
+        `--wrt '${wrt}' is an ${wrtInput.dtype} input (ids, not values): gradients exist only for float inputs`
       );
     }
     let layerMaps: Explanation | undefined;
@@ -1052,16 +1064,53 @@ function shapeKey(feeds: Record<string, Tensor>): string {
     .join(';');
 }
 
-function asFloat32(tensor: Tensor, name: string): Tensor {
-  if (tensor.dtype === 'float32') {
+/** ONNX TensorProto element types -> engine dtypes. */
+const DTYPES: Record<number, DType> = {
+  1: 'float32',
+  2: 'uint8',
+  6: 'int32',
+  7: 'int64',
+  9: 'bool',
+  11: 'float64'
+};
+
+/**
+ * The tensor in the input's declared dtype: images and other float inputs as float32 (float64
+ * and integers converted), token ids and other integer inputs as integers (integral floats
+ * converted, anything else refused).
+ */
+function asDeclared(tensor: Tensor, input: InputInfo): Tensor {
+  if (tensor.dtype === input.dtype) {
     return tensor;
   }
-  if (tensor.dtype !== 'float64') {
-    throw new ExplainError(
-      `input '${name}' has dtype ${tensor.dtype}; the engine feeds float32 (float64 is converted)`
-    );
+  const values = Array.from(tensor.data as ArrayLike<number | bigint>, Number);
+  const dims = tensor.dims;
+  switch (input.dtype) {
+    case 'float32':
+      return float32(Float32Array.from(values), dims);
+    case 'float64':
+      return { dtype: 'float64', dims, data: Float64Array.from(values) };
+    default: {
+      if (values.some(v => !Number.isInteger(v))) {
+        throw new ExplainError(
+          `input '${input.name}' is ${input.dtype} in the model, but the values given (${tensor.dtype}) are not all integers`
+        );
+      }
+      const data =
+        input.dtype === 'int64'
+          ? BigInt64Array.from(values, v => BigInt(v))
+          : input.dtype === 'int32'
+            ? Int32Array.from(values)
+            : Uint8Array.from(values);
+      return { dtype: input.dtype, dims, data };
+    }
   }
-  return float32(Float32Array.from(tensor.data as Float64Array), tensor.dims);
+}
+
+/** A typed array of the same kind as `like`, of the given length. */
+function newData(like: TensorArray, length: number): TensorArray {
+  const Kind = like.constructor as new (length: number) => TensorArray;
+  return new Kind(length);
 }
 
 /** Row r (along the batch axis) of a float tensor, as a view. */
@@ -1088,13 +1137,18 @@ function tileRows(
   for (const [name, tensor] of Object.entries(feeds)) {
     const rows = tensor.dims[0];
     const size = sizeOf(tensor.dims.slice(1));
-    const data = new Float32Array(rows * times * size);
+    const data = newData(tensor.data, rows * times * size);
     for (let n = 0; n < rows; n++) {
+      const row = tensor.data.subarray(n * size, (n + 1) * size);
       for (let t = 0; t < times; t++) {
-        data.set(rowOf(tensor, n), (n * times + t) * size);
+        (data as Float32Array).set(row as Float32Array, (n * times + t) * size);
       }
     }
-    out[name] = float32(data, [rows * times, ...tensor.dims.slice(1)]);
+    out[name] = {
+      dtype: tensor.dtype,
+      dims: [rows * times, ...tensor.dims.slice(1)],
+      data
+    };
   }
   return out;
 }
@@ -1107,10 +1161,11 @@ function sliceRows(
   const out: Record<string, Tensor> = {};
   for (const [name, tensor] of Object.entries(feeds)) {
     const size = sizeOf(tensor.dims.slice(1));
-    out[name] = float32(
-      (tensor.data as Float32Array).slice(from * size, to * size),
-      [to - from, ...tensor.dims.slice(1)]
-    );
+    out[name] = {
+      dtype: tensor.dtype,
+      dims: [to - from, ...tensor.dims.slice(1)],
+      data: tensor.data.slice(from * size, to * size)
+    };
   }
   return out;
 }
@@ -1124,10 +1179,20 @@ function concatRows(parts: Record<string, Tensor>[]): Record<string, Tensor> {
   for (const name of Object.keys(parts[0])) {
     const tensors = parts.map(p => p[name]);
     const rows = tensors.reduce((a, t) => a + t.dims[0], 0);
-    out[name] = float32(concatFloat(tensors.map(t => t.data as Float32Array)), [
-      rows,
-      ...tensors[0].dims.slice(1)
-    ]);
+    const data = newData(
+      tensors[0].data,
+      tensors.reduce((a, t) => a + t.data.length, 0)
+    );
+    let offset = 0;
+    for (const t of tensors) {
+      (data as Float32Array).set(t.data as Float32Array, offset);
+      offset += t.data.length;
+    }
+    out[name] = {
+      dtype: tensors[0].dtype,
+      dims: [rows, ...tensors[0].dims.slice(1)],
+      data
+    };
   }
   return out;
 }

@@ -271,6 +271,68 @@ describe('explain', () => {
     }
   }, 60_000);
 
+  test('an int64 input (ids): fed as integers, non-integers refused, no gradient with respect to it', async () => {
+    // small_cnn whose logits get Cast(ids) added: the maps must equal small_cnn's own.
+    const model = decodeModel(bytes(path.join(REFS, 'small_cnn.onnx')));
+    const logits = model.graph.output[0].name;
+    model.graph.input.push({
+      name: 'ids',
+      type: {
+        tensorType: {
+          elemType: 7,
+          shape: { dim: [{ dimValue: 1 }, { dimValue: 1 }] }
+        }
+      }
+    });
+    model.graph.node.push(
+      {
+        name: 'ids_cast',
+        opType: 'Cast',
+        input: ['ids'],
+        output: ['ids_float'],
+        attribute: [{ name: 'to', type: 2, i: 1 }]
+      },
+      {
+        name: 'ids_add',
+        opType: 'Add',
+        input: [logits, 'ids_float'],
+        output: ['shifted']
+      }
+    );
+    model.graph.output = [
+      { name: 'shifted', type: model.graph.output[0].type }
+    ];
+    const withIds = await Explainer.load(encodeModel(model), {
+      backend: 'wasm'
+    });
+    try {
+      expect(withIds.inputs.map(i => i.dtype)).toEqual(['float32', 'int64']);
+      const ids = float32(Float32Array.from([3]), [1, 1]);
+      const got = await withIds.explain({
+        feeds: { input: x(), ids },
+        targets: [2]
+      });
+      const want = await cnn.explain({ feeds: { input: x() }, targets: [2] });
+      expect(maxDiff(got.maps[0].raw!, want.maps[0].raw!)).toBeLessThan(1e-6);
+      await expect(
+        withIds.explain({
+          feeds: { input: x(), ids: float32(Float32Array.from([0.5]), [1, 1]) }
+        })
+      ).rejects.toThrow(
+        /'ids' is int64 in the model, but the values given \(float32\) are not all integers/
+      );
+      await expect(
+        withIds.explain({
+          feeds: { input: x(), ids },
+          method: 'input-gradient',
+          wrt: 'ids'
+        })
+      ).rejects.toThrow(/--wrt 'ids' is an int64 input/);
+    } finally {
+      await withIds.dispose();
+    }
+  });
+
   test('an aborted request rejects', async () => {
     const controller = new AbortController();
     controller.abort();
