@@ -12,6 +12,7 @@ import { GraphBuilder, GraphIndex } from '../onnx/graph';
 import { defaultOpset, ModelProto, NodeProto } from '../onnx/proto';
 import { GradContext, GradientError, ReluMode } from './rule';
 import { ruleFor } from './registry';
+import { Tensor } from '../tensor';
 import './rules';
 
 export interface CompileOptions {
@@ -25,6 +26,11 @@ export interface CompileOptions {
   relu?: ReluMode;
   /** Static shapes of the forward graph's tensors for the input shape being compiled. */
   shapes: ReadonlyMap<string, number[]>;
+  /**
+   * Values of the forward graph's tensors from the shape pass: rules read shape-derived
+   * constants (Reshape targets, Slice bounds computed from Shape) from them.
+   */
+  values?: Readonly<Record<string, Tensor>>;
 }
 
 export interface CompiledModel {
@@ -79,6 +85,12 @@ export function compileGradients(
     return dims;
   };
 
+  // A constant computed by nodes (from Shape, say) has the value the shape pass measured.
+  const measuredConstant = (tensor: string): Float64Array | undefined => {
+    const value = index.isConstant(tensor) ? options.values?.[tensor] : undefined;
+    return value ? Float64Array.from(value.data as ArrayLike<number | bigint>, Number) : undefined;
+  };
+
   const seed = builder.fresh('seed');
   const seedShape = shape(options.target);
   builder.addInput(seed, seedShape);
@@ -123,7 +135,7 @@ export function compileGradients(
       relu: options.relu ?? 'plain',
       builder,
       shape,
-      constantValues: t => index.constantValues(t),
+      constantValues: t => index.constantValues(t) ?? measuredConstant(t),
       isConstant: t => index.isConstant(t)
     };
     let thunks;

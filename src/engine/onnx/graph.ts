@@ -44,7 +44,10 @@ export class GraphIndex {
   /** Initializers by name. */
   readonly initializers = new Map<string, TensorProto>();
 
-  /** Whether a tensor depends on initializers and Constant nodes only. */
+  /**
+   * Whether a tensor depends on initializers, Constant nodes and tensor shapes only: fixed once
+   * the input shape is (dynamic exports compute Reshape targets and Slice bounds from Shape).
+   */
   isConstant(name: string): boolean {
     return this.constants.has(name);
   }
@@ -85,7 +88,7 @@ export class GraphIndex {
     }
     for (const node of model.graph.node) {
       const inputs = node.input.filter(i => i !== '');
-      if (inputs.every(i => this.constants.has(i))) {
+      if (SHAPE_OPS.has(node.opType) || inputs.every(i => this.constants.has(i))) {
         node.output.forEach(o => this.constants.add(o));
       }
     }
@@ -93,6 +96,9 @@ export class GraphIndex {
 
   private readonly constants = new Set<string>();
 }
+
+/** Ops whose output depends on their input's shape, not its values. */
+const SHAPE_OPS = new Set(['Shape', 'Size']);
 
 /** Appends nodes and initializers to a model with names that never collide with existing ones. */
 export class GraphBuilder {

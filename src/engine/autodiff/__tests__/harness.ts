@@ -155,13 +155,14 @@ export async function gradientOfModel(
       dims
     );
   }
-  const { shapes } = await measureShapes(model, feeds);
+  const { shapes, values } = await measureShapes(model, feeds);
   const wrt = options.wrt ?? Object.keys(inputs);
   const compiled = compileGradients(model, {
     layers: [],
     inputs: wrt,
     target: output,
     shapes,
+    values,
     relu: options.relu
   });
   const seedData =
