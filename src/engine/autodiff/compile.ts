@@ -87,8 +87,12 @@ export function compileGradients(
 
   // A constant computed by nodes (from Shape, say) has the value the shape pass measured.
   const measuredConstant = (tensor: string): Float64Array | undefined => {
-    const value = index.isConstant(tensor) ? options.values?.[tensor] : undefined;
-    return value ? Float64Array.from(value.data as ArrayLike<number | bigint>, Number) : undefined;
+    const value = index.isConstant(tensor)
+      ? options.values?.[tensor]
+      : undefined;
+    return value
+      ? Float64Array.from(value.data as ArrayLike<number | bigint>, Number)
+      : undefined;
   };
 
   const seed = builder.fresh('seed');
@@ -146,6 +150,15 @@ export function compileGradients(
     }
     node.input.forEach((input, k) => {
       const thunk = thunks[k];
+      if (wanted[k] && !thunk && options.values?.[input]?.dtype === 'float32') {
+        // Dropping a float input's share would give a silently wrong gradient.
+        throw nodeError(
+          node,
+          new Error(
+            `its input ${k} ('${input}') depends on the layer, and the rule has no gradient for it`
+          )
+        );
+      }
       if (!wanted[k] || !thunk) {
         return;
       }

@@ -2,7 +2,14 @@
  * Questions asked of a model's graph (who produces a tensor, who consumes it, which tensors are
  * constants), and a builder that appends uniquely named nodes and initializers to it.
  */
-import { AttributeProto, DataType, ModelProto, NodeProto, TensorProto, ValueInfoProto } from './proto';
+import {
+  AttributeProto,
+  DataType,
+  ModelProto,
+  NodeProto,
+  TensorProto,
+  ValueInfoProto
+} from './proto';
 import { floatTensor, int64Tensor, tensorValues } from './tensorProto';
 
 /** Read-only indexes over a graph. */
@@ -67,13 +74,21 @@ export class GraphIndex {
       if (value?.t) {
         return tensorValues(value.t);
       }
-      const floats = (node.attribute ?? []).find(a => a.name === 'value_float' || a.name === 'value_floats');
+      const floats = (node.attribute ?? []).find(
+        a => a.name === 'value_float' || a.name === 'value_floats'
+      );
       if (floats) {
-        return Float64Array.from(floats.floats?.length ? floats.floats : [floats.f ?? 0]);
+        return Float64Array.from(
+          floats.floats?.length ? floats.floats : [floats.f ?? 0]
+        );
       }
-      const ints = (node.attribute ?? []).find(a => a.name === 'value_int' || a.name === 'value_ints');
+      const ints = (node.attribute ?? []).find(
+        a => a.name === 'value_int' || a.name === 'value_ints'
+      );
       if (ints) {
-        return Float64Array.from((ints.ints?.length ? ints.ints : [ints.i ?? 0]).map(Number));
+        return Float64Array.from(
+          (ints.ints?.length ? ints.ints : [ints.i ?? 0]).map(Number)
+        );
       }
     }
     if (node?.opType === 'Identity') {
@@ -88,7 +103,10 @@ export class GraphIndex {
     }
     for (const node of model.graph.node) {
       const inputs = node.input.filter(i => i !== '');
-      if (SHAPE_OPS.has(node.opType) || inputs.every(i => this.constants.has(i))) {
+      if (
+        SHAPE_OPS.has(node.opType) ||
+        inputs.every(i => this.constants.has(i))
+      ) {
         node.output.forEach(o => this.constants.add(o));
       }
     }
@@ -147,7 +165,12 @@ export class GraphBuilder {
   }
 
   /** Appends a one-output node and returns its output name. */
-  op(opType: string, inputs: string[], attributes: AttributeProto[] = [], hint = opType): string {
+  op(
+    opType: string,
+    inputs: string[],
+    attributes: AttributeProto[] = [],
+    hint = opType
+  ): string {
     return this.node(opType, inputs, attributes, 1, hint)[0];
   }
 
@@ -159,7 +182,11 @@ export class GraphBuilder {
   }
 
   /** An int64 initializer (1-D unless dims say otherwise). */
-  ints(values: ArrayLike<number>, dims: number[] = [values.length], hint = 'ints'): string {
+  ints(
+    values: ArrayLike<number>,
+    dims: number[] = [values.length],
+    hint = 'ints'
+  ): string {
     const key = `${dims.join('x')}:${Array.from(values).join(',')}`;
     const cached = this.intCache.get(key);
     if (cached) {

@@ -10,7 +10,11 @@ describe('constants computed from Shape', () => {
       inputs: { x: [2, 3, 4, 5] },
       build: g => {
         const shape = g.op('Shape', ['x']);
-        const width = g.op('Gather', [shape, g.ints([3])], [attr.int('axis', 0)]);
+        const width = g.op(
+          'Gather',
+          [shape, g.ints([3])],
+          [attr.int('axis', 0)]
+        );
         const end = g.op('Sub', [width, g.ints([1])]);
         return g.op('Slice', ['x', g.ints([1]), end, g.ints([3])]);
       }
@@ -23,10 +27,31 @@ describe('constants computed from Shape', () => {
       inputs: { x: [2, 3, 4, 5] },
       build: g => {
         const shape = g.op('Shape', ['x']);
-        const batch = g.op('Gather', [shape, g.ints([0])], [attr.int('axis', 0)]);
-        const target = g.op('Concat', [batch, g.ints([-1])], [attr.int('axis', 0)]);
+        const batch = g.op(
+          'Gather',
+          [shape, g.ints([0])],
+          [attr.int('axis', 0)]
+        );
+        const target = g.op(
+          'Concat',
+          [batch, g.ints([-1])],
+          [attr.int('axis', 0)]
+        );
         return g.op('Reshape', ['x', target]);
       }
     });
+  });
+});
+
+describe('inputs a rule cannot differentiate', () => {
+  it('Conv whose weight is computed from the layer names the node and the input', async () => {
+    await expect(
+      checkGradient({
+        opset: 13,
+        inputs: { x: [1, 1, 3, 3] },
+        build: g =>
+          g.op('Conv', ['x', 'x'], [attr.ints('kernel_shape', [3, 3])])
+      })
+    ).rejects.toThrow(/Conv node .*'x'/);
   });
 });
