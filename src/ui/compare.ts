@@ -31,6 +31,8 @@ export class CompareView extends Widget {
   render(): void {
     const model = this._model;
     const trans = this._trans;
+    // Shown first, so that the strips have a layout to scroll the current thumbnail into.
+    this.node.hidden = model.current === null;
     this._fill(
       this._layers,
       model.compareLayers(),
@@ -53,7 +55,6 @@ export class CompareView extends Widget {
       map => void model.setTarget(map.target!),
       classText
     );
-    this.node.hidden = model.current === null;
   }
 
   private _onChange(
@@ -110,6 +111,14 @@ export class CompareView extends Widget {
       return button;
     });
     items.replaceChildren(...buttons);
+    // Keep the current thumbnail in view in a long strip (horizontally only: never move the page).
+    const current = buttons.find(button =>
+      button.classList.contains('jp-mod-current')
+    );
+    if (current && items.scrollWidth > items.clientWidth) {
+      items.scrollLeft =
+        current.offsetLeft - (items.clientWidth - current.offsetWidth) / 2;
+    }
   }
 
   /**

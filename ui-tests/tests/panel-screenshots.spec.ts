@@ -14,14 +14,14 @@ const FILES = [
   'scripts/shapes.py'
 ];
 
-const EXPLAIN_STAR = `
+const EXPLAIN_RING = `
 import json, shapes
 import numpy as np
 from jupyterlab_gradcam import explain
 info = json.load(open('shapes.json'))
 data = shapes.make_dataset(24, seed=777)
-star = data['images_uint8'][list(data['labels']).index(info['classes'].index('star'))]
-explain('shapes.onnx', star, labels=info['classes'], mean=info['mean'], std=info['std'])
+ring = data['images_uint8'][list(data['labels']).index(info['classes'].index('ring'))]
+explain('shapes.onnx', ring, labels=info['classes'], mean=info['mean'], std=info['std'])
 `;
 
 test.describe('screenshots for the README', () => {
@@ -43,7 +43,7 @@ test.describe('screenshots for the README', () => {
     }
     await page.setViewportSize({ width: 1400, height: 1250 });
     await page.notebook.createNew('demo.ipynb');
-    await page.notebook.setCell(0, 'code', EXPLAIN_STAR);
+    await page.notebook.setCell(0, 'code', EXPLAIN_RING);
     await page.notebook.runCell(0, true);
     const panel = page.locator('.jp-GradCAM-panel').first();
     await expect(panel).toHaveAttribute('data-state', 'ready', {
