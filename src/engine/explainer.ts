@@ -726,15 +726,17 @@ export class Explainer {
         ...layers,
         ...Object.values(compiled.gradients)
       ];
-      const out = await session.run(
-        {
-          ...rowFeeds,
-          [compiled.seed]: float32(seed, [
-            rowIndices.length,
-            ...compiled.seedShape.slice(1)
-          ])
-        },
-        [...new Set(wanted)]
+      const out = await this.exclusive(() =>
+        session.run(
+          {
+            ...rowFeeds,
+            [compiled.seed]: float32(seed, [
+              rowIndices.length,
+              ...compiled.seedShape.slice(1)
+            ])
+          },
+          [...new Set(wanted)]
+        )
       );
       const named: Record<string, Tensor> = {};
       for (const name of [targetTensor, ...layers]) {
@@ -814,7 +816,9 @@ export class Explainer {
     }));
     signal?.throwIfAborted();
     return this.byRows(feeds, batchOf(feeds), async rowFeeds => {
-      const out = await session.session.run(rowFeeds, unique);
+      const out = await this.exclusive(() =>
+        session.session.run(rowFeeds, unique)
+      );
       this.lastBackend = session.session.backend;
       return out;
     });
@@ -875,7 +879,9 @@ export class Explainer {
                 ])
               : batch[name];
         }
-        const out = await head.session.run(feedsForHead, [targetTensor]);
+        const out = await this.exclusive(() =>
+          head.session.run(feedsForHead, [targetTensor])
+        );
         return pick(out[targetTensor], activations.length);
       }
     };
@@ -927,6 +933,16 @@ export class Explainer {
       return { session: await this.newSession(compiled.model), compiled };
     });
     return { session: entry.session, compiled: entry.compiled! };
+  }
+
+  /**
+   * Runs one model run at a time: a request the panel cancels keeps its run going until that run
+   * ends, and onnxruntime-web does not run one session concurrently.
+   */
+  private exclusive<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.runs.then(run, run);
+    this.runs = next.catch(() => undefined);
+    return next;
   }
 
   /** Measured shapes for these feeds' dims (cached per input shape). */
@@ -1003,6 +1019,7 @@ export class Explainer {
   private declaredLayers: LayerInfo[] = [];
   private batching: boolean | undefined;
   private lastBackend = '';
+  private runs: Promise<unknown> = Promise.resolve();
   private disposed = false;
 }
 

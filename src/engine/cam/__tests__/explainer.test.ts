@@ -333,6 +333,17 @@ describe('explain', () => {
     }
   });
 
+  test('concurrent requests on one explainer both complete (runs are serialised)', async () => {
+    const feeds = { input: x() };
+    const [a, b, c] = await Promise.all([
+      cnn.explain({ feeds, targets: [0] }),
+      cnn.explain({ feeds, targets: [0] }),
+      cnn.explain({ feeds, targets: [1], method: 'scorecam' })
+    ]);
+    expect(Array.from(a.maps[0].raw!)).toEqual(Array.from(b.maps[0].raw!));
+    expect(c.maps[0].map.length).toBe(32 * 32);
+  });
+
   test('an aborted request rejects', async () => {
     const controller = new AbortController();
     controller.abort();
