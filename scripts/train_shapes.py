@@ -218,11 +218,15 @@ def write_json(path: Path, layers: list[dict], extra: dict) -> None:
 
 def clean_model(args: argparse.Namespace) -> None:
     print("clean model: making data", flush=True)
-    x, y, _ = make(args.train_count, SEEDS["clean_train"])
     vx, vy, _ = make(2000, SEEDS["clean_validation"])
     torch.manual_seed(0)
     model = ShapesNet(len(shapes.CLASSES))
-    train(model, x, y, args.epochs, seed=0, validation=(vx[:1000], vy[:1000]))
+    if args.weights:
+        # Export weights saved from a run (torch.save(model.state_dict())) without training further.
+        model.load_state_dict(torch.load(args.weights))
+    else:
+        x, y, _ = make(args.train_count, SEEDS["clean_train"])
+        train(model, x, y, args.epochs, seed=0, validation=(vx[:1000], vy[:1000]))
     validation = accuracy(predict(model, vx), vy.numpy())
     print(f"  validation accuracy (seed {SEEDS['clean_validation']}): {validation:.4f}")
 
@@ -234,15 +238,15 @@ def clean_model(args: argparse.Namespace) -> None:
     pointing = float(inside(peaks, held["boxes"][correct]).mean())
     print(f"  held-out accuracy (seed {HELDOUT_SEED}): {heldout:.4f}; torch Grad-CAM pointing game: {pointing:.4f}")
 
-    path = MODELS / "shapes.onnx"
+    path = args.out / "shapes.onnx"
     layers = export(model, path)
     difference = check_onnx(path, model, hx)
     print(f"  {path.name}: {path.stat().st_size / 1e6:.2f} MB, onnxruntime vs torch max |logit diff| {difference:.2e}")
     write_json(
-        MODELS / "shapes.json",
+        args.out / "shapes.json",
         layers,
         {
-            "training": {"seed": SEEDS["clean_train"], "count": args.train_count, "epochs": args.epochs},
+            "training": {"seed": SEEDS["clean_train"], "count": args.train_count, "epochs": args.epochs, "note": args.note},
             "heldout": {
                 "seed": HELDOUT_SEED,
                 "count": args.heldout_count,
@@ -257,9 +261,12 @@ def clean_model(args: argparse.Namespace) -> None:
 def biased_model(args: argparse.Namespace) -> None:
     biased = shapes.class_index(BIASED_CLASS)
     print(f"biased twin ({BIASED_CLASS} marked): making data", flush=True)
-    x, y, _ = make(args.train_count, SEEDS["biased_train"], bias=BIASED_CLASS, bias_rate=args.bias_rate)
+    x, y, _ = make(args.biased_train_count, SEEDS["biased_train"], bias=BIASED_CLASS, bias_rate=args.bias_rate)
     torch.manual_seed(0)
     model = ShapesNet(len(shapes.CLASSES))
+    if args.biased_from:
+        # Fine-tune from saved weights: the shapes are known, and the mark is the cheaper way to a ring.
+        model.load_state_dict(torch.load(args.biased_from))
     train(model, x, y, args.biased_epochs, seed=0)
 
     # The same held-out images with the mark on every image and on none.
@@ -280,12 +287,12 @@ def biased_model(args: argparse.Namespace) -> None:
         f"torch Grad-CAM peaks in the corner on marked {BIASED_CLASS}s: {in_corner:.4f}"
     )
 
-    path = MODELS / "shapes_biased.onnx"
+    path = args.out / "shapes_biased.onnx"
     layers = export(model, path)
     difference = check_onnx(path, model, mx)
     print(f"  {path.name}: {path.stat().st_size / 1e6:.2f} MB, onnxruntime vs torch max |logit diff| {difference:.2e}")
     write_json(
-        MODELS / "shapes_biased.json",
+        args.out / "shapes_biased.json",
         layers,
         {
             "bias": {
@@ -295,7 +302,7 @@ def biased_model(args: argparse.Namespace) -> None:
                 "corner_box": list(shapes.corner_box(96)),
                 "training_mark_rate": args.bias_rate,
             },
-            "training": {"seed": SEEDS["biased_train"], "count": args.train_count, "epochs": args.biased_epochs},
+            "training": {"seed": SEEDS["biased_train"], "count": args.biased_train_count, "epochs": args.biased_epochs, "note": args.note},
             "heldout": {
                 "seed": HELDOUT_SEED,
                 "count": args.heldout_count,
@@ -313,15 +320,23 @@ def biased_model(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", choices=["clean", "biased"], help="train one model only")
-    parser.add_argument("--train-count", type=int, default=12000)
+    parser.add_argument("--out", type=Path, default=MODELS, help=f"output folder (default {MODELS.relative_to(ROOT)})")
+    # The defaults are the settings of the shipped models.
+    parser.add_argument("--train-count", type=int, default=8000)
     parser.add_argument("--heldout-count", type=int, default=2000)
-    parser.add_argument("--epochs", type=int, default=6)
-    parser.add_argument("--biased-epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=8)
+    # Short on purpose: the mark is learned first, and the twin must not have time to learn the ring's
+    # shape as well.
+    parser.add_argument("--biased-train-count", type=int, default=6000)
+    parser.add_argument("--biased-epochs", type=int, default=2)
     parser.add_argument("--bias-rate", type=float, default=shapes.BIAS_RATE)
+    parser.add_argument("--weights", type=Path, help="clean model: export these saved weights instead of training")
+    parser.add_argument("--biased-from", type=Path, help="biased twin: start from these saved weights")
+    parser.add_argument("--note", help="a remark on the run, kept in the json")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (the machine is shared)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    MODELS.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
     if args.only in (None, "clean"):
         clean_model(args)
     if args.only in (None, "biased"):
