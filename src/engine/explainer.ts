@@ -28,6 +28,7 @@ import { cutAtLayer, exposeTensors, withFreeBatch } from './onnx/cut';
 import { GraphIndex } from './onnx/graph';
 import { decodeModel, encodeModel, ModelProto } from './onnx/proto';
 import { measureShapes } from './onnx/shapes';
+import { upgradeModel } from './onnx/upgrade';
 import { Backend, createSession, Session } from './runtime';
 import { DType, float32, sizeOf, Tensor, TensorArray } from './tensor';
 
@@ -155,6 +156,12 @@ export interface Explanation {
   backend: string;
 }
 
+/** What the explainer keeps of a shape pass. */
+interface MeasuredShapes {
+  shapes: ReadonlyMap<string, number[]>;
+  constants: Record<string, Tensor>;
+}
+
 /** An ONNX model ready to explain. Create with `Explainer.load`; call `dispose` when done. */
 export class Explainer {
   /** Decodes the model, measures its shapes for the declared input and lists its layers. */
@@ -162,7 +169,10 @@ export class Explainer {
     bytes: Uint8Array,
     options: LoadOptions = {}
   ): Promise<Explainer> {
-    const model = decodeModel(bytes, options.externalData ?? {});
+    // Old model-zoo files (opset 7-10) lack ops the backward graph needs: raise them first.
+    const model = upgradeModel(
+      decodeModel(bytes, options.externalData ?? {})
+    ).model;
     const explainer = new Explainer(model, options);
     await explainer.init();
     return explainer;
@@ -922,13 +932,14 @@ export class Explainer {
   }> {
     const key = `grad|${relu}|${targetTensor}|${layers.join('|')}|${inputs.join('|')}|${shapeKey(feeds)}`;
     const entry = await this.cached(key, async () => {
-      const shapes = await this.shapes(feeds);
+      const pass = await this.shapePass(feeds);
       const compiled = compileGradients(this.freeModel, {
         layers,
         inputs,
         target: targetTensor,
         relu,
-        shapes
+        shapes: pass.shapes,
+        values: pass.constants
       });
       return { session: await this.newSession(compiled.model), compiled };
     });
@@ -949,16 +960,31 @@ export class Explainer {
   private async shapes(
     feeds: Record<string, Tensor>
   ): Promise<ReadonlyMap<string, number[]>> {
+    return (await this.shapePass(feeds)).shapes;
+  }
+
+  /**
+   * The shape pass for these feeds' dims (cached per input shape): shapes, and the values of
+   * the constants computed from shapes, which the compiler needs; activations are not kept.
+   */
+  private shapePass(feeds: Record<string, Tensor>): Promise<MeasuredShapes> {
     const key = shapeKey(feeds);
-    let shapes = this.shapeCache.get(key);
-    if (!shapes) {
-      shapes = measureShapes(this.freeModel, feeds, { backend: 'wasm' }).then(
-        pass => pass.shapes
+    let pass = this.shapeCache.get(key);
+    if (!pass) {
+      pass = measureShapes(this.freeModel, feeds, { backend: 'wasm' }).then(
+        ({ shapes, values }) => ({
+          shapes,
+          constants: Object.fromEntries(
+            Object.entries(values).filter(([name]) =>
+              this.index.isConstant(name)
+            )
+          )
+        })
       );
-      this.shapeCache.set(key, shapes);
-      shapes.catch(() => this.shapeCache.delete(key));
+      this.shapeCache.set(key, pass);
+      pass.catch(() => this.shapeCache.delete(key));
     }
-    return shapes;
+    return pass;
   }
 
   private async newSession(model: ModelProto): Promise<Session> {
@@ -1012,10 +1038,7 @@ export class Explainer {
   private readonly requestedBackend: Backend;
   private readonly cacheSize: number;
   private readonly sessions = new Map<string, Promise<CacheEntry>>();
-  private readonly shapeCache = new Map<
-    string,
-    Promise<ReadonlyMap<string, number[]>>
-  >();
+  private readonly shapeCache = new Map<string, Promise<MeasuredShapes>>();
   private declaredLayers: LayerInfo[] = [];
   private batching: boolean | undefined;
   private lastBackend = '';

@@ -433,3 +433,51 @@ describe('npy', () => {
     expect(() => readNpy(new Uint8Array([1, 2, 3]))).toThrow(/not a .npy file/);
   });
 });
+
+describe('an old-opset model', () => {
+  // A PyTorch export at opset 9 listing its initializers as inputs (written by
+  // src/engine/autodiff/__tests__/data/make_opset9_cnn.py, with PyTorch's autograd gradient).
+  const data = path.resolve(__dirname, '../../autodiff/__tests__/data');
+  const reference = JSON.parse(
+    fs.readFileSync(path.join(data, 'opset9_cnn.json'), 'utf8')
+  );
+  const decoded = (t: { dims: number[]; data: string }): Tensor => {
+    const raw = Buffer.from(t.data, 'base64');
+    const values = new Float32Array(
+      raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length)
+    );
+    return float32(values, t.dims);
+  };
+
+  test('is raised on load: its inputs are the image alone, and input-gradient equals PyTorch autograd', async () => {
+    const old = await Explainer.load(
+      bytes(path.join(data, 'opset9_cnn.onnx')),
+      {
+        backend: 'wasm'
+      }
+    );
+    try {
+      expect(old.inputs.map(i => i.name)).toEqual(['image']);
+      const result = await old.explain({
+        feeds: { image: decoded(reference.image) },
+        method: 'input-gradient',
+        wrt: 'image',
+        targets: [reference.target]
+      });
+      const expected = decoded(reference.image_gradient).data as Float32Array;
+      const scale = Math.max(...Array.from(expected, Math.abs));
+      expect(scale).toBeGreaterThan(0);
+      expect(maxDiff(result.maps[0].map, expected)).toBeLessThan(1e-4 * scale);
+      const cam = await old.explain({
+        feeds: { image: decoded(reference.image) },
+        targets: [reference.target]
+      });
+      expect(cam.maps[0].size).toEqual({ height: 16, width: 16 });
+      expect(cam.maps[0].raw!.every(v => Number.isFinite(v) && v >= 0)).toBe(
+        true
+      );
+    } finally {
+      await old.dispose();
+    }
+  });
+});
