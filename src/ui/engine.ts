@@ -76,15 +76,9 @@ class ExplainerEngine implements IEngine {
       },
       { signal: request.signal, onProgress: request.onProgress }
     );
-    return explanation.maps.map(m => ({
-      layer: m.layer,
-      target: m.target,
-      map: m.map,
-      size: m.size,
-      channels: m.channels,
-      raw: m.raw,
-      rawSize: m.rawSize
-    }));
+    // The engine's maps as they are: a CAM map is computed when first read, so an all-layers x
+    // top-k pass costs only the maps the panel shows (copying `map` here would compute them all).
+    return explanation.maps;
   }
 
   dispose(): Promise<void> {
