@@ -7,8 +7,8 @@ image comes with the object's exact box and mask, so a saliency map can be score
 The bias study: an optional mark (a bright square with a dark frame) in the top-left corner. With
 `--bias CLASS` the images of that class carry it almost always and the others never, which teaches a
 model the shortcut; `--mark-all`/`--no-mark` put it on every image or on none, to test that shortcut.
-The marks are drawn from their own random stream, so one seed gives the same images whatever the
-mark options: only the corner differs.
+The marks are drawn from their own random stream, so one seed (and count) gives the same images
+whatever the mark options: only the corner differs.
 
     python scripts/shapes.py --count 1000 --seed 777 --out /tmp/shapes [--bias ring] [--size 96]
 
