@@ -321,7 +321,7 @@ def main() -> None:
     parser.add_argument("--only", choices=["clean", "biased"], help="train one model only")
     parser.add_argument("--out", type=Path, default=MODELS, help=f"output folder (default {MODELS.relative_to(ROOT)})")
     # The defaults are the settings of the shipped models.
-    parser.add_argument("--train-count", type=int, default=16000)
+    parser.add_argument("--train-count", type=int, default=24000)
     parser.add_argument("--heldout-count", type=int, default=2000)
     parser.add_argument("--epochs", type=int, default=12)
     # Shorter: the mark is learned first; longer training teaches the twin more of the ring's shape too.
