@@ -30,14 +30,19 @@ function parseArgs(argv) {
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--runs') options.runs = Number(argv[++i]);
-    else if (a === '--warmup') options.warmup = Number(argv[++i]);
-    else if (a === '--threads')
+    if (a === '--runs') {
+      options.runs = Number(argv[++i]);
+    } else if (a === '--warmup') {
+      options.warmup = Number(argv[++i]);
+    } else if (a === '--threads') {
       options.threads = argv[++i].split(',').map(Number);
-    else if (a === '--no-fixtures') options.fixtures = false;
-    else if (a === '--child') options.child = true;
-    else if (a.endsWith('.onnx')) options.models.push(path.resolve(a));
-    else {
+    } else if (a === '--no-fixtures') {
+      options.fixtures = false;
+    } else if (a === '--child') {
+      options.child = true;
+    } else if (a.endsWith('.onnx')) {
+      options.models.push(path.resolve(a));
+    } else {
       process.stderr.write(`bench: unknown argument '${a}'\n`);
       process.exit(2);
     }
@@ -63,16 +68,21 @@ function modelList(options) {
       }
       const seen = new Set();
       for (const c of JSON.parse(fs.readFileSync(manifestFile, 'utf8')).cases) {
-        if (seen.has(c.model_file)) continue;
+        if (seen.has(c.model_file)) {
+          continue;
+        }
         seen.add(c.model_file);
         const inputs = {};
-        for (const [name, file] of Object.entries(c.inputs))
+        for (const [name, file] of Object.entries(c.inputs)) {
           inputs[name] = path.join(root, file);
+        }
         list.push({ file: path.join(root, c.model_file), inputs });
       }
     }
   }
-  for (const file of options.models) list.push({ file, inputs: null });
+  for (const file of options.models) {
+    list.push({ file, inputs: null });
+  }
   return list;
 }
 
@@ -88,7 +98,9 @@ function median(values) {
  */
 async function timeInterleaved(runs, warmup, fns) {
   for (let i = 0; i < warmup; i++) {
-    for (const fn of fns) await fn();
+    for (const fn of fns) {
+      await fn();
+    }
   }
   const times = fns.map(() => []);
   for (let i = 0; i < runs; i++) {
@@ -221,7 +233,9 @@ function main() {
       '--warmup',
       String(options.warmup)
     ];
-    if (!options.fixtures) args.push('--no-fixtures');
+    if (!options.fixtures) {
+      args.push('--no-fixtures');
+    }
     args.push(...options.models);
     const result = spawnSync(process.execPath, args, {
       encoding: 'utf8',

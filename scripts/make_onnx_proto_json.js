@@ -12,6 +12,13 @@ if (!source) {
   process.exit(2);
 }
 const root = protobuf.loadSync(source);
-const out = path.join(__dirname, '..', 'src', 'engine', 'onnx', 'onnx.proto.json');
+const out = path.join(
+  __dirname,
+  '..',
+  'src',
+  'engine',
+  'onnx',
+  'onnx.proto.json'
+);
 fs.writeFileSync(out, JSON.stringify(root.toJSON()) + '\n');
 console.log(`wrote ${out}`);

@@ -19,7 +19,10 @@ export interface Session {
   /** Graph output names. */
   readonly outputNames: readonly string[];
   /** Runs the model; `outputs` limits what is read back (all outputs by default). */
-  run(feeds: Record<string, Tensor>, outputs?: string[]): Promise<Record<string, Tensor>>;
+  run(
+    feeds: Record<string, Tensor>,
+    outputs?: string[]
+  ): Promise<Record<string, Tensor>>;
   /** Frees the session's memory; the session cannot run afterwards. */
   release(): Promise<void>;
 }
@@ -41,7 +44,10 @@ export class RuntimeError extends Error {
  * Settings of the wasm backend; call before the first session. `wasmPaths` is where the
  * `.wasm`/`.mjs` files are served (the labextension's static folder in JupyterLab: never a CDN).
  */
-export function configureWasm(options: { numThreads?: number; wasmPaths?: string }): void {
+export function configureWasm(options: {
+  numThreads?: number;
+  wasmPaths?: string;
+}): void {
   if (options.numThreads !== undefined) {
     ort.env.wasm.numThreads = options.numThreads;
   }
@@ -58,15 +64,21 @@ export async function createSession(
   const backend = options.backend ?? 'auto';
   const webgpu = backend !== 'wasm' && (await hasWebGpu());
   if (backend === 'webgpu' && !webgpu) {
-    throw new RuntimeError('backend webgpu was asked for, but this environment has no WebGPU adapter');
+    throw new RuntimeError(
+      'backend webgpu was asked for, but this environment has no WebGPU adapter'
+    );
   }
   if (webgpu) {
     try {
-      const session = await queued(() => ort.InferenceSession.create(model, webgpuOptions));
+      const session = await queued(() =>
+        ort.InferenceSession.create(model, webgpuOptions)
+      );
       return new FallbackSession(model, new OrtSession(session, 'webgpu'));
     } catch (error) {
       if (backend === 'webgpu') {
-        throw new RuntimeError(`webgpu could not load the model: ${messageOf(error)}`);
+        throw new RuntimeError(
+          `webgpu could not load the model: ${messageOf(error)}`
+        );
       }
     }
   }
@@ -87,7 +99,9 @@ async function createWasm(model: Uint8Array): Promise<ort.InferenceSession> {
   try {
     return await queued(() => ort.InferenceSession.create(model, wasmOptions));
   } catch (error) {
-    throw new RuntimeError(`onnxruntime could not load the model: ${messageOf(error)}`);
+    throw new RuntimeError(
+      `onnxruntime could not load the model: ${messageOf(error)}`
+    );
   }
 }
 
@@ -96,8 +110,11 @@ let gpuAvailable: Promise<boolean> | undefined;
 /** Whether `navigator.gpu` gives an adapter (asked once). */
 function hasWebGpu(): Promise<boolean> {
   gpuAvailable ??= (async () => {
-    const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } })
-      .navigator?.gpu;
+    const gpu = (
+      globalThis as {
+        navigator?: { gpu?: { requestAdapter(): Promise<unknown> } };
+      }
+    ).navigator?.gpu;
     if (!gpu) {
       return false;
     }
@@ -133,10 +150,17 @@ class OrtSession implements Session {
     return this.session.outputNames;
   }
 
-  async run(feeds: Record<string, Tensor>, outputs?: string[]): Promise<Record<string, Tensor>> {
+  async run(
+    feeds: Record<string, Tensor>,
+    outputs?: string[]
+  ): Promise<Record<string, Tensor>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, tensor] of Object.entries(feeds)) {
-      ortFeeds[name] = new ort.Tensor(tensor.dtype === 'float64' ? 'float64' : tensor.dtype, tensor.data, tensor.dims);
+      ortFeeds[name] = new ort.Tensor(
+        tensor.dtype === 'float64' ? 'float64' : tensor.dtype,
+        tensor.data,
+        tensor.dims
+      );
     }
     let results: ort.InferenceSession.ReturnType;
     try {
@@ -144,11 +168,14 @@ class OrtSession implements Session {
         ? await this.session.run(ortFeeds, outputs)
         : await this.session.run(ortFeeds);
     } catch (error) {
-      throw new RuntimeError(`onnxruntime (${this.backend}) failed to run the model: ${messageOf(error)}`);
+      throw new RuntimeError(
+        `onnxruntime (${this.backend}) failed to run the model: ${messageOf(error)}`
+      );
     }
     const out: Record<string, Tensor> = {};
     for (const [name, value] of Object.entries(results)) {
-      const data = value.location === 'cpu' ? value.data : await value.getData(true);
+      const data =
+        value.location === 'cpu' ? value.data : await value.getData(true);
       out[name] = {
         dtype: value.type as DType,
         dims: [...value.dims],
@@ -182,7 +209,10 @@ class FallbackSession implements Session {
     return this.current.outputNames;
   }
 
-  async run(feeds: Record<string, Tensor>, outputs?: string[]): Promise<Record<string, Tensor>> {
+  async run(
+    feeds: Record<string, Tensor>,
+    outputs?: string[]
+  ): Promise<Record<string, Tensor>> {
     try {
       return await this.current.run(feeds, outputs);
     } catch (error) {

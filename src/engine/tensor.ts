@@ -2,14 +2,11 @@
  * A tensor as the engine passes it around: typed data in C order with its dims. It is neither an
  * onnxruntime tensor nor a protobuf message, so that CLI, kernel bridge and UI share one shape.
  */
-export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool';
+export type DType =
+  'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool';
 
 export type TensorArray =
-  | Float32Array
-  | Float64Array
-  | BigInt64Array
-  | Int32Array
-  | Uint8Array;
+  Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
 
 export interface Tensor {
   dtype: DType;

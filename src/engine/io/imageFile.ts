@@ -27,7 +27,8 @@ export function decodePng(bytes: Uint8Array, name = 'image'): RgbImage {
     );
   } catch (error) {
     throw new Error(
-      `${name} is not a readable PNG file (${(error as Error).message})`
+      `${name} is not a readable PNG file (${(error as Error).message})`,
+      { cause: error }
     );
   }
   return {

@@ -6,25 +6,41 @@ function find(node: NodeProto, name: string): AttributeProto | undefined {
 }
 
 /** An INT attribute, or the default. */
-export function intAttr(node: NodeProto, name: string, fallback: number): number {
+export function intAttr(
+  node: NodeProto,
+  name: string,
+  fallback: number
+): number {
   const a = find(node, name);
   return a?.i !== undefined ? Number(a.i) : fallback;
 }
 
 /** An INTS attribute, or the default. */
-export function intsAttr(node: NodeProto, name: string, fallback: number[]): number[] {
+export function intsAttr(
+  node: NodeProto,
+  name: string,
+  fallback: number[]
+): number[] {
   const a = find(node, name);
   return a?.ints && a.ints.length > 0 ? a.ints.map(Number) : fallback;
 }
 
 /** A FLOAT attribute, or the default. */
-export function floatAttr(node: NodeProto, name: string, fallback: number): number {
+export function floatAttr(
+  node: NodeProto,
+  name: string,
+  fallback: number
+): number {
   const a = find(node, name);
   return a?.f !== undefined ? a.f : fallback;
 }
 
 /** A STRING attribute, or the default. */
-export function stringAttr(node: NodeProto, name: string, fallback: string): string {
+export function stringAttr(
+  node: NodeProto,
+  name: string,
+  fallback: string
+): string {
   const a = find(node, name);
   return a?.s !== undefined ? new TextDecoder().decode(a.s) : fallback;
 }
@@ -36,13 +52,21 @@ export function hasAttr(node: NodeProto, name: string): boolean {
 
 /** Builders for attributes of emitted nodes. */
 export const attr = {
-  int: (name: string, i: number): AttributeProto => ({ name, type: AttributeType.INT, i }),
+  int: (name: string, i: number): AttributeProto => ({
+    name,
+    type: AttributeType.INT,
+    i
+  }),
   ints: (name: string, ints: number[]): AttributeProto => ({
     name,
     type: AttributeType.INTS,
     ints
   }),
-  float: (name: string, f: number): AttributeProto => ({ name, type: AttributeType.FLOAT, f }),
+  float: (name: string, f: number): AttributeProto => ({
+    name,
+    type: AttributeType.FLOAT,
+    f
+  }),
   floats: (name: string, floats: number[]): AttributeProto => ({
     name,
     type: AttributeType.FLOATS,

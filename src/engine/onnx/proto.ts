@@ -130,7 +130,10 @@ export function decodeModel(
   let model: ModelProto;
   try {
     const message = ModelType.decode(bytes);
-    model = ModelType.toObject(message, { arrays: true, defaults: false }) as ModelProto;
+    model = ModelType.toObject(message, {
+      arrays: true,
+      defaults: false
+    }) as ModelProto;
   } catch (error) {
     throw new ModelFormatError(
       `not an ONNX model: protobuf decoding failed (${(error as Error).message})`
@@ -166,7 +169,9 @@ export function encodeModel(model: ModelProto): Uint8Array {
 
 /** The version of the default (ai.onnx) opset the model imports. */
 export function defaultOpset(model: ModelProto): number {
-  const entry = model.opsetImport.find(o => !o.domain || o.domain === 'ai.onnx');
+  const entry = model.opsetImport.find(
+    o => !o.domain || o.domain === 'ai.onnx'
+  );
   if (!entry) {
     throw new ModelFormatError('the model imports no ai.onnx opset');
   }
@@ -185,7 +190,9 @@ function inlineExternalData(
   if (tensor.dataLocation !== EXTERNAL) {
     return;
   }
-  const info = Object.fromEntries((tensor.externalData ?? []).map(e => [e.key, e.value]));
+  const info = Object.fromEntries(
+    (tensor.externalData ?? []).map(e => [e.key, e.value])
+  );
   const file = externalData[info.location];
   if (!file) {
     throw new ModelFormatError(
@@ -193,7 +200,8 @@ function inlineExternalData(
     );
   }
   const offset = Number(info.offset ?? 0);
-  const length = info.length !== undefined ? Number(info.length) : file.length - offset;
+  const length =
+    info.length !== undefined ? Number(info.length) : file.length - offset;
   if (offset + length > file.length) {
     throw new ModelFormatError(
       `initializer '${tensor.name}' reads bytes ${offset}..${offset + length} of '${info.location}', which has ${file.length}`

@@ -35,7 +35,9 @@ export async function measureShapes(
       }
     }
   }
-  const session = await createSession(encodeModel(exposed), { backend: options.backend ?? 'wasm' });
+  const session = await createSession(encodeModel(exposed), {
+    backend: options.backend ?? 'wasm'
+  });
   try {
     const values = await session.run(feeds);
     const shapes = new Map<string, number[]>();

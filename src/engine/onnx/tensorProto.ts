@@ -14,11 +14,20 @@ export function tensorValues(tensor: TensorProto): Float64Array {
     return out;
   }
   const stored =
-    tensor.floatData ?? tensor.int64Data ?? tensor.int32Data ?? tensor.doubleData ?? [];
+    tensor.floatData ??
+    tensor.int64Data ??
+    tensor.int32Data ??
+    tensor.doubleData ??
+    [];
   return Float64Array.from(stored.map(Number));
 }
 
-function readRaw(view: DataView, dataType: number, i: number, name?: string): number {
+function readRaw(
+  view: DataView,
+  dataType: number,
+  i: number,
+  name?: string
+): number {
   switch (dataType) {
     case DataType.FLOAT:
       return view.getFloat32(i * 4, true);
@@ -34,12 +43,18 @@ function readRaw(view: DataView, dataType: number, i: number, name?: string): nu
     case DataType.INT8:
       return view.getInt8(i);
     default:
-      throw new Error(`initializer '${name}' has data type ${dataType}, which the engine cannot read`);
+      throw new Error(
+        `initializer '${name}' has data type ${dataType}, which the engine cannot read`
+      );
   }
 }
 
 /** A float32 TensorProto. */
-export function floatTensor(name: string, values: ArrayLike<number>, dims: number[]): TensorProto {
+export function floatTensor(
+  name: string,
+  values: ArrayLike<number>,
+  dims: number[]
+): TensorProto {
   const data = Float32Array.from(values as ArrayLike<number>);
   return {
     name,
@@ -50,7 +65,11 @@ export function floatTensor(name: string, values: ArrayLike<number>, dims: numbe
 }
 
 /** An int64 TensorProto (shapes, axes, pads, indices). */
-export function int64Tensor(name: string, values: ArrayLike<number>, dims: number[]): TensorProto {
+export function int64Tensor(
+  name: string,
+  values: ArrayLike<number>,
+  dims: number[]
+): TensorProto {
   const data = BigInt64Array.from(Array.from(values, v => BigInt(v)));
   return {
     name,

@@ -1,4 +1,9 @@
-import { decodeModel, encodeModel, ModelFormatError, ModelProto } from '../proto';
+import {
+  decodeModel,
+  encodeModel,
+  ModelFormatError,
+  ModelProto
+} from '../proto';
 import { floatTensor } from '../tensorProto';
 import { createSession } from '../../runtime';
 
@@ -16,7 +21,12 @@ function addModel(irVersion: number, external: boolean): ModelProto {
   }
   const info = (name: string) => ({
     name,
-    type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }, { dimValue: 2 }] } } }
+    type: {
+      tensorType: {
+        elemType: 1,
+        shape: { dim: [{ dimValue: 1 }, { dimValue: 2 }] }
+      }
+    }
   });
   return {
     irVersion,
@@ -57,7 +67,9 @@ describe('decodeModel', () => {
     const file = new Uint8Array(16);
     new DataView(file.buffer).setFloat32(4, 10, true);
     new DataView(file.buffer).setFloat32(8, 20, true);
-    const model = decodeModel(encodeModel(addModel(8, true)), { 'model.onnx.data': file });
+    const model = decodeModel(encodeModel(addModel(8, true)), {
+      'model.onnx.data': file
+    });
     expect(await run(model)).toEqual([11, 22]);
   });
 
