@@ -173,7 +173,11 @@ describe('the demo models, held-out seed 777, maps by the engine', () => {
       const y = Math.floor(i / W) % H;
       const inCorner = x >= x0 && x < x1 && y >= y0 && y < y1;
       if (a[i] !== b[i]) {
-        inCorner ? differInside++ : differOutside++;
+        if (inCorner) {
+          differInside++;
+        } else {
+          differOutside++;
+        }
       }
     }
     expect(differOutside).toBe(0);
