@@ -39,6 +39,8 @@ test: $(CHROMIUM) $(VENV)/.develop ui-tests/node_modules/.installed
 	grep -Eq '^\s*jupyterlab-gradcam v\S+ enabled OK' <<< "$$extensions"
 	@echo '--- node $(CLI) --help'
 	node $(CLI) --help > /dev/null
+	@echo '--- lint (prettier, eslint)'
+	npm run lint:check
 	@# Every runner runs even when one fails, so that their own summaries end the output.
 	status=0; \
 	echo '--- jest'; npm test || status=1; \
