@@ -12,11 +12,23 @@ export function reduceSum(
   axes: number[],
   keepdims: boolean
 ): string {
+  return reduce(ctx, 'ReduceSum', 13, x, axes, keepdims);
+}
+
+/** A Reduce* node in the form of the model's opset: axes move to an input at `axesInputFrom`. */
+function reduce(
+  ctx: GradContext,
+  opType: string,
+  axesInputFrom: number,
+  x: string,
+  axes: number[],
+  keepdims: boolean
+): string {
   const keep = attr.int('keepdims', keepdims ? 1 : 0);
-  if (ctx.opset >= 13) {
-    return ctx.builder.op('ReduceSum', [x, ctx.builder.ints(axes)], [keep]);
+  if (ctx.opset >= axesInputFrom) {
+    return ctx.builder.op(opType, [x, ctx.builder.ints(axes)], [keep]);
   }
-  return ctx.builder.op('ReduceSum', [x], [attr.ints('axes', axes), keep]);
+  return ctx.builder.op(opType, [x], [attr.ints('axes', axes), keep]);
 }
 
 /** Reshape to a static shape. */
@@ -218,11 +230,7 @@ export function reduceMean(
   axes: number[],
   keepdims: boolean
 ): string {
-  const keep = attr.int('keepdims', keepdims ? 1 : 0);
-  if (ctx.opset >= 18) {
-    return ctx.builder.op('ReduceMean', [x, ctx.builder.ints(axes)], [keep]);
-  }
-  return ctx.builder.op('ReduceMean', [x], [attr.ints('axes', axes), keep]);
+  return reduce(ctx, 'ReduceMean', 18, x, axes, keepdims);
 }
 
 /**
