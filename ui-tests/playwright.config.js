@@ -15,6 +15,9 @@ module.exports = {
   testIgnore: process.env.GRADCAM_SCREENSHOTS
     ? []
     : ['**/panel-screenshots.spec.ts'],
+  // One retry absorbs a slow moment of a loaded two-core machine; a flaky test still shows as
+  // "flaky" in the summary, and one that fails twice fails the run.
+  retries: 1,
   // Never open a report viewer (it would wait for a person); the list reporter's summary ends the output.
   reporter: [['list'], ['html', { open: 'never' }]],
   use: {

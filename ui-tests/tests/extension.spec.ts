@@ -4,6 +4,7 @@ const PLUGIN_ID = 'jupyterlab-gradcam:plugin';
 const OPEN_COMMAND = 'jupyterlab-gradcam:open';
 const SELFTEST_COMMAND = 'jupyterlab-gradcam:selftest';
 const STATIC_FOLDER = '/lab/extensions/jupyterlab-gradcam/static/';
+const PALETTE_COMMAND = 'apputils:activate-command-palette';
 
 /** Run a JupyterLab command in the page and return what it resolved to (JSON-serialisable). */
 async function execute(
@@ -21,6 +22,18 @@ async function execute(
     },
     { command, args }
   );
+}
+
+/**
+ * Open the command palette through its command, not its shortcut: a key press right after a
+ * notebook opens can land while the cell editor still takes focus, and the palette never shows.
+ */
+async function openPalette(page: IJupyterLabPageFixture) {
+  const palette = page.locator('#modal-command-palette');
+  await execute(page, PALETTE_COMMAND);
+  await expect(palette).toBeVisible();
+  await expect(palette.locator('input')).toBeFocused();
+  return palette;
 }
 
 test.describe('the extension in JupyterLab', () => {
@@ -64,9 +77,7 @@ test.describe('the extension in JupyterLab', () => {
   });
 
   test('offers the open command in the command palette', async ({ page }) => {
-    await page.keyboard.press('Control+Shift+C');
-    const palette = page.locator('#modal-command-palette');
-    await expect(palette).toBeVisible();
+    const palette = await openPalette(page);
     await palette.locator('input').fill('Grad-CAM');
     await expect(
       palette.locator('.lm-CommandPalette-item', {
@@ -79,8 +90,7 @@ test.describe('the extension in JupyterLab', () => {
     page
   }) => {
     await page.notebook.createNew('explain.ipynb');
-    await page.keyboard.press('Control+Shift+C');
-    const palette = page.locator('#modal-command-palette');
+    const palette = await openPalette(page);
     await palette.locator('input').fill('Grad-CAM: Open');
     await palette
       .locator('.lm-CommandPalette-item', {
