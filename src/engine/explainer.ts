@@ -10,11 +10,12 @@
  * head cut at the layer on ablated activations (Ablation-CAM). Models whose own graph fixes the
  * batch size are run one row at a time instead.
  */
-import { compileGradients } from './autodiff/compile';
+import { CompiledModel, compileGradients } from './autodiff/compile';
 import { GradientError } from './autodiff/rule';
 import {
-  CamMethod,
   finishCam,
+  ForwardCam,
+  GradientCam,
   InputMapMethod,
   LayerData,
   LayerMap,
@@ -22,6 +23,7 @@ import {
   methodFor,
   ScoreProbe
 } from './cam';
+import { appendCams, GraphCam } from './cam/graph';
 import { MapSize } from './image';
 import { candidateLayers, LayerInfo } from './layers';
 import { cutAtLayer, exposeTensors, withFreeBatch } from './onnx/cut';
@@ -271,7 +273,6 @@ export class Explainer {
       tensor: targetTensor,
       note
     } = this.scoresTensor(request.targetOutput);
-    const batch = batchOf(feeds);
     progress(0, 'choosing targets');
     const targets = await this.chooseTargets(
       feeds,
@@ -304,44 +305,102 @@ export class Explainer {
       request.targetOutput,
       request.layers
     );
-    const T = targets[0].length;
-    // rows[n][t][l]: what the method reads; scores[n][t]: y.
-    let data: LayerData[][][];
-    let scores: number[][];
-    if (method.needs === 'gradients') {
-      progress(0.1, `compiling gradients of ${layers.length} layer(s)`);
-      const run = await this.runGradients(
-        feeds,
-        layers,
-        [],
-        targetTensor,
-        'plain',
-        targets,
-        method.negatesGradients,
-        options.signal
-      );
-      scores = run.scores;
-      data = range(batch).map(n =>
-        range(T).map(t =>
-          layers.map(layer =>
-            layerData(run.values[layer], n * T + t, run.gradients[layer])
+    const { scores, maps } =
+      method instanceof GradientCam
+        ? await this.gradientMaps(
+            method,
+            feeds,
+            layers,
+            targetTensor,
+            targets,
+            imageSize,
+            options
           )
-        )
-      );
-    } else {
-      progress(0.1, `running the model for ${layers.length} layer(s)`);
-      const values = await this.forward(
-        feeds,
-        [targetTensor, ...layers],
-        options.signal
-      );
-      scores = splitRows(values[targetTensor], batch).map((row, n) =>
-        targets[n].map(c => row[c])
-      );
-      data = range(batch).map(n =>
-        range(T).map(() => layers.map(layer => layerData(values[layer], n)))
-      );
-    }
+        : await this.forwardMaps(
+            method,
+            feeds,
+            layers,
+            targetTensor,
+            targets,
+            imageSize,
+            options
+          );
+    progress(1, 'done');
+    return {
+      ...base,
+      backend: this.lastBackend,
+      imageSize,
+      scores,
+      layers,
+      maps
+    };
+  }
+
+  /** A gradient method's maps: one run of the compiled graph, which builds the cams itself. */
+  private async gradientMaps(
+    method: GradientCam,
+    feeds: Record<string, Tensor>,
+    layers: string[],
+    targetTensor: string,
+    targets: number[][],
+    imageSize: MapSize,
+    options: RunOptions
+  ): Promise<{ scores: number[][]; maps: ExplainedMap[] }> {
+    options.onProgress?.(
+      0.1,
+      `compiling gradients of ${layers.length} layer(s)`
+    );
+    const run = await this.runGradients(
+      feeds,
+      { layers, cam: method, inputs: [] },
+      targetTensor,
+      'plain',
+      targets,
+      method.negatesGradients,
+      options.signal
+    );
+    const T = targets[0].length;
+    const maps: ExplainedMap[] = [];
+    targets.forEach((row, n) =>
+      layers.forEach(layer => {
+        const cams = run.cams[layer];
+        const rawSize = { height: cams.dims[2], width: cams.dims[3] };
+        row.forEach((target, t) =>
+          maps.push(
+            new CamResult(
+              n,
+              target,
+              layer,
+              finishCam(rowOf(cams, n * T + t), rawSize, imageSize)
+            )
+          )
+        );
+      })
+    );
+    return { scores: run.scores, maps };
+  }
+
+  /** A gradient-free method's maps, from the layers' activations and, for some, model runs. */
+  private async forwardMaps(
+    method: ForwardCam,
+    feeds: Record<string, Tensor>,
+    layers: string[],
+    targetTensor: string,
+    targets: number[][],
+    imageSize: MapSize,
+    options: RunOptions
+  ): Promise<{ scores: number[][]; maps: ExplainedMap[] }> {
+    const progress = options.onProgress ?? (() => undefined);
+    progress(0.1, `running the model for ${layers.length} layer(s)`);
+    const values = await this.forward(
+      feeds,
+      [targetTensor, ...layers],
+      options.signal
+    );
+    const batch = batchOf(feeds);
+    const scores = splitRows(values[targetTensor], batch).map((row, n) =>
+      targets[n].map(c => row[c])
+    );
     const maps: ExplainedMap[] = [];
     for (let n = 0; n < batch; n++) {
       for (let l = 0; l < layers.length; l++) {
@@ -350,7 +409,7 @@ export class Explainer {
           0.2 + (0.8 * (n * layers.length + l)) / (batch * layers.length),
           `${method.name} at ${layers[l]}`
         );
-        const perTarget = range(T).map(t => data[n][t][l]);
+        const data = layerData(values[layers[l]], n);
         const probe =
           method.needs === 'model-runs'
             ? this.probe(
@@ -365,11 +424,10 @@ export class Explainer {
                 options.signal
               )
             : undefined;
-        const cams = await method.cams(perTarget, probe);
-        const first = perTarget[0];
-        const rawSize = { height: first.height, width: first.width };
-        const targetsShown =
-          method.needs === 'activations' ? [null] : targets[n];
+        const cams = await method.cams(data, probe);
+        const rawSize = { height: data.height, width: data.width };
+        // A method that reads activations only has one map for all classes.
+        const targetsShown = probe ? targets[n] : [null];
         targetsShown.forEach((target, t) => {
           maps.push(
             new CamResult(
@@ -382,15 +440,7 @@ export class Explainer {
         });
       }
     }
-    progress(1, 'done');
-    return {
-      ...base,
-      backend: this.lastBackend,
-      imageSize,
-      scores,
-      layers,
-      maps
-    };
+    return { scores, maps };
   }
 
   /** Releases every session. The explainer cannot run afterwards. */
@@ -640,8 +690,7 @@ export class Explainer {
     );
     const run = await this.runGradients(
       feeds,
-      [],
-      [wrt],
+      { layers: [], inputs: [wrt] },
       targetTensor,
       method.relu,
       targets,
@@ -693,20 +742,19 @@ export class Explainer {
 
   /**
    * One run of the compiled backward graph for N images x T targets (N*T rows; one row per run
-   * when the model fixes its batch). Returns the layers' activations, the gradients of layers
-   * and inputs, and the target scores, all with N*T rows.
+   * when the model fixes its batch). Returns the layers' cams ([rows, 1, h, w], built in the graph
+   * by `what.cam`), the gradients of the inputs, and the target scores, all with N*T rows.
    */
   private async runGradients(
     feeds: Record<string, Tensor>,
-    layers: string[],
-    inputs: string[],
+    what: Wanted,
     targetTensor: string,
     relu: 'plain' | 'guided',
     targets: number[][],
     negate: boolean,
     signal?: AbortSignal
   ): Promise<{
-    values: Record<string, Tensor>;
+    cams: Record<string, Tensor>;
     gradients: Record<string, Tensor>;
     scores: number[][];
   }> {
@@ -717,10 +765,9 @@ export class Explainer {
       rowFeeds: Record<string, Tensor>,
       rowIndices: number[]
     ) => {
-      const { session, compiled } = await this.compiledSession(
+      const { session, compiled, cams } = await this.compiledSession(
         rowFeeds,
-        layers,
-        inputs,
+        what,
         targetTensor,
         relu
       );
@@ -731,11 +778,13 @@ export class Explainer {
         seed[i * classes + targets[n][r % T]] = negate ? -1 : 1;
       });
       signal?.throwIfAborted();
-      const wanted = [
-        targetTensor,
-        ...layers,
-        ...Object.values(compiled.gradients)
-      ];
+      const named: Record<string, string> = { [targetTensor]: targetTensor };
+      for (const [layer, cam] of Object.entries(cams)) {
+        named[`cam:${layer}`] = cam;
+      }
+      for (const input of what.inputs) {
+        named[`grad:${input}`] = compiled.gradients[input];
+      }
       const out = await this.exclusive(() =>
         session.run(
           {
@@ -745,33 +794,28 @@ export class Explainer {
               ...compiled.seedShape.slice(1)
             ])
           },
-          [...new Set(wanted)]
+          [...new Set(Object.values(named))]
         )
       );
-      const named: Record<string, Tensor> = {};
-      for (const name of [targetTensor, ...layers]) {
-        named[name] = out[name];
-      }
-      for (const [source, gradName] of Object.entries(compiled.gradients)) {
-        named[`grad:${source}`] = out[gradName];
-      }
-      return named;
+      return Object.fromEntries(
+        Object.entries(named).map(([key, tensor]) => [key, out[tensor]])
+      );
     };
     const results = await this.byRows(tiled, rows, runRows);
-    const values: Record<string, Tensor> = {};
+    const cams: Record<string, Tensor> = {};
     const gradients: Record<string, Tensor> = {};
-    for (const [name, tensor] of Object.entries(results)) {
-      if (name.startsWith('grad:')) {
-        gradients[name.slice(5)] = tensor;
-      } else {
-        values[name] = tensor;
+    for (const [key, tensor] of Object.entries(results)) {
+      if (key.startsWith('cam:')) {
+        cams[key.slice(4)] = tensor;
+      } else if (key.startsWith('grad:')) {
+        gradients[key.slice(5)] = tensor;
       }
     }
-    const scoreRows = splitRows(values[targetTensor], rows);
+    const scoreRows = splitRows(results[targetTensor], rows);
     const scores = targets.map((row, n) =>
       row.map((c, t) => scoreRows[n * T + t][c])
     );
-    return { values, gradients, scores };
+    return { cams, gradients, scores };
   }
 
   /**
@@ -836,7 +880,7 @@ export class Explainer {
 
   /** Score-CAM's and Ablation-CAM's model runs for image n at one layer. */
   private probe(
-    method: CamMethod,
+    method: ForwardCam,
     feeds: Record<string, Tensor>,
     n: number,
     layer: string,
@@ -922,28 +966,36 @@ export class Explainer {
 
   private async compiledSession(
     feeds: Record<string, Tensor>,
-    layers: string[],
-    inputs: string[],
+    what: Wanted,
     targetTensor: string,
     relu: 'plain' | 'guided'
   ): Promise<{
     session: Session;
-    compiled: ReturnType<typeof compileGradients>;
+    compiled: CompiledModel;
+    cams: Record<string, string>;
   }> {
-    const key = `grad|${relu}|${targetTensor}|${layers.join('|')}|${inputs.join('|')}|${shapeKey(feeds)}`;
+    const camName = what.cam?.name ?? '';
+    const key = `grad|${relu}|${targetTensor}|${camName}|${what.layers.join('|')}|${what.inputs.join('|')}|${shapeKey(feeds)}`;
     const entry = await this.cached(key, async () => {
       const pass = await this.shapePass(feeds);
       const compiled = compileGradients(this.freeModel, {
-        layers,
-        inputs,
+        layers: what.layers,
+        inputs: what.inputs,
         target: targetTensor,
         relu,
         shapes: pass.shapes,
         values: pass.constants
       });
-      return { session: await this.newSession(compiled.model), compiled };
+      const cams = what.cam
+        ? appendCams(compiled, targetTensor, what.layers, pass.shapes, what.cam)
+        : {};
+      return { session: await this.newSession(compiled.model), compiled, cams };
     });
-    return { session: entry.session, compiled: entry.compiled! };
+    return {
+      session: entry.session,
+      compiled: entry.compiled!,
+      cams: entry.cams!
+    };
   }
 
   /**
@@ -1083,7 +1135,15 @@ class CamResult implements ExplainedMap {
 
 interface CacheEntry {
   session: Session;
-  compiled?: ReturnType<typeof compileGradients>;
+  compiled?: CompiledModel;
+  cams?: Record<string, string>;
+}
+
+/** What a compiled run hands back: the layers' cams, by a method's graph, and input gradients. */
+interface Wanted {
+  layers: string[];
+  cam?: GraphCam;
+  inputs: string[];
 }
 
 // -- tensors by rows ---------------------------------------------------------------------------
@@ -1247,12 +1307,8 @@ function concatFloat(arrays: Float32Array[]): Float32Array {
   return out;
 }
 
-/** Row r of a layer activation [rows, K, h, w] (and its gradient) as a method reads it. */
-function layerData(
-  activation: Tensor,
-  r: number,
-  gradient?: Tensor
-): LayerData {
+/** Row r of a layer activation [rows, K, h, w] as a gradient-free method reads it. */
+function layerData(activation: Tensor, r: number): LayerData {
   const [, channels, height, width] = activation.dims;
   if (activation.dims.length !== 4) {
     throw new ExplainError(
@@ -1261,7 +1317,6 @@ function layerData(
   }
   return {
     activation: rowOf(activation, r),
-    gradient: gradient ? rowOf(gradient, r) : undefined,
     channels,
     height,
     width

@@ -5,9 +5,12 @@
 import { attr } from '../onnx/attributes';
 import { GradContext } from './rule';
 
+/** What emitting an opset-dependent node needs: the builder and the model's opset. */
+export type Emitter = Pick<GradContext, 'builder' | 'opset'>;
+
 /** ReduceSum over axes; axes are an attribute before opset 13 and an input from 13. */
 export function reduceSum(
-  ctx: GradContext,
+  ctx: Emitter,
   x: string,
   axes: number[],
   keepdims: boolean
@@ -17,7 +20,7 @@ export function reduceSum(
 
 /** A Reduce* node in the form of the model's opset: axes move to an input at `axesInputFrom`. */
 function reduce(
-  ctx: GradContext,
+  ctx: Emitter,
   opType: string,
   axesInputFrom: number,
   x: string,
@@ -32,7 +35,7 @@ function reduce(
 }
 
 /** Reshape to a static shape. */
-export function reshape(ctx: GradContext, x: string, dims: number[]): string {
+export function reshape(ctx: Emitter, x: string, dims: number[]): string {
   return ctx.builder.op('Reshape', [x, ctx.builder.ints(dims)]);
 }
 
@@ -225,7 +228,7 @@ export function intsAttrOrInput(
 
 /** ReduceMean over axes; axes are an attribute before opset 18 and an input from 18. */
 export function reduceMean(
-  ctx: GradContext,
+  ctx: Emitter,
   x: string,
   axes: number[],
   keepdims: boolean

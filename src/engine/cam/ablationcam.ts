@@ -9,8 +9,8 @@
  * the modified activations, so no gradient rule is needed.
  */
 import {
-  CamMethod,
   CamNeeds,
+  ForwardCam,
   LayerData,
   MethodName,
   ScoreProbe,
@@ -22,15 +22,14 @@ const ABLATION_OFFSET = 1e7;
 /** Ablated activations scored per model run (the reference library's batch size). */
 const CHANNELS_PER_CALL = 32;
 
-export class AblationCam extends CamMethod {
+export class AblationCam extends ForwardCam {
   readonly name: MethodName = 'ablationcam';
   readonly needs: CamNeeds = 'model-runs';
 
-  async cams(layers: LayerData[], probe?: ScoreProbe): Promise<Float64Array[]> {
+  async cams(layer: LayerData, probe?: ScoreProbe): Promise<Float64Array[]> {
     if (!probe) {
       throw new Error('ablationcam needs runs of the model');
     }
-    const layer = layers[0];
     const plane = layer.height * layer.width;
     let min = Infinity;
     for (const v of layer.activation) {
@@ -52,10 +51,9 @@ export class AblationCam extends CamMethod {
       }
       scores.push(...(await probe.replacedScores(variants)));
     }
-    return layers.map((data, t) => {
-      const y = probe.scores[t];
+    return probe.scores.map((y, t) => {
       const weights = scores.map(perTarget => (y - perTarget[t]) / y);
-      return weightedSum(data, weights);
+      return weightedSum(layer, weights);
     });
   }
 }

@@ -7,6 +7,7 @@
  */
 import { ReluMode } from '../autodiff/rule';
 import { combineLayers, MapSize, scaleToUnit, upsampleRaw } from '../image';
+import { CamGraph, GraphCam } from './graph';
 
 /** The CLI's method names, also the values of the panel's method selector. */
 export type MethodName =
@@ -23,12 +24,10 @@ export type MethodName =
   | 'guided-gradcam'
   | 'input-gradient';
 
-/** One layer's tensors for one image and one target, channels first (K x h x w). */
+/** One layer's activation for one image, channels first (K x h x w), as a gradient-free method reads it. */
 export interface LayerData {
   /** The layer's activation A. */
   activation: Float32Array;
-  /** dy/dA for the target; present when the method needs gradients. */
-  gradient?: Float32Array;
   channels: number;
   height: number;
   width: number;
@@ -60,25 +59,38 @@ export abstract class CamMethod {
   abstract readonly needs: CamNeeds;
   /** Whether the compiled seed is negated (counterfactual explanations). */
   readonly negatesGradients: boolean = false;
-
-  /**
-   * The un-rectified maps (h x w) of every target, for one image at one layer. `layers[t]` holds
-   * the gradient of target t (the activation is the same in each).
-   */
-  abstract cams(
-    layers: LayerData[],
-    probe?: ScoreProbe
-  ): Promise<Float64Array[]> | Float64Array[];
 }
 
-/** A method defined by channel weights: `cam = sum_k w_k A_k` (Grad-CAM's Eq. 2 shape). */
-export abstract class WeightedCam extends CamMethod {
-  /** The channel weights w_k of one target. */
-  abstract weights(layer: LayerData): Float64Array;
+/** A gradient method: its map is built inside the compiled graph from A and dA (graph.ts). */
+export abstract class GradientCam extends CamMethod implements GraphCam {
+  readonly needs: CamNeeds = 'gradients';
 
-  cams(layers: LayerData[]): Float64Array[] {
-    return layers.map(layer => weightedSum(layer, this.weights(layer)));
+  abstract cam(g: CamGraph, activation: string, gradient: string): string;
+}
+
+/** A gradient method defined by channel weights: `cam = sum_k w_k A_k` (Grad-CAM's Eq. 2 shape). */
+export abstract class WeightedCam extends GradientCam {
+  /** The channel weights w [rows, K, 1, 1]. */
+  abstract weights(g: CamGraph, activation: string, gradient: string): string;
+
+  cam(g: CamGraph, activation: string, gradient: string): string {
+    return g.weightedChannelSum(
+      this.weights(g, activation, gradient),
+      activation
+    );
   }
+}
+
+/** A gradient-free method: reads the layer's activations, and may run the model again. */
+export abstract class ForwardCam extends CamMethod {
+  /**
+   * The un-rectified maps (h x w) for one image at one layer: one per target of the probe for a
+   * method that runs the model, one for all classes for a method that reads activations only.
+   */
+  abstract cams(
+    layer: LayerData,
+    probe?: ScoreProbe
+  ): Promise<Float64Array[]> | Float64Array[];
 }
 
 /** `sum_k w_k A_k` over channels, in float64. */
@@ -99,16 +111,6 @@ export function weightedSum(
     }
   }
   return cam;
-}
-
-/** The gradient of a layer, or an error naming the method that needed it. */
-export function gradientOf(layer: LayerData, method: string): Float32Array {
-  if (!layer.gradient) {
-    throw new Error(
-      `${method} needs the gradient of the layer, which was not computed`
-    );
-  }
-  return layer.gradient;
 }
 
 /** A method whose result is a tensor shaped like an input: gradients with respect to the image. */

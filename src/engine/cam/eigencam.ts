@@ -6,16 +6,15 @@
  * engine picks the one whose projection has the larger positive mass, which is usually the
  * reference library's choice too (both signs are accepted by the tests).
  */
-import { CamMethod, CamNeeds, LayerData, MethodName } from './base';
+import { CamNeeds, ForwardCam, LayerData, MethodName } from './base';
 
-export class EigenCam extends CamMethod {
+export class EigenCam extends ForwardCam {
   readonly name: MethodName = 'eigencam';
   readonly needs: CamNeeds = 'activations';
 
-  cams(layers: LayerData[]): Float64Array[] {
-    // Every target shares the activation: compute once.
-    const cam = principalProjection(layers[0]);
-    return layers.map(() => cam);
+  /** One map: Eigen-CAM has no class. */
+  cams(layer: LayerData): Float64Array[] {
+    return [principalProjection(layer)];
   }
 }
 

@@ -8,8 +8,8 @@
  */
 import { resizeAlignCorners } from '../image';
 import {
-  CamMethod,
   CamNeeds,
+  ForwardCam,
   LayerData,
   MethodName,
   ScoreProbe,
@@ -21,15 +21,14 @@ const EPSILON = 1e-8;
 /** Masked images scored per model run (the reference library's batch size). */
 const MASKS_PER_CALL = 16;
 
-export class ScoreCam extends CamMethod {
+export class ScoreCam extends ForwardCam {
   readonly name: MethodName = 'scorecam';
   readonly needs: CamNeeds = 'model-runs';
 
-  async cams(layers: LayerData[], probe?: ScoreProbe): Promise<Float64Array[]> {
+  async cams(layer: LayerData, probe?: ScoreProbe): Promise<Float64Array[]> {
     if (!probe) {
       throw new Error('scorecam needs runs of the model');
     }
-    const layer = layers[0];
     const plane = layer.height * layer.width;
     const from = { height: layer.height, width: layer.width };
     const scores: Float64Array[] = [];
@@ -47,9 +46,9 @@ export class ScoreCam extends CamMethod {
       }
       scores.push(...(await probe.maskedScores(masks)));
     }
-    return layers.map((data, t) => {
+    return probe.scores.map((_, t) => {
       const weights = softmax(scores.map(perTarget => perTarget[t]));
-      return weightedSum(data, weights);
+      return weightedSum(layer, weights);
     });
   }
 }
