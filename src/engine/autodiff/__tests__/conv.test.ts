@@ -93,6 +93,18 @@ const cases: ConvCase[] = [
     [attr.string('auto_pad', 'SAME_LOWER'), attr.ints('strides', [2, 2])]
   ],
   [
+    'groups=2 stride 1 pads asymmetric [0,1,2,1] (flipped Conv)',
+    [1, 4, 6, 5],
+    [6, 2, 3, 3],
+    [attr.int('group', 2), attr.ints('pads', [0, 1, 2, 1])]
+  ],
+  [
+    '1x1 stride 1 pads 1, a pad beyond the kernel (stays a ConvTranspose)',
+    [1, 3, 4, 4],
+    [2, 3, 1, 1],
+    [attr.ints('pads', [1, 1, 1, 1])]
+  ],
+  [
     'auto_pad VALID stride 2',
     [1, 2, 7, 7],
     [3, 2, 3, 3],
@@ -100,7 +112,22 @@ const cases: ConvCase[] = [
   ]
 ];
 
-describe('Conv input gradient (ConvTranspose) against finite differences', () => {
+/** Stride 1 with every pad within the dilated kernel: the gradient is a flipped Conv. */
+function isFlippedConvCase(attributes: AttributeProto[], wDims: number[]) {
+  const ints = (name: string) =>
+    attributes.find(a => a.name === name)?.ints?.map(Number);
+  const rank = wDims.length - 2;
+  const strides = ints('strides') ?? Array(rank).fill(1);
+  const dilations = ints('dilations') ?? Array(rank).fill(1);
+  const pads = ints('pads') ?? Array(2 * rank).fill(0);
+  return (
+    !attributes.some(a => a.name === 'auto_pad') &&
+    strides.every(s => s === 1) &&
+    pads.every((p, i) => p <= dilations[i % rank] * (wDims[2 + (i % rank)] - 1))
+  );
+}
+
+describe('Conv input gradient (ConvTranspose, or a flipped Conv at stride 1) against finite differences', () => {
   for (const opset of [11, 18]) {
     it.each(cases)(
       `Conv %s at opset ${opset}`,
@@ -126,9 +153,15 @@ describe('Conv input gradient (ConvTranspose) against finite differences', () =>
               attributes
             )
         });
-        for (const node of emittedNodes(run).filter(
-          n => n.opType === 'ConvTranspose'
-        )) {
+        const emitted = emittedNodes(run);
+        const transposed = emitted.filter(n => n.opType === 'ConvTranspose');
+        if (isFlippedConvCase(attributes, wDims)) {
+          expect(transposed).toEqual([]);
+          expect(emitted.filter(n => n.opType === 'Conv')).toHaveLength(1);
+        } else {
+          expect(transposed.length).toBeGreaterThan(0);
+        }
+        for (const node of transposed) {
           const names = (node.attribute ?? []).map(a => a.name);
           expect(names).toEqual(
             expect.arrayContaining(['dilations', 'strides', 'pads'])

@@ -12,6 +12,9 @@ import { AttributeProto } from '../../onnx/proto';
  * ConvTranspose reads its weight as [C_in = M, C_out / g, *k]: the Conv weight already has that
  * layout. Every attribute is written explicitly (ORT's WebGPU backend rejects a missing
  * `dilations`), and output_shape is never used (wrong on WebGPU).
+ *
+ * At stride 1 with constant weights the same gradient is a plain Conv (flippedConv below), which
+ * onnxruntime runs faster: on wasm a 3x3 depthwise ConvTranspose at 112x112 took 2.2x its Conv.
  */
 export const conv: GradRule = {
   opType: 'Conv',
@@ -38,6 +41,16 @@ function convInputGradient(ctx: GradContext, dY: string): string {
     return span % strides[i];
   });
   const group = intAttr(node, 'group', 1);
+  const values = ctx.constantValues(w);
+  if (values && strides.every(s => s === 1)) {
+    const flipped = flippedConv(ctx, dY, values, ctx.shape(w), group, {
+      pads,
+      dilations
+    });
+    if (flipped) {
+      return flipped;
+    }
+  }
   const attributes = [
     attr.ints('kernel_shape', kernel),
     attr.ints('strides', strides),
@@ -48,7 +61,6 @@ function convInputGradient(ctx: GradContext, dY: string): string {
   ];
   const [filters, perGroup] = ctx.shape(w);
   const multiplier = filters / group;
-  const values = ctx.constantValues(w);
   if (
     group > 1 &&
     perGroup === 1 &&
@@ -113,6 +125,61 @@ function depthwiseWithMultiplier(
     return ctx.builder.op('ConvTranspose', [taken, w], attributes);
   });
   return ctx.builder.op('Sum', parts);
+}
+
+/**
+ * The input gradient of a stride-1 Conv as a Conv: dX = Conv(dY, W'), where W' swaps each group's
+ * input and output channels and reverses every spatial axis ([C, M/g, *k]), and pads become
+ * d (k - 1) - p at each end. Undefined (the caller keeps ConvTranspose) when a pad exceeds the
+ * dilated kernel, which would need a negative pad.
+ */
+function flippedConv(
+  ctx: GradContext,
+  dY: string,
+  values: Float64Array,
+  wShape: number[],
+  group: number,
+  { pads, dilations }: { pads: number[]; dilations: number[] }
+): string | undefined {
+  const [filters, perGroup, ...kernel] = wShape;
+  const rank = kernel.length;
+  const flippedPads = pads.map(
+    (p, i) => dilations[i % rank] * (kernel[i % rank] - 1) - p
+  );
+  if (flippedPads.some(p => p < 0)) {
+    return undefined;
+  }
+  const outPerGroup = filters / group;
+  const size = kernel.reduce((a, b) => a * b, 1);
+  const weights = new Float32Array(values.length);
+  for (let g = 0; g < group; g++) {
+    for (let m = 0; m < outPerGroup; m++) {
+      for (let c = 0; c < perGroup; c++) {
+        const from = ((g * outPerGroup + m) * perGroup + c) * size;
+        const to = ((g * perGroup + c) * outPerGroup + m) * size;
+        // Reversing every spatial axis of a C-order block reverses the block.
+        for (let i = 0; i < size; i++) {
+          weights[to + i] = values[from + size - 1 - i];
+        }
+      }
+    }
+  }
+  const w = ctx.builder.floats(
+    weights,
+    [group * perGroup, outPerGroup, ...kernel],
+    'flipped_weight'
+  );
+  return ctx.builder.op(
+    'Conv',
+    [dY, w],
+    [
+      attr.ints('kernel_shape', kernel),
+      attr.ints('strides', Array(rank).fill(1)),
+      attr.ints('dilations', dilations),
+      attr.ints('pads', flippedPads),
+      attr.int('group', group)
+    ]
+  );
 }
 
 /** Begin and end pads, with auto_pad SAME_UPPER / SAME_LOWER / VALID resolved to numbers. */
