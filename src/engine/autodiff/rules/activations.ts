@@ -2,52 +2,52 @@
 import { floatAttr, hasAttr, stringAttr } from '../../onnx/attributes';
 import { GradContext, GradRule } from '../rule';
 import {
+  and,
   constantInput,
-  greaterMask,
-  lessMask,
+  greater,
+  less,
   scaled,
-  weightOnly
+  weightOnly,
+  where
 } from '../emit';
 
 /**
- * Relu: dX = dY * (X > 0), strict as PyTorch's threshold backward.
- * Guided backpropagation also drops negative incoming gradients: dX = dY * (X > 0) * (dY > 0).
+ * Relu: dX = dY where X > 0, else 0, strict as PyTorch's threshold backward. Read from Y (Y > 0
+ * exactly where X > 0): then X has the Relu as its only reader, and onnxruntime keeps fusing the
+ * Conv before it with the Relu.
+ * Guided backpropagation also drops negative incoming gradients: dX = relu(dY) where X > 0.
  */
 export const relu: GradRule = {
   opType: 'Relu',
   gradients: (ctx, [dY]) => [
     () => {
-      const [x] = ctx.node.input;
-      const passed = ctx.builder.op('Mul', [dY!, greaterMask(ctx, x, 0)]);
-      return ctx.relu === 'guided'
-        ? ctx.builder.op('Mul', [passed, greaterMask(ctx, dY!, 0)])
-        : passed;
+      const incoming =
+        ctx.relu === 'guided' ? ctx.builder.op('Relu', [dY!]) : dY!;
+      return where(ctx, greater(ctx, ctx.node.output[0], 0), incoming);
     }
   ]
 };
 
-/**
- * LeakyRelu(alpha): dX = dY * (X > 0 ? 1 : alpha), written as dY * (alpha + (1 - alpha) * mask)
- * so that it needs no Where (absent before opset 9).
- */
+/** LeakyRelu(alpha): dX = dY where X > 0, else alpha * dY. */
 export const leakyRelu: GradRule = {
   opType: 'LeakyRelu',
   gradients: (ctx, [dY]) => [
     () => {
       const alpha = floatAttr(ctx.node, 'alpha', 0.01);
-      const mask = greaterMask(ctx, ctx.node.input[0], 0);
-      const slope = ctx.builder.op('Add', [
-        scaled(ctx, mask, 1 - alpha),
-        ctx.builder.floats([alpha], [], 'alpha')
-      ]);
-      return ctx.builder.op('Mul', [dY!, slope]);
+      return where(
+        ctx,
+        greater(ctx, ctx.node.input[0], 0),
+        dY!,
+        scaled(ctx, dY!, alpha)
+      );
     }
   ]
 };
 
 /**
- * Clip(min, max), ReLU6 among others: dX = dY * (X > min) * (X < max), both strict as PyTorch's
- * hardtanh backward. The bounds are attributes before opset 11 and optional inputs from 11.
+ * Clip(min, max): dX = dY where min < X < max (strict; either bound may be absent). Read from Y,
+ * which is strictly inside the bounds exactly where X is, for the reason given at Relu (Conv+Clip
+ * fusion: ReLU6).
  */
 export const clip: GradRule = {
   opType: 'Clip',
@@ -55,7 +55,8 @@ export const clip: GradRule = {
 };
 
 function clipGradient(ctx: GradContext, dY: string): string {
-  const [x, minName, maxName] = ctx.node.input;
+  const [, minName, maxName] = ctx.node.input;
+  const y = ctx.node.output[0];
   const bound = (
     name: string | undefined,
     attribute: string
@@ -78,14 +79,18 @@ function clipGradient(ctx: GradContext, dY: string): string {
   };
   const min = bound(minName, 'min');
   const max = bound(maxName, 'max');
-  let grad = dY;
-  if (min !== undefined) {
-    grad = ctx.builder.op('Mul', [grad, greaterMask(ctx, x, min)]);
+  const conditions = [
+    ...(min !== undefined ? [greater(ctx, y, min)] : []),
+    ...(max !== undefined ? [less(ctx, y, max)] : [])
+  ];
+  if (conditions.length === 0) {
+    return dY;
   }
-  if (max !== undefined) {
-    grad = ctx.builder.op('Mul', [grad, lessMask(ctx, x, max)]);
-  }
-  return grad;
+  return where(
+    ctx,
+    conditions.reduce((a, b) => and(ctx, a, b)),
+    dY
+  );
 }
 
 /** Sigmoid: dX = dY * Y * (1 - Y). */
@@ -131,16 +136,10 @@ export const hardSigmoid: GradRule = {
   gradients: (ctx, [dY]) => [
     () => {
       const alpha = floatAttr(ctx.node, 'alpha', 0.2);
-      const beta = floatAttr(ctx.node, 'beta', 0.5);
-      const z = ctx.builder.op('Add', [
-        scaled(ctx, ctx.node.input[0], alpha),
-        ctx.builder.floats([beta], [], 'beta')
-      ]);
-      const inside = ctx.builder.op('Mul', [
-        greaterMask(ctx, z, 0),
-        lessMask(ctx, z, 1)
-      ]);
-      return ctx.builder.op('Mul', [dY!, scaled(ctx, inside, alpha)]);
+      // Y = clip(alpha X + beta, 0, 1) is strictly inside (0, 1) exactly where its argument is.
+      const y = ctx.node.output[0];
+      const inside = and(ctx, greater(ctx, y, 0), less(ctx, y, 1));
+      return where(ctx, inside, scaled(ctx, dY!, alpha));
     }
   ]
 };
@@ -155,21 +154,16 @@ export const hardSwish: GradRule = {
   gradients: (ctx, [dY]) => [
     () => {
       const x = ctx.node.input[0];
-      const below = lessMask(ctx, x, -3);
-      const above = greaterMask(ctx, x, 3);
-      const one = ctx.builder.floats([1], [], 'one');
-      const middle = ctx.builder.op('Sub', [
-        ctx.builder.op('Sub', [one, below]),
-        above
-      ]);
       const ramp = ctx.builder.op('Add', [
         ctx.builder.op('Div', [x, ctx.builder.floats([3], [], 'three')]),
         ctx.builder.floats([0.5], [], 'half')
       ]);
-      const slope = ctx.builder.op('Add', [
-        ctx.builder.op('Mul', [middle, ramp]),
-        above
-      ]);
+      const slope = where(
+        ctx,
+        less(ctx, x, -3),
+        ctx.builder.floats([0], [], 'zero'),
+        where(ctx, greater(ctx, x, 3), ctx.builder.floats([1], [], 'one'), ramp)
+      );
       return ctx.builder.op('Mul', [dY!, slope]);
     }
   ]
@@ -177,23 +171,19 @@ export const hardSwish: GradRule = {
 
 /**
  * PRelu, Y = X where X > 0, else slope * X (slope a weight broadcast to X):
- * dX = dY * (slope + mask * (1 - slope)), mask = (X > 0).
+ * dX = dY where X > 0, else slope * dY.
  */
 export const pRelu: GradRule = {
   opType: 'PRelu',
   gradients: (ctx, [dY]) => [
     () => {
       const [x, slope] = ctx.node.input;
-      const mask = greaterMask(ctx, x, 0);
-      const oneMinus = ctx.builder.op('Sub', [
-        ctx.builder.floats([1], [], 'one'),
-        slope
-      ]);
-      const factor = ctx.builder.op('Add', [
-        slope,
-        ctx.builder.op('Mul', [mask, oneMinus])
-      ]);
-      return ctx.builder.op('Mul', [dY!, factor]);
+      return where(
+        ctx,
+        greater(ctx, x, 0),
+        dY!,
+        ctx.builder.op('Mul', [dY!, slope])
+      );
     },
     weightOnly(ctx, 1, 'slope')
   ]
@@ -205,18 +195,16 @@ export const elu: GradRule = {
   gradients: (ctx, [dY]) => [
     () => {
       const alpha = floatAttr(ctx.node, 'alpha', 1);
-      const mask = greaterMask(ctx, ctx.node.input[0], 0);
       const negative = ctx.builder.op('Add', [
         ctx.node.output[0],
         ctx.builder.floats([alpha], [], 'alpha')
       ]);
-      const one = ctx.builder.floats([1], [], 'one');
-      // mask + (1 - mask) * (Y + alpha)
-      const factor = ctx.builder.op('Add', [
-        mask,
-        ctx.builder.op('Mul', [ctx.builder.op('Sub', [one, mask]), negative])
-      ]);
-      return ctx.builder.op('Mul', [dY!, factor]);
+      return where(
+        ctx,
+        greater(ctx, ctx.node.input[0], 0),
+        dY!,
+        ctx.builder.op('Mul', [dY!, negative])
+      );
     }
   ]
 };
