@@ -6,7 +6,7 @@
  */
 import { attr, intAttr, intsAttr } from '../../onnx/attributes';
 import { GradContext, GradRule } from '../rule';
-import { concat, expand, pad, reshape, scaled, slice } from '../emit';
+import { expand, pad, reshape, scaled, where } from '../emit';
 import { explicitPads } from './conv';
 
 /** Where a pool's windows lie, for an X of spatial size `spatial` and an output of size `out`. */
@@ -97,28 +97,22 @@ function scatterToWindows(
   return reshape(ctx, scattered, [w.batch, w.channels, ...w.spatial]);
 }
 
-/** Kernel positions in scan order (row-major), as multi-indices. */
-function kernelPositions(kernel: number[]): number[][] {
-  let positions: number[][] = [[]];
-  for (const size of kernel) {
-    positions = positions.flatMap(p =>
-      Array.from({ length: size }, (_, a) => [...p, a])
-    );
-  }
-  return positions;
-}
-
 const LOWEST_FLOAT = -3.4028234663852886e38;
 
 /**
  * MaxPool: the gradient goes to the maximum of each window, ties to the first position in scan
  * order (as PyTorch and onnxruntime pick it). Exact without the Indices output:
- *   Xp = Pad(X, pool pads and ceil_mode overhang, -inf)
- *   S_a = Xp[..., a*d :: s] cut to the output size, for each of the K kernel positions a
- *   first = ArgMax(Stack(S_a), over the K axis)          (ArgMax takes the first maximum)
- *   G_a = (first == a) * dY                              [N, C, K, *out]
- *   dX = ConvTranspose(G [N*C, K, *out], one-hot kernels [K, 1, *k])  (each G_a back at offset a,
+ *   Xp = Pad(X, pool pads and ceil_mode overhang, lowest float)
+ *   S = Conv(Xp, one-hot kernels [K, 1, *k]; the pool's strides and dilations)   [N*C, K, *out]
+ *       (S_a, the value at kernel position a of every window: a one-hot kernel reads one
+ *        element, exactly, since the other products are zeros)
+ *   first = ArgMax(S, over the K axis)                   (ArgMax takes the first maximum)
+ *   G_a = dY where first == a, else 0                   [N, C, K, *out]
+ *   dX = ConvTranspose(G [N*C, K, *out], the same kernels)  (each G_a back at offset a,
  *        overlaps summed)
+ * The gathering Conv replaced K strided Slices and their Concat, a third of squeezenet's
+ * all-layers backward. A non-finite activation (inf) would turn the zero products into NaN;
+ * NaN inputs are refused before any run.
  */
 export const maxPool: GradRule = {
   opType: 'MaxPool',
@@ -127,8 +121,7 @@ export const maxPool: GradRule = {
       // storage_order changes only the Indices output, which the backward never reads.
       const w = windowsOf(ctx);
       const rank = w.spatial.length;
-      const positions = kernelPositions(w.kernel);
-      const count = positions.length;
+      const count = w.kernel.reduce((a, b) => a * b, 1);
       const reach = endReach(w);
       const padded = pad(
         ctx,
@@ -143,44 +136,10 @@ export const maxPool: GradRule = {
         ],
         LOWEST_FLOAT
       );
-      const axes = w.spatial.map((_, i) => i + 2);
-      const stackedShape = [w.batch, w.channels, 1, ...w.out];
-      const candidates = positions.map(a => {
-        const starts = a.map((ai, i) => ai * w.dilations[i]);
-        const ends = starts.map(
-          (start, i) => start + (w.out[i] - 1) * w.strides[i] + 1
-        );
-        return reshape(
-          ctx,
-          slice(ctx, padded, starts, ends, axes, w.strides),
-          stackedShape
-        );
-      });
-      const first = ctx.builder.op(
-        'ArgMax',
-        [concat(ctx, candidates, 2)],
-        [attr.int('axis', 2), attr.int('keepdims', 1)]
+      const paddedSize = w.spatial.map(
+        (size, i) => size + w.pads[i] + Math.max(0, reach[i])
       );
-      const range = ctx.builder.ints(
-        Array.from({ length: count }, (_, k) => k),
-        [1, 1, count, ...Array(rank).fill(1)],
-        'kernel_positions'
-      );
-      const oneHot = ctx.builder.op(
-        'Cast',
-        [ctx.builder.op('Equal', [first, range])],
-        [attr.int('to', 1)]
-      );
-      const routed = ctx.builder.op('Mul', [
-        oneHot,
-        reshape(ctx, dY!, stackedShape)
-      ]);
-      const grads = reshape(ctx, routed, [
-        w.batch * w.channels,
-        count,
-        ...w.out
-      ]);
-      // Kernel k is one-hot at kernel position k: weights [K, 1, *kernel].
+      // Kernel k is one-hot at kernel position k (scan order): weights [K, 1, *kernel].
       const weights = new Float32Array(count * count);
       for (let k = 0; k < count; k++) {
         weights[k * count + k] = 1;
@@ -190,6 +149,41 @@ export const maxPool: GradRule = {
         [count, 1, ...w.kernel],
         'maxpool_onehot'
       );
+      const gathered = ctx.builder.op(
+        'Conv',
+        [
+          reshape(ctx, padded, [w.batch * w.channels, 1, ...paddedSize]),
+          kernels
+        ],
+        [
+          attr.ints('kernel_shape', w.kernel),
+          attr.ints('strides', w.strides),
+          attr.ints('dilations', w.dilations),
+          attr.ints('pads', Array(2 * rank).fill(0)),
+          attr.int('group', 1)
+        ]
+      );
+      const stackedShape = [w.batch, w.channels, count, ...w.out];
+      const first = ctx.builder.op(
+        'ArgMax',
+        [reshape(ctx, gathered, stackedShape)],
+        [attr.int('axis', 2), attr.int('keepdims', 1)]
+      );
+      const range = ctx.builder.ints(
+        Array.from({ length: count }, (_, k) => k),
+        [1, 1, count, ...Array(rank).fill(1)],
+        'kernel_positions'
+      );
+      const routed = where(
+        ctx,
+        ctx.builder.op('Equal', [first, range]),
+        reshape(ctx, dY!, [w.batch, w.channels, 1, ...w.out])
+      );
+      const grads = reshape(ctx, routed, [
+        w.batch * w.channels,
+        count,
+        ...w.out
+      ]);
       return scatterToWindows(ctx, w, grads, kernels);
     }
   ]
