@@ -174,3 +174,111 @@ describe('pointwise activations against finite differences', () => {
     expect(values(run.gradients.x)).toEqual([0, -0.5, 0.5, 1, 1.5, 1]);
   });
 });
+
+describe('Mish, Selu, Celu, Softsign, ThresholdedRelu against finite differences', () => {
+  it.each([18, 22])('Mish [2,3,4,4] X in [-4, 4] at opset %i', async opset => {
+    await checkGradient(
+      { opset, inputs: { x: shape }, build: g => g.op('Mish', ['x']) },
+      { values: { x: avoiding(count, random(11), -4, 4, []) } }
+    );
+  });
+
+  it.each([9, 13])(
+    'Selu default alpha and gamma [2,3,4,4] at opset %i',
+    async opset => {
+      await checkGradient({
+        opset,
+        inputs: { x: shape },
+        build: g => g.op('Selu', ['x'])
+      });
+    }
+  );
+
+  it('Selu alpha=2 gamma=0.5 at opset 13', async () => {
+    await checkGradient({
+      opset: 13,
+      inputs: { x: shape },
+      build: g =>
+        g.op('Selu', ['x'], [attr.float('alpha', 2), attr.float('gamma', 0.5)])
+    });
+  });
+
+  it.each([1, 0.5])('Celu alpha=%p [2,3,4,4] at opset 12', async alpha => {
+    await checkGradient({
+      opset: 12,
+      inputs: { x: shape },
+      build: g => g.op('Celu', ['x'], [attr.float('alpha', alpha)])
+    });
+  });
+
+  it.each([7, 13])(
+    'Softsign [2,3,4,4] X in [-3, 3] at opset %i',
+    async opset => {
+      await checkGradient(
+        { opset, inputs: { x: shape }, build: g => g.op('Softsign', ['x']) },
+        { values: { x: avoiding(count, random(12), -3, 3, [0]) } }
+      );
+    }
+  );
+
+  it.each([10, 13])(
+    'ThresholdedRelu alpha=0.5 [2,3,4,4] (X away from 0.5) at opset %i',
+    async opset => {
+      await checkGradient(
+        {
+          opset,
+          inputs: { x: shape },
+          build: g => g.op('ThresholdedRelu', ['x'], [attr.float('alpha', 0.5)])
+        },
+        { values: { x: avoiding(count, random(13), -2, 2, [0.5]) } }
+      );
+    }
+  );
+
+  it('ThresholdedRelu default alpha=1 is strict: no gradient at X = 1', async () => {
+    const run = await gradientOf(
+      {
+        opset: 10,
+        inputs: { x: [5] },
+        build: g => g.op('ThresholdedRelu', ['x'])
+      },
+      {
+        values: { x: Float32Array.from([0, 0.5, 1, 1.5, -2]) },
+        seed: Float32Array.from([1, 1, 1, 2, 1])
+      }
+    );
+    expect(values(run.gradients.x)).toEqual([0, 0, 0, 2, 0]);
+  });
+
+  it('Selu and Celu at X = 0 take the exponential side, as PyTorch: gamma*alpha and 1', async () => {
+    const x = Float32Array.from([0, 1, -1]);
+    const seed = new Float32Array(3).fill(1);
+    const selu = await gradientOf(
+      {
+        opset: 13,
+        inputs: { x: [3] },
+        build: g =>
+          g.op(
+            'Selu',
+            ['x'],
+            [attr.float('alpha', 2), attr.float('gamma', 0.5)]
+          )
+      },
+      { values: { x }, seed }
+    );
+    expect(values(selu.gradients.x)).toEqual([
+      1,
+      0.5,
+      Math.fround(Math.exp(-1))
+    ]);
+    const celu = await gradientOf(
+      {
+        opset: 12,
+        inputs: { x: [3] },
+        build: g => g.op('Celu', ['x'], [attr.float('alpha', 2)])
+      },
+      { values: { x }, seed }
+    );
+    expect(values(celu.gradients.x)[0]).toEqual(1);
+  });
+});

@@ -274,3 +274,106 @@ export const gelu: GradRule = {
     }
   ]
 };
+
+/**
+ * Mish (opset 18), Y = X * tanh(sp), sp = softplus(X):
+ * dX = dY * (tanh(sp) + X * sigmoid(X) * (1 - tanh(sp)^2)), since sp' = sigmoid(X).
+ */
+export const mish: GradRule = {
+  opType: 'Mish',
+  gradients: (ctx, [dY]) => [
+    () => {
+      const x = ctx.node.input[0];
+      const b = ctx.builder;
+      const t = b.op('Tanh', [b.op('Softplus', [x])]);
+      const sech2 = b.op('Sub', [
+        b.floats([1], [], 'one'),
+        b.op('Mul', [t, t])
+      ]);
+      const through = b.op('Mul', [
+        b.op('Mul', [x, b.op('Sigmoid', [x])]),
+        sech2
+      ]);
+      return b.op('Mul', [dY!, b.op('Add', [t, through])]);
+    }
+  ]
+};
+
+/**
+ * Selu(alpha, gamma), Y = gamma X where X > 0, else gamma alpha (exp(X) - 1):
+ * dX = gamma dY where X > 0, else dY * (Y + gamma alpha). X = 0 takes the exponential side, as
+ * PyTorch's elu backward does (the slope there is gamma alpha, not gamma).
+ */
+export const selu: GradRule = {
+  opType: 'Selu',
+  gradients: (ctx, [dY]) => [
+    () => {
+      const alpha = floatAttr(ctx.node, 'alpha', 1.67326319217681884765625);
+      const gamma = floatAttr(ctx.node, 'gamma', 1.05070102214813232421875);
+      const negative = ctx.builder.op('Add', [
+        ctx.node.output[0],
+        ctx.builder.floats([gamma * alpha], [], 'gamma_alpha')
+      ]);
+      return where(
+        ctx,
+        greater(ctx, ctx.node.input[0], 0),
+        scaled(ctx, dY!, gamma),
+        ctx.builder.op('Mul', [dY!, negative])
+      );
+    }
+  ]
+};
+
+/**
+ * Celu(alpha) (opset 12), Y = max(0, X) + min(0, alpha (exp(X / alpha) - 1)):
+ * dX = dY where X > 0, else dY * exp(X / alpha) = dY * (Y / alpha + 1).
+ */
+export const celu: GradRule = {
+  opType: 'Celu',
+  gradients: (ctx, [dY]) => [
+    () => {
+      const alpha = floatAttr(ctx.node, 'alpha', 1);
+      const slope = ctx.builder.op('Add', [
+        scaled(ctx, ctx.node.output[0], 1 / alpha),
+        ctx.builder.floats([1], [], 'one')
+      ]);
+      return where(
+        ctx,
+        greater(ctx, ctx.node.input[0], 0),
+        dY!,
+        ctx.builder.op('Mul', [dY!, slope])
+      );
+    }
+  ]
+};
+
+/** Softsign, Y = X / (1 + |X|): dX = dY / (1 + |X|)^2. */
+export const softsign: GradRule = {
+  opType: 'Softsign',
+  gradients: (ctx, [dY]) => [
+    () => {
+      const b = ctx.builder;
+      const denominator = b.op('Add', [
+        b.op('Abs', [ctx.node.input[0]]),
+        b.floats([1], [], 'one')
+      ]);
+      return b.op('Div', [dY!, b.op('Mul', [denominator, denominator])]);
+    }
+  ]
+};
+
+/**
+ * ThresholdedRelu(alpha), Y = X where X > alpha, else 0: dX = dY where X > alpha, strict as
+ * PyTorch's threshold backward (no gradient at X = alpha).
+ */
+export const thresholdedRelu: GradRule = {
+  opType: 'ThresholdedRelu',
+  gradients: (ctx, [dY]) => [
+    () =>
+      where(
+        ctx,
+        greater(ctx, ctx.node.input[0], floatAttr(ctx.node, 'alpha', 1)),
+        dY!
+      )
+  ]
+};
