@@ -264,3 +264,149 @@ describe('a small CNN end to end', () => {
     }
   );
 });
+
+const transposeCases: ConvCase[] = [
+  [
+    '3x3 stride 2 pads 1 output_padding 1 (2x upsampling) on 4x4',
+    [1, 3, 4, 4],
+    [3, 2, 3, 3],
+    [
+      attr.ints('strides', [2, 2]),
+      attr.ints('pads', [1, 1, 1, 1]),
+      attr.ints('output_padding', [1, 1])
+    ]
+  ],
+  [
+    '4x4 stride 2 pads 1 (DCGAN / FCN upsampling) batch 2 on 5x5',
+    [2, 3, 5, 5],
+    [3, 4, 4, 4],
+    [attr.ints('strides', [2, 2]), attr.ints('pads', [1, 1, 1, 1])]
+  ],
+  [
+    'groups=2 stride 2 dilations 2 pads asymmetric [0,1,1,0] on 4x5',
+    [1, 4, 4, 5],
+    [4, 3, 3, 3],
+    [
+      attr.int('group', 2),
+      attr.ints('strides', [2, 2]),
+      attr.ints('dilations', [2, 2]),
+      attr.ints('pads', [0, 1, 1, 0])
+    ]
+  ],
+  [
+    'depthwise groups=C 2x2 stride 2 (bilinear-like upsampling)',
+    [1, 3, 4, 4],
+    [3, 1, 2, 2],
+    [attr.int('group', 3), attr.ints('strides', [2, 2])]
+  ],
+  [
+    'stride 1 pads 1 3x3 batch 2',
+    [2, 2, 5, 5],
+    [2, 3, 3, 3],
+    [attr.ints('pads', [1, 1, 1, 1])]
+  ],
+  [
+    'stride [3,2] output_padding [2,1] kernel 3x2 on 3x4',
+    [1, 2, 3, 4],
+    [2, 2, 3, 2],
+    [attr.ints('strides', [3, 2]), attr.ints('output_padding', [2, 1])]
+  ],
+  [
+    'auto_pad SAME_UPPER stride 2 kernel 3 (odd total pad 1) on 4x5',
+    [1, 2, 4, 5],
+    [2, 3, 3, 3],
+    [attr.string('auto_pad', 'SAME_UPPER'), attr.ints('strides', [2, 2])]
+  ],
+  [
+    'auto_pad SAME_LOWER stride 2 kernel 4 output_padding 1 (odd total pad 3) on 4x4',
+    [1, 2, 4, 4],
+    [2, 3, 4, 4],
+    [
+      attr.string('auto_pad', 'SAME_LOWER'),
+      attr.ints('strides', [2, 2]),
+      attr.ints('output_padding', [1, 1])
+    ]
+  ],
+  [
+    'auto_pad VALID stride 2 on 3x3',
+    [1, 2, 3, 3],
+    [2, 2, 3, 3],
+    [attr.string('auto_pad', 'VALID'), attr.ints('strides', [2, 2])]
+  ],
+  [
+    'output_shape [8,8] stride 2 kernel 3 on 4x4 (total pad 1)',
+    [1, 2, 4, 4],
+    [2, 2, 3, 3],
+    [attr.ints('output_shape', [8, 8]), attr.ints('strides', [2, 2])]
+  ]
+];
+
+describe('ConvTranspose (forward op) input gradient: a Conv with the same attributes, against finite differences', () => {
+  for (const opset of [10, 18]) {
+    it.each(transposeCases)(
+      `ConvTranspose %s at opset ${opset}`,
+      async (_name, xDims, wDims, attributes) => {
+        const group = Number(attributes.find(a => a.name === 'group')?.i ?? 1);
+        const run = await checkGradient({
+          opset,
+          inputs: { x: xDims },
+          build: g =>
+            g.op(
+              'ConvTranspose',
+              [
+                'x',
+                g.floats(
+                  weights(
+                    wDims.reduce((a, b) => a * b, 1),
+                    11
+                  ),
+                  wDims,
+                  'W'
+                ),
+                g.floats(weights(wDims[1] * group, 12), [wDims[1] * group], 'B')
+              ],
+              attributes
+            )
+        });
+        const emitted = emittedNodes(run);
+        expect(emitted.map(n => n.opType)).not.toContain('ConvTranspose');
+        for (const node of emitted.filter(n => n.opType === 'Conv')) {
+          const names = (node.attribute ?? []).map(a => a.name);
+          expect(names).toEqual(
+            expect.arrayContaining(['dilations', 'strides', 'pads', 'group'])
+          );
+        }
+      }
+    );
+  }
+
+  it('ConvTranspose 1-D stride 3 pads [1,0] output_padding 2 at opset 7', async () => {
+    await checkGradient({
+      opset: 7,
+      inputs: { x: [2, 3, 4] },
+      build: g =>
+        g.op(
+          'ConvTranspose',
+          ['x', g.floats(weights(3 * 2 * 3, 13), [3, 2, 3], 'W')],
+          [
+            attr.ints('strides', [3]),
+            attr.ints('pads', [1, 0]),
+            attr.ints('output_padding', [2])
+          ]
+        )
+    });
+  });
+
+  it('ConvTranspose auto_pad SAME_UPPER 1x1 stride 2 (stride > kernel: onnxruntime clamps the total pad at 0) at opset 18', async () => {
+    await checkGradient({
+      opset: 18,
+      inputs: { x: [1, 2, 3, 3] },
+      build: g =>
+        g.op(
+          'ConvTranspose',
+          ['x', g.floats(weights(2 * 2, 14), [2, 2, 1, 1], 'W')],
+          [attr.string('auto_pad', 'SAME_UPPER'), attr.ints('strides', [2, 2])]
+        )
+    });
+  });
+});

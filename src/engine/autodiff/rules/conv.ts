@@ -1,5 +1,11 @@
-/** The rule for Conv. */
-import { attr, intAttr, intsAttr, stringAttr } from '../../onnx/attributes';
+/** The rules for Conv and ConvTranspose. */
+import {
+  attr,
+  hasAttr,
+  intAttr,
+  intsAttr,
+  stringAttr
+} from '../../onnx/attributes';
 import { GradContext, GradRule } from '../rule';
 import { slice, weightOnly } from '../emit';
 import { AttributeProto } from '../../onnx/proto';
@@ -215,4 +221,78 @@ export function explicitPads(
     ends.push(end);
   });
   return [...begins, ...ends];
+}
+
+/**
+ * ConvTranspose as a forward op (decoders, FCN heads), input gradient as a convolution:
+ *   X [N, C, *S], W [C, M/g, *k] -> Y [N, M, *S'],
+ *   S'_i = s_i (S_i - 1) + output_padding_i + d_i (k_i - 1) + 1 - b_i - e_i
+ *   dX = Conv(dY, W; same strides, pads, dilations, group)
+ * Conv reads W as [out = C, in / g = M/g, *k]: the ConvTranspose weight already has that layout.
+ * The Conv's output is S exactly (output_padding < stride drops out of the floor), so
+ * output_padding needs nothing more. Pads come from the measured Y whenever auto_pad or
+ * output_shape set them, split as the spec says (the smaller half first for SAME_UPPER only, so
+ * output_shape without auto_pad puts the larger half first). Measuring Y also follows
+ * onnxruntime where it leaves the spec: SAME with stride > dilated kernel gives the natural size
+ * (total pad clamped at 0), not X * stride.
+ */
+export const convTranspose: GradRule = {
+  opType: 'ConvTranspose',
+  gradients: (ctx, [dY]) => [
+    () => convTransposeInputGradient(ctx, dY!),
+    weightOnly(ctx, 1, 'weight'),
+    weightOnly(ctx, 2, 'bias')
+  ]
+};
+
+function convTransposeInputGradient(ctx: GradContext, dY: string): string {
+  const { node } = ctx;
+  const [x, w] = node.input;
+  const spatial = ctx.shape(x).slice(2);
+  const kernel = ctx.shape(w).slice(2);
+  const produced = ctx.shape(node.output[0]).slice(2);
+  const rank = spatial.length;
+  const strides = intsAttr(node, 'strides', Array(rank).fill(1));
+  const dilations = intsAttr(node, 'dilations', Array(rank).fill(1));
+  const outputPadding = intsAttr(node, 'output_padding', Array(rank).fill(0));
+  const autoPad = stringAttr(node, 'auto_pad', 'NOTSET');
+  let pads: number[];
+  if (autoPad === 'VALID') {
+    pads = Array(2 * rank).fill(0);
+  } else if (autoPad === 'NOTSET' && !hasAttr(node, 'output_shape')) {
+    pads = intsAttr(node, 'pads', Array(2 * rank).fill(0));
+  } else {
+    const begins: number[] = [];
+    const ends: number[] = [];
+    spatial.forEach((size, i) => {
+      const full =
+        strides[i] * (size - 1) +
+        outputPadding[i] +
+        dilations[i] * (kernel[i] - 1) +
+        1;
+      const total = full - produced[i];
+      const half = Math.floor(total / 2);
+      const [begin, end] =
+        autoPad === 'SAME_UPPER' ? [half, total - half] : [total - half, half];
+      begins.push(begin);
+      ends.push(end);
+    });
+    pads = [...begins, ...ends];
+  }
+  if (pads.some(p => p < 0)) {
+    throw new Error(
+      `its pads [${pads.join(', ')}] grow Y beyond the transposed convolution, and only pads >= 0 are supported`
+    );
+  }
+  return ctx.builder.op(
+    'Conv',
+    [dY, w],
+    [
+      attr.ints('kernel_shape', kernel),
+      attr.ints('strides', strides),
+      attr.ints('dilations', dilations),
+      attr.ints('pads', pads),
+      attr.int('group', intAttr(node, 'group', 1))
+    ]
+  );
 }
