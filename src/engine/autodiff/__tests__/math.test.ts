@@ -237,6 +237,78 @@ describe('normalisations against finite differences', () => {
   });
 
   it.each([
+    ['[2,6,3,4] groups=3', [2, 6, 3, 4], 3],
+    ['[1,4,5] groups=2 (1-D)', [1, 4, 5], 2],
+    ['[2,4,2,3] groups=4 (one channel per group)', [2, 4, 2, 3], 4],
+    ['[1,6,2,2,2] groups=1 (3-D, all channels one group)', [1, 6, 2, 2, 2], 1]
+  ])(
+    'GroupNormalization %s, scale and bias per group, at opset 18',
+    async (_name, dims, groups) => {
+      await checkGradient({
+        opset: 18,
+        inputs: { x: dims as number[] },
+        build: g =>
+          g.op(
+            'GroupNormalization',
+            [
+              'x',
+              g.floats(
+                Array.from(
+                  { length: groups as number },
+                  (_, i) => 1.5 - i * 0.7
+                ),
+                [groups as number],
+                's'
+              ),
+              g.floats(
+                Array.from({ length: groups as number }, (_, i) => 0.2 * i),
+                [groups as number],
+                'b'
+              )
+            ],
+            [
+              attr.int('num_groups', groups as number),
+              attr.float('epsilon', 1e-3)
+            ]
+          )
+      });
+    }
+  );
+
+  it.each([
+    ['[2,6,3,4] groups=3', [2, 6, 3, 4], 3],
+    ['[1,4,5] groups=2 (1-D)', [1, 4, 5], 2],
+    ['[1,4,2,2] groups=4 (one channel per group)', [1, 4, 2, 2], 4]
+  ])(
+    'GroupNormalization %s, scale and bias per channel, at opset 21',
+    async (_name, dims, groups) => {
+      const channels = (dims as number[])[1];
+      await checkGradient({
+        opset: 21,
+        inputs: { x: dims as number[] },
+        build: g =>
+          g.op(
+            'GroupNormalization',
+            [
+              'x',
+              g.floats(
+                Array.from({ length: channels }, (_, i) => 1.2 - i * 0.45),
+                [channels],
+                's'
+              ),
+              g.floats(
+                Array.from({ length: channels }, (_, i) => 0.1 * i),
+                [channels],
+                'b'
+              )
+            ],
+            [attr.int('num_groups', groups as number)]
+          )
+      });
+    }
+  );
+
+  it.each([
     [7, 5],
     [13, 3]
   ])(

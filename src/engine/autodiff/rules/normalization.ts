@@ -1,6 +1,6 @@
 /**
  * Rules for normalisations: BatchNormalization (inference), LayerNormalization,
- * InstanceNormalization, LRN.
+ * InstanceNormalization, GroupNormalization, LRN.
  */
 import { attr, floatAttr, intAttr } from '../../onnx/attributes';
 import { GradContext, GradRule } from '../rule';
@@ -51,19 +51,20 @@ export const batchNormalization: GradRule = {
 };
 
 /**
- * Normalisation over `axes` of X with a scale g broadcast to X: X^ = (X - mean) r with
+ * Normalisation over `axes` of x (the node's X, or a reshaped view of it, with dY in the same
+ * view) with a scale broadcast to x: X^ = (X - mean) r with
  * r = 1 / sqrt(var + eps), Y = X^ * scale + B. Then, with g = dY * scale,
  *   dX = r * (g - mean(g) - X^ * mean(g * X^))     (means over the normalised axes)
  * mean and r are recomputed from X (the optional Mean/InvStdDev outputs are rarely exported).
  */
 function normalisedGradient(
   ctx: GradContext,
+  x: string,
   dY: string,
   axes: number[],
   eps: number,
   scale: string
 ): string {
-  const x = ctx.node.input[0];
   const b = ctx.builder;
   const centred = b.op('Sub', [x, reduceMean(ctx, x, axes, true)]);
   const variance = reduceMean(ctx, b.op('Mul', [centred, centred]), axes, true);
@@ -90,7 +91,14 @@ export const layerNormalization: GradRule = {
       const axis = normalizeAxis(intAttr(ctx.node, 'axis', -1), rank);
       const axes = Array.from({ length: rank - axis }, (_, k) => axis + k);
       const eps = floatAttr(ctx.node, 'epsilon', 1e-5);
-      return normalisedGradient(ctx, dY!, axes, eps, ctx.node.input[1]);
+      return normalisedGradient(
+        ctx,
+        ctx.node.input[0],
+        dY!,
+        axes,
+        eps,
+        ctx.node.input[1]
+      );
     },
     weightOnly(ctx, 1, 'scale'),
     weightOnly(ctx, 2, 'bias')
@@ -115,7 +123,51 @@ export const instanceNormalization: GradRule = {
         ...Array(rank - 2).fill(1)
       ]);
       const eps = floatAttr(ctx.node, 'epsilon', 1e-5);
-      return normalisedGradient(ctx, dY!, axes, eps, perChannel);
+      return normalisedGradient(ctx, x, dY!, axes, eps, perChannel);
+    },
+    weightOnly(ctx, 1, 'scale'),
+    weightOnly(ctx, 2, 'bias')
+  ]
+};
+
+/**
+ * GroupNormalization, X [N, C, *S] with num_groups G, viewed as [N, G, C/G, prod S] and
+ * normalised over its last two axes. The scale is per group [G] at opset 18 and per channel [C]
+ * from 21 (opset 18's form was withdrawn as a spec error): in the grouped view it broadcasts as
+ * [G, 1, 1] or [G, C/G, 1].
+ */
+export const groupNormalization: GradRule = {
+  opType: 'GroupNormalization',
+  gradients: (ctx, [dY]) => [
+    () => {
+      const [x, scale] = ctx.node.input;
+      const dims = ctx.shape(x);
+      const [n, channels] = dims;
+      const groups = intAttr(ctx.node, 'num_groups', 0);
+      if (groups <= 0 || channels % groups !== 0) {
+        throw new Error(
+          `its num_groups ${groups} does not divide the ${channels} channels`
+        );
+      }
+      const rest = dims.slice(2).reduce((a, d) => a * d, 1);
+      const grouped = [n, groups, channels / groups, rest];
+      // Read from the scale's length: when G = C the two forms are the same.
+      const perChannel = ctx.shape(scale)[0] !== groups;
+      const scaleView = reshape(ctx, scale, [
+        groups,
+        perChannel ? channels / groups : 1,
+        1
+      ]);
+      const eps = floatAttr(ctx.node, 'epsilon', 1e-5);
+      const grad = normalisedGradient(
+        ctx,
+        reshape(ctx, x, grouped),
+        reshape(ctx, dY!, grouped),
+        [2, 3],
+        eps,
+        scaleView
+      );
+      return reshape(ctx, grad, dims);
     },
     weightOnly(ctx, 1, 'scale'),
     weightOnly(ctx, 2, 'bias')
