@@ -234,18 +234,115 @@ describe('Pad against finite differences', () => {
     });
   });
 
-  it('Pad in reflect mode is refused with a message naming the mode', async () => {
+  const padModes: Array<[string, number]> = [
+    ['reflect', 10],
+    ['reflect', 11],
+    ['reflect', 18],
+    ['edge', 10],
+    ['edge', 13]
+  ];
+
+  it.each(padModes)(
+    'Pad %s [1,2,4,5] pads [0,0,2,1, 0,0,1,3] (asymmetric, H and W) at opset %i',
+    async (mode, opset) => {
+      const pads = [0, 0, 2, 1, 0, 0, 1, 3];
+      await checkGradient({
+        opset,
+        inputs: { x: [1, 2, 4, 5] },
+        build: g =>
+          opset >= 11
+            ? g.op('Pad', ['x', g.ints(pads)], [attr.string('mode', mode)])
+            : g.op(
+                'Pad',
+                ['x'],
+                [attr.ints('pads', pads), attr.string('mode', mode)]
+              )
+      });
+    }
+  );
+
+  it('Pad reflect with the widest pads (size - 1 = 2 on each side of 3x3) at opset 13', async () => {
+    await checkGradient({
+      opset: 13,
+      inputs: { x: [2, 1, 3, 3] },
+      build: g =>
+        g.op(
+          'Pad',
+          ['x', g.ints([0, 0, 2, 2, 0, 0, 2, 2])],
+          [attr.string('mode', 'reflect')]
+        )
+    });
+  });
+
+  it('Pad edge with pads wider than the axis ([2,3] pads [0,5, 0,4]) at opset 13', async () => {
+    await checkGradient({
+      opset: 13,
+      inputs: { x: [2, 3] },
+      build: g =>
+        g.op('Pad', ['x', g.ints([0, 5, 0, 4])], [attr.string('mode', 'edge')])
+    });
+  });
+
+  it.each(['reflect', 'edge'])(
+    'Pad %s on the channel axis and with pads on one side only, at opset 11',
+    async mode => {
+      await checkGradient({
+        opset: 11,
+        inputs: { x: [1, 3, 2, 4] },
+        build: g =>
+          g.op(
+            'Pad',
+            ['x', g.ints([0, 2, 0, 0, 0, 0, 0, 1])],
+            [attr.string('mode', mode)]
+          )
+      });
+    }
+  );
+
+  it.each(['reflect', 'edge'])(
+    'Pad %s with axes=[-1, 1] as input at opset 18',
+    async mode => {
+      await checkGradient({
+        opset: 18,
+        inputs: { x: [2, 3, 4] },
+        build: g =>
+          g.op(
+            'Pad',
+            ['x', g.ints([2, 1, 3, 0]), '', g.ints([-1, 1])],
+            [attr.string('mode', mode)]
+          )
+      });
+    }
+  );
+
+  it('Pad reflect emits no negative-step Slice (WebGPU) and reverses borders with a Gather', async () => {
+    const run = await checkGradient({
+      opset: 13,
+      inputs: { x: [1, 1, 5] },
+      build: g =>
+        g.op(
+          'Pad',
+          ['x', g.ints([0, 0, 3, 0, 0, 2])],
+          [attr.string('mode', 'reflect')]
+        )
+    });
+    const ops = emittedNodes(run).map(n => n.opType);
+    expect(ops).toContain('Gather');
+    expect(ops).not.toContain('ScatterND');
+  });
+
+  it('Pad in wrap mode (opset 19) is refused with a message naming the mode', async () => {
     await expect(
       checkGradient({
-        opset: 13,
+        opset: 19,
         inputs: { x: [2, 5] },
         build: g =>
           g.op(
             'Pad',
             ['x', g.ints([0, 1, 0, 1])],
-            [attr.string('mode', 'reflect')]
+            [attr.string('mode', 'wrap')]
           )
       })
-    ).rejects.toThrow(/Pad node .*mode is 'reflect'/);
+    ).rejects.toThrow(/Pad node .*mode is 'wrap'/);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Rules for ops that cut tensors apart or glue them together: Concat, Split, Slice, Pad. The
- * gradient of a cut is the cut-out part put back among zeros; of a glue, the parts cut apart.
+ * gradient of a cut is the cut-out part put back among zeros; of a glue, the parts cut apart; of
+ * a reflect or edge Pad, the copies added back onto what they copied.
  */
 import { attr, intAttr, intsAttr, stringAttr } from '../../onnx/attributes';
 import { GradContext, GradRule, InputGradient } from '../rule';
@@ -9,6 +10,7 @@ import {
   constantInput,
   normalizeAxis,
   pad,
+  reduceSum,
   reshape,
   slice,
   zerosLike
@@ -192,59 +194,158 @@ function spreadByStride(
 }
 
 /**
- * Pad (constant mode): dX = dY with the padding cut off. Negative pads crop X instead, so those
- * axes get zeros back. Pads are an attribute before opset 11, an input from 11; from 18 they may
- * name only some axes.
+ * Pad: dX = dY with the padding cut off, and in 'reflect' and 'edge' modes the padded borders
+ * folded back onto the X positions they copied. Pads are an attribute before opset 11, an input
+ * from 11; from 18 they may name only some axes. Negative pads crop X (constant mode only), so
+ * those axes get zeros back.
  */
 export const padRule: GradRule = {
   opType: 'Pad',
   gradients: (ctx, [dY]) => [
     () => {
       const mode = stringAttr(ctx.node, 'mode', 'constant');
-      if (mode !== 'constant') {
+      const { dims, begin, end } = padAmounts(ctx);
+      if (mode === 'constant') {
+        return constantPadGradient(ctx, dY!, dims, begin, end);
+      }
+      if (mode !== 'reflect' && mode !== 'edge') {
         throw new Error(
-          `its mode is '${mode}', and only constant padding is supported`
+          `its mode is '${mode}', and only constant, reflect and edge padding are supported`
         );
       }
-      const dims = ctx.shape(ctx.node.input[0]);
-      const rank = dims.length;
-      const given =
-        ctx.opset >= 11
-          ? constantInput(ctx, ctx.node.input[1], 'pads')
-          : intsAttr(ctx.node, 'pads', intsAttr(ctx.node, 'paddings', []));
-      const axesInput = ctx.opset >= 18 ? ctx.node.input[3] : undefined;
-      const axes = axesInput
-        ? constantInput(ctx, axesInput, 'axes').map(a => normalizeAxis(a, rank))
-        : Array.from({ length: rank }, (_, k) => k);
-      const begin = new Array<number>(rank).fill(0);
-      const end = new Array<number>(rank).fill(0);
-      axes.forEach((axis, k) => {
-        begin[axis] = given[k];
-        end[axis] = given[k + axes.length];
-      });
-      const cut = dims.map((_, k) => k).filter(k => begin[k] > 0 || end[k] > 0);
-      const kept = (k: number) =>
-        dims[k] + Math.min(begin[k], 0) + Math.min(end[k], 0);
-      const inner =
-        cut.length === 0
-          ? dY!
-          : slice(
-              ctx,
-              dY!,
-              cut.map(k => Math.max(begin[k], 0)),
-              cut.map(k => Math.max(begin[k], 0) + kept(k)),
-              cut
-            );
-      return pad(ctx, inner, [
-        ...begin.map(b => Math.max(-b, 0)),
-        ...end.map(e => Math.max(-e, 0))
-      ]);
+      if ([...begin, ...end].some(p => p < 0)) {
+        throw new Error(
+          `its pads [${[...begin, ...end].join(', ')}] crop X in '${mode}' mode, and only pads >= 0 are supported there`
+        );
+      }
+      return foldedPadGradient(ctx, dY!, dims, begin, end, mode);
     },
     undefined,
     undefined,
     undefined
   ]
 };
+
+/** X's dims and the begin and end pads of every axis, whatever form the node gives them in. */
+function padAmounts(ctx: GradContext): {
+  dims: number[];
+  begin: number[];
+  end: number[];
+} {
+  const dims = ctx.shape(ctx.node.input[0]);
+  const rank = dims.length;
+  const given =
+    ctx.opset >= 11
+      ? constantInput(ctx, ctx.node.input[1], 'pads')
+      : intsAttr(ctx.node, 'pads', intsAttr(ctx.node, 'paddings', []));
+  const axesInput = ctx.opset >= 18 ? ctx.node.input[3] : undefined;
+  const axes = axesInput
+    ? constantInput(ctx, axesInput, 'axes').map(a => normalizeAxis(a, rank))
+    : Array.from({ length: rank }, (_, k) => k);
+  const begin = new Array<number>(rank).fill(0);
+  const end = new Array<number>(rank).fill(0);
+  axes.forEach((axis, k) => {
+    begin[axis] = given[k];
+    end[axis] = given[k + axes.length];
+  });
+  return { dims, begin, end };
+}
+
+function constantPadGradient(
+  ctx: GradContext,
+  dY: string,
+  dims: number[],
+  begin: number[],
+  end: number[]
+): string {
+  const cut = dims.map((_, k) => k).filter(k => begin[k] > 0 || end[k] > 0);
+  const kept = (k: number) =>
+    dims[k] + Math.min(begin[k], 0) + Math.min(end[k], 0);
+  const inner =
+    cut.length === 0
+      ? dY
+      : slice(
+          ctx,
+          dY,
+          cut.map(k => Math.max(begin[k], 0)),
+          cut.map(k => Math.max(begin[k], 0) + kept(k)),
+          cut
+        );
+  return pad(ctx, inner, [
+    ...begin.map(b => Math.max(-b, 0)),
+    ...end.map(e => Math.max(-e, 0))
+  ]);
+}
+
+/**
+ * Reflect and edge padding copy X's values into the borders, so each border's gradient adds onto
+ * the positions it copied. Padding is separable, so the axes are folded one at a time; along an
+ * axis of size n with pads p (begin) and q (end), Y = [border p | X | border q] and:
+ *   reflect: Y[0..p) copied X[p..1] and Y[p+n..) copied X[n-2..n-1-q]: each border, reversed
+ *     with a Gather (negative-step Slices are wrong on WebGPU), is zero-padded to n at offset 1
+ *     or n-1-q;
+ *   edge: each border copied X[0] or X[n-1]: its sum lands there.
+ * dX = Slice(dY, p, p+n) + the folded borders.
+ */
+function foldedPadGradient(
+  ctx: GradContext,
+  dY: string,
+  dims: number[],
+  begin: number[],
+  end: number[],
+  mode: 'reflect' | 'edge'
+): string {
+  const rank = dims.length;
+  let grad = dY;
+  dims.forEach((n, axis) => {
+    const [p, q] = [begin[axis], end[axis]];
+    if (p === 0 && q === 0) {
+      return;
+    }
+    if (mode === 'reflect' && (p >= n || q >= n)) {
+      throw new Error(
+        `its reflect pads ${p} and ${q} on axis ${axis} should be below the axis size ${n}`
+      );
+    }
+    const along = (before: number, after: number): number[] => {
+      const pads = new Array<number>(2 * rank).fill(0);
+      pads[axis] = before;
+      pads[axis + rank] = after;
+      return pads;
+    };
+    const parts = [slice(ctx, grad, [p], [p + n], [axis])];
+    const border = (from: number, count: number, at: number): void => {
+      const taken = slice(ctx, grad, [from], [from + count], [axis]);
+      let folded: string;
+      if (mode === 'edge') {
+        folded = reduceSum(ctx, taken, [axis], true);
+      } else if (count > 1) {
+        folded = ctx.builder.op(
+          'Gather',
+          [
+            taken,
+            ctx.builder.ints(
+              Array.from({ length: count }, (_, i) => count - 1 - i)
+            )
+          ],
+          [attr.int('axis', axis)]
+        );
+      } else {
+        folded = taken;
+      }
+      const width = mode === 'edge' ? 1 : count;
+      parts.push(pad(ctx, folded, along(at, n - at - width)));
+    };
+    if (p > 0) {
+      border(0, p, mode === 'edge' ? 0 : 1);
+    }
+    if (q > 0) {
+      border(p + n, q, mode === 'edge' ? n - 1 : n - 1 - q);
+    }
+    grad = ctx.builder.op('Sum', parts);
+  });
+  return grad;
+}
 
 /**
  * Gather along `axis` with constant indices (a ViT's class token is x[:, 0]):
