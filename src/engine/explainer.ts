@@ -4,8 +4,9 @@
  * images, several targets and several layers from one run of one cached session.
  *
  * How a request runs. Gradient methods compile the backward graph once per (layers, target
- * tensor, ReLU rule, inputs, input shape) and feed N images x T targets as N*T batch rows, one
- * seed row each, so every layer and every target comes from one run. Gradient-free methods run
+ * tensor, method, ReLU rule, inputs, image shape), with the method's map built in the graph, and
+ * run it once per image and target (a one-hot seed each): every layer comes from one run, and
+ * the session serves any number of images and targets. Gradient-free methods run
  * the forward model with the layers exposed (Eigen-CAM), with masked images (Score-CAM), or the
  * head cut at the layer on ablated activations (Ablation-CAM). Models whose own graph fixes the
  * batch size are run one row at a time instead.
@@ -357,7 +358,7 @@ export class Explainer {
       'plain',
       targets,
       method.negatesGradients,
-      options.signal
+      options
     );
     const T = targets[0].length;
     const maps: ExplainedMap[] = [];
@@ -695,7 +696,7 @@ export class Explainer {
       method.relu,
       targets,
       false,
-      options.signal
+      options
     );
     const gradient = run.gradients[wrt];
     const itemDims = gradient.dims.slice(1);
@@ -741,9 +742,12 @@ export class Explainer {
   // -- runs --------------------------------------------------------------------------------
 
   /**
-   * One run of the compiled backward graph for N images x T targets (N*T rows; one row per run
-   * when the model fixes its batch). Returns the layers' cams ([rows, 1, h, w], built in the graph
-   * by `what.cam`), the gradients of the inputs, and the target scores, all with N*T rows.
+   * Runs of the compiled backward graph for N images x T targets, one row (an image and a target)
+   * per run: the compiled graph and the shape pass it is built from then serve any number of
+   * images and targets (a batch of T rows needed a shape pass and a compile of its own: 0.6 s of a
+   * first top-5 explanation of mobilenet_v3_small), and a cancel takes effect between rows.
+   * Returns the layers' cams ([N*T, 1, h, w], built in the graph by `what.cam`), the gradients
+   * of the inputs, and the target scores.
    */
   private async runGradients(
     feeds: Record<string, Tensor>,
@@ -752,32 +756,23 @@ export class Explainer {
     relu: 'plain' | 'guided',
     targets: number[][],
     negate: boolean,
-    signal?: AbortSignal
+    options: RunOptions
   ): Promise<{
     cams: Record<string, Tensor>;
     gradients: Record<string, Tensor>;
     scores: number[][];
   }> {
-    const T = targets[0].length;
-    const tiled = tileRows(feeds, T);
-    const rows = batchOf(tiled);
-    const runRows = async (
-      rowFeeds: Record<string, Tensor>,
-      rowIndices: number[]
-    ) => {
+    const rows = targets.length * targets[0].length;
+    const parts: Record<string, Tensor>[] = [];
+    const scores: number[][] = [];
+    for (const [n, row] of targets.entries()) {
+      const image = sliceRows(feeds, n, n + 1);
       const { session, compiled, cams } = await this.compiledSession(
-        rowFeeds,
+        image,
         what,
         targetTensor,
         relu
       );
-      const classes = sizeOf(compiled.seedShape.slice(1));
-      const seed = new Float32Array(rowIndices.length * classes);
-      rowIndices.forEach((r, i) => {
-        const n = Math.floor(r / T);
-        seed[i * classes + targets[n][r % T]] = negate ? -1 : 1;
-      });
-      signal?.throwIfAborted();
       const named: Record<string, string> = { [targetTensor]: targetTensor };
       for (const [layer, cam] of Object.entries(cams)) {
         named[`cam:${layer}`] = cam;
@@ -785,23 +780,32 @@ export class Explainer {
       for (const input of what.inputs) {
         named[`grad:${input}`] = compiled.gradients[input];
       }
-      const out = await this.exclusive(() =>
-        session.run(
-          {
-            ...rowFeeds,
-            [compiled.seed]: float32(seed, [
-              rowIndices.length,
-              ...compiled.seedShape.slice(1)
-            ])
-          },
-          [...new Set(Object.values(named))]
-        )
-      );
-      return Object.fromEntries(
-        Object.entries(named).map(([key, tensor]) => [key, out[tensor]])
-      );
-    };
-    const results = await this.byRows(tiled, rows, runRows);
+      const imageScores: number[] = [];
+      for (const target of row) {
+        options.signal?.throwIfAborted();
+        options.onProgress?.(
+          0.1 + (0.9 * parts.length) / rows,
+          `gradients of class ${target}` +
+            (targets.length > 1 ? ` for image ${n + 1}` : '')
+        );
+        const seed = new Float32Array(sizeOf(compiled.seedShape));
+        seed[target] = negate ? -1 : 1;
+        const out = await this.exclusive(() =>
+          session.run(
+            { ...image, [compiled.seed]: float32(seed, compiled.seedShape) },
+            [...new Set(Object.values(named))]
+          )
+        );
+        imageScores.push(out[targetTensor].data[target] as number);
+        parts.push(
+          Object.fromEntries(
+            Object.entries(named).map(([key, tensor]) => [key, out[tensor]])
+          )
+        );
+      }
+      scores.push(imageScores);
+    }
+    const results = rows === 1 ? parts[0] : concatRows(parts);
     const cams: Record<string, Tensor> = {};
     const gradients: Record<string, Tensor> = {};
     for (const [key, tensor] of Object.entries(results)) {
@@ -811,10 +815,6 @@ export class Explainer {
         gradients[key.slice(5)] = tensor;
       }
     }
-    const scoreRows = splitRows(results[targetTensor], rows);
-    const scores = targets.map((row, n) =>
-      row.map((c, t) => scoreRows[n * T + t][c])
-    );
     return { cams, gradients, scores };
   }
 
