@@ -337,7 +337,7 @@ export class Explainer {
     };
   }
 
-  /** A gradient method's maps: one run of the compiled graph, which builds the cams itself. */
+  /** A gradient method's maps, from the compiled graph (which builds the cams), one run per image and class. */
   private async gradientMaps(
     method: GradientCam,
     feeds: Record<string, Tensor>,
