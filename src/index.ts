@@ -12,6 +12,7 @@ import * as ort from 'onnxruntime-web';
 import { runSelftest } from './selftest';
 import { OnnxPanelFactory, ONNX_FILE_TYPE } from './ui/document';
 import { loadExplainer } from './ui/engine';
+import { OutputPreviews } from './ui/previews';
 import { rendererFactory } from './ui/renderer';
 import type { IPanelSettings } from './ui/tokens';
 import { ExplanationPanels } from './ui/tracker';
@@ -60,12 +61,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const trans = language.load('jupyterlab_gradcam');
     pointRuntimeAtStaticFiles();
 
+    // Panels publish the thumbnail of each explain() call here; its outputs show it.
+    const previews = new OutputPreviews();
     const panels = new ExplanationPanels({
       shell: app.shell,
       notebooks,
       translator: language,
       loadEngine: loadExplainer,
-      settings: {}
+      settings: {},
+      previews
     });
 
     // Settings take effect live in every panel.
@@ -83,7 +87,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     // explain() outputs render inline in every notebook; a fresh one opens the panel.
     const factory = rendererFactory(
       (options, node) => panels.showOutput(options, node),
-      trans
+      trans,
+      previews
     );
     notebooks.widgetAdded.connect((_, notebook) =>
       notebook.content.rendermime.addFactory(factory)

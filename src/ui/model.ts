@@ -72,6 +72,11 @@ export class ExplanationModel implements IDisposable {
     return this._source;
   }
 
+  /** The handle of the explain() call shown, or '' for a source without one (files). */
+  get handle(): string {
+    return this._handle;
+  }
+
   /** The engine's backend once a model is loaded, else ''. */
   get backend(): string {
     return this._engine?.backend ?? '';
@@ -405,6 +410,7 @@ export class ExplanationModel implements IDisposable {
       std: data.options.std
     });
     this._labels = data.options.labels ?? [];
+    this._handle = data.options.handle ?? '';
     this._layers = await engine.layers(this._input.feeds);
     const asked = data.options.layer;
     if (asked && !this._layers.some(l => l.name === asked)) {
@@ -627,6 +633,7 @@ export class ExplanationModel implements IDisposable {
     this._layers = [];
     this._scores = [];
     this._labels = [];
+    this._handle = '';
     this._passes.clear();
     this._layer = '';
     this._target = null;
@@ -663,6 +670,7 @@ export class ExplanationModel implements IDisposable {
   private _layers: ILayer[] = [];
   private _scores: IClassScore[] = [];
   private _labels: string[] = [];
+  private _handle = '';
   private _passes = new Map<string, Map<string, IMap>>();
   private _layer = '';
   private _target: number | null = null;

@@ -16,10 +16,13 @@ import { Panel, Widget } from '@lumino/widgets';
 import { CompareView } from './compare';
 import { ImagePicker } from './imagepicker';
 import { ExplanationModel, PanelState } from './model';
-import { OverlayView } from './overlay';
+import { drawMap, OverlayView } from './overlay';
+import { shrinkMap, shrinkPicture } from './paint';
+import { OutputPreviews, previewSizes } from './previews';
 import { SelectorsView } from './selectors';
 import { FileSource } from './sources';
-import type { EngineLoader, IPanelSettings, ISource } from './tokens';
+import type { EngineLoader, IMap, IPanelSettings, ISource } from './tokens';
+import type { RgbImage } from '../engine/image';
 
 export type { PanelState } from './model';
 
@@ -43,6 +46,7 @@ export class GradCAMPanel extends Panel {
       loadEngine: options.loadEngine,
       settings: options.settings
     });
+    this._previews = options.previews ?? null;
 
     this._header = this._element('div', 'jp-GradCAM-header');
     this._message = this._element('p', 'jp-GradCAM-message');
@@ -139,6 +143,10 @@ export class GradCAMPanel extends Panel {
     if (this.isDisposed) {
       return;
     }
+    if (this._previewFrame) {
+      cancelAnimationFrame(this._previewFrame);
+      this._previewFrame = 0;
+    }
     this.model.dispose();
     super.dispose();
   }
@@ -155,6 +163,9 @@ export class GradCAMPanel extends Panel {
   ): void {
     const start = this.model.lastSwitch;
     this._render();
+    if (change === 'selection' || change === 'display' || change === 'source') {
+      this._schedulePreview();
+    }
     if (
       change === 'selection' &&
       start &&
@@ -220,6 +231,77 @@ export class GradCAMPanel extends Panel {
         model.layer
       )
     );
+  }
+
+  /** Publishes the thumbnail at the next animation frame: a burst of changes draws it once. */
+  private _schedulePreview(): void {
+    if (!this._previews || this._previewFrame) {
+      return;
+    }
+    this._previewFrame = requestAnimationFrame(() => {
+      this._previewFrame = 0;
+      this._publishPreview();
+    });
+  }
+
+  /**
+   * Draws the shown map over the picture, small, with the overlay's colormap, opacity and box,
+   * and hands it to the explain() output it came from (a source with a handle).
+   */
+  private _publishPreview(): void {
+    const model = this.model;
+    const input = model.input;
+    const map = model.current;
+    if (!this._previews || this.isDisposed || !model.handle || !input || !map) {
+      return;
+    }
+    const look = {
+      map,
+      handle: model.handle,
+      method: model.shownMethod,
+      opacity: model.opacity,
+      colormap: model.colormap,
+      box: model.showBox
+    };
+    const last = this._previewLook;
+    if (
+      last &&
+      (Object.keys(look) as (keyof typeof look)[]).every(
+        key => look[key] === last[key]
+      )
+    ) {
+      return; // a repaint with nothing new (a progress tick, a setting that changed nothing)
+    }
+    this._previewLook = look;
+    const picture = input.picture;
+    const sizes = previewSizes({
+      height: picture.height,
+      width: picture.width
+    });
+    if (this._previewPicture?.source !== picture) {
+      this._previewPicture = {
+        source: picture,
+        small: shrinkPicture(picture, sizes.drawn)
+      };
+    }
+    const small = this._previewPicture.small;
+    // Images (guided backpropagation) are drawn at their own size, over the full picture.
+    const shrunk = shrinkMap(map, sizes.drawn);
+    const canvas = document.createElement('canvas');
+    drawMap(canvas, shrunk.channels === 1 ? small : picture, shrunk, {
+      opacity: model.opacity,
+      colormap: model.colormap,
+      box: model.showBox
+    });
+    this._previews.set(model.handle, {
+      url: canvas.toDataURL('image/png'),
+      width: sizes.shown.width,
+      height: sizes.shown.height,
+      method: model.shownMethod,
+      layer: map.layer ?? '',
+      target: map.target,
+      label: map.target === null ? '' : model.labelOf(map.target)
+    });
   }
 
   private _showError(message: string): void {
@@ -351,6 +433,10 @@ export class GradCAMPanel extends Panel {
   private _sendName!: HTMLInputElement;
   private _sent!: HTMLElement;
   private _timedSwitch: ExplanationModel.ISwitch | null = null;
+  private _previews: OutputPreviews | null;
+  private _previewFrame = 0;
+  private _previewLook: PreviewLook | null = null;
+  private _previewPicture: { source: RgbImage; small: RgbImage } | null = null;
 }
 
 /** The GradCAMPanel's companions. */
@@ -363,5 +449,17 @@ export namespace GradCAMPanel {
     translator?: ITranslator;
     /** The settings at the start. */
     settings?: Partial<IPanelSettings>;
+    /** Where the thumbnails of explain() outputs go; none are drawn when absent. */
+    previews?: OutputPreviews;
   }
+}
+
+/** What a published thumbnail showed: another one is drawn only when something here changes. */
+interface PreviewLook {
+  map: IMap;
+  handle: string;
+  method: string;
+  opacity: number;
+  colormap: string;
+  box: boolean;
 }

@@ -1,11 +1,14 @@
 /**
  * The inline renderer of an explain() output (MIME `application/vnd.jupyterlab-gradcam.v1+json`):
- * a one-line summary and a button that shows the explanation in the panel beside the notebook.
+ * the thumbnail of the explanation once a panel has shown it, a one-line summary, and a button
+ * that shows the explanation in the panel beside the notebook. The renderer computes nothing:
+ * the thumbnail comes from the panels (OutputPreviews), so opening a notebook runs no model.
  */
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
+import type { IOutputPreview, OutputPreviews } from './previews';
 import type { IExplainOptions } from './tokens';
 
 /** The MIME type explain() displays. */
@@ -27,6 +30,20 @@ export class ExplanationRenderer
     this.addClass('jp-GradCAM-output');
     this._open = options.open;
     this._trans = options.trans;
+    this._previews = options.previews ?? null;
+    this._thumb = document.createElement('img');
+    this._thumb.className = 'jp-GradCAM-outputThumb';
+    this._thumb.hidden = true;
+    this._previews?.changed.connect(this._onPreview, this);
+  }
+
+  /** Stops following the thumbnails. */
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._previews?.changed.disconnect(this._onPreview, this);
+    super.dispose();
   }
 
   /** Shows the summary of the output's options. */
@@ -49,11 +66,60 @@ export class ExplanationRenderer
     button.className = 'jp-GradCAM-outputOpen jp-mod-styled';
     button.textContent = trans.__('Show in the Grad-CAM panel');
     button.onclick = () => this._open(options, this.node);
-    this.node.replaceChildren(summary, button);
+    this._handle = options.handle ?? '';
+    this._showPreview();
+    this.node.replaceChildren(this._thumb, summary, button);
+  }
+
+  private _onPreview(_: OutputPreviews, handle: string): void {
+    if (handle === this._handle) {
+      this._showPreview();
+    }
+  }
+
+  /** Shows the latest thumbnail of this output's explain() call, or nothing before there is one. */
+  private _showPreview(): void {
+    const preview =
+      this._handle && this._previews ? this._previews.get(this._handle) : null;
+    const thumb = this._thumb;
+    thumb.hidden = preview === null;
+    if (!preview) {
+      thumb.removeAttribute('src');
+      thumb.alt = '';
+      return;
+    }
+    if (thumb.getAttribute('src') !== preview.url) {
+      thumb.src = preview.url;
+    }
+    thumb.width = preview.width;
+    thumb.height = preview.height;
+    thumb.alt = this._altText(preview);
+    thumb.title = thumb.alt;
+  }
+
+  private _altText(preview: IOutputPreview): string {
+    const trans = this._trans;
+    const target =
+      preview.target === null
+        ? trans.__('no class')
+        : preview.label
+          ? trans.__('class %1 (%2)', preview.target, preview.label)
+          : trans.__('class %1', preview.target);
+    return preview.layer
+      ? trans.__(
+          'Grad-CAM thumbnail: %1 map of %2 at layer %3',
+          preview.method,
+          target,
+          preview.layer
+        )
+      : trans.__('Grad-CAM thumbnail: %1 map of %2', preview.method, target);
   }
 
   private _open: OpenExplanation;
   private _trans: TranslationBundle;
+  private _previews: OutputPreviews | null;
+  private _thumb: HTMLImageElement;
+  private _handle = '';
 }
 
 /** The ExplanationRenderer's companions. */
@@ -64,18 +130,21 @@ export namespace ExplanationRenderer {
     open: OpenExplanation;
     /** Translations. */
     trans: TranslationBundle;
+    /** The thumbnails the panels publish; the output shows none when absent. */
+    previews?: OutputPreviews;
   }
 }
 
 /** The renderer factory for the notebook's rendermime registry. */
 export function rendererFactory(
   open: OpenExplanation,
-  trans: TranslationBundle
+  trans: TranslationBundle,
+  previews?: OutputPreviews
 ): IRenderMime.IRendererFactory {
   return {
     safe: true,
     mimeTypes: [MIME_TYPE],
     defaultRank: 50,
-    createRenderer: () => new ExplanationRenderer({ open, trans })
+    createRenderer: () => new ExplanationRenderer({ open, trans, previews })
   };
 }

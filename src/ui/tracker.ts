@@ -12,6 +12,7 @@ import type { ITranslator } from '@jupyterlab/translation';
 import { GradCAMKernelClient } from '../kernel/client';
 import { kernelRequests } from './kernel';
 import { GradCAMPanel } from './panel';
+import type { OutputPreviews } from './previews';
 import { MIME_TYPE } from './renderer';
 import { KernelSource } from './sources';
 import type { EngineLoader, IExplainOptions, IPanelSettings } from './tokens';
@@ -24,6 +25,7 @@ export class ExplanationPanels {
     this._translator = options.translator;
     this._loadEngine = options.loadEngine;
     this._settings = options.settings;
+    this._previews = options.previews;
     this._notebooks.activeCellChanged.connect(this._followActiveCell, this);
   }
 
@@ -32,7 +34,8 @@ export class ExplanationPanels {
     const panel = new GradCAMPanel({
       loadEngine: this._loadEngine,
       translator: this._translator,
-      settings: this._settings
+      settings: this._settings,
+      previews: this._previews
     });
     this._all.add(panel);
     panel.disposed.connect(() => this._all.delete(panel));
@@ -158,6 +161,7 @@ export class ExplanationPanels {
   private _translator: ITranslator;
   private _loadEngine: EngineLoader;
   private _settings: Partial<IPanelSettings>;
+  private _previews: OutputPreviews | undefined;
   private _panels = new Map<NotebookPanel, GradCAMPanel>();
   private _clients = new Map<NotebookPanel, GradCAMKernelClient>();
   private _all = new Set<GradCAMPanel>();
@@ -178,6 +182,8 @@ export namespace ExplanationPanels {
     loadEngine: EngineLoader;
     /** The settings at the start. */
     settings: Partial<IPanelSettings>;
+    /** Where panels publish the thumbnails of explain() outputs. */
+    previews?: OutputPreviews;
   }
 }
 

@@ -3,7 +3,8 @@
  * CNN with onnx.helper and calls jupyterlab_gradcam.explain(); the panel must appear, draw a
  * non-uniform overlay, change it on a layer or class switch without another model run, send a map
  * to the kernel equal to an independent numpy Grad-CAM, render in the dark theme, report a bad
- * model in words and stay usable, and open an .onnx file with no kernel (Open With > Grad-CAM).
+ * model in words and stay usable, open an .onnx file with no kernel (Open With > Grad-CAM), and
+ * leave a thumbnail of what it showed in the explain() output.
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
@@ -62,6 +63,24 @@ async function overlayPixels(panel: Locator): Promise<number[]> {
         context.getImageData(0, 0, canvas.width, canvas.height).data
       );
     });
+}
+
+/**
+ * The pixels of the thumbnail an explain() output shows, drawn onto a canvas at its own size
+ * (a data URL: same origin, so the canvas can be read).
+ */
+async function thumbnailPixels(thumbnail: Locator): Promise<number[]> {
+  return thumbnail.evaluate(async (image: HTMLImageElement) => {
+    await image.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = image.naturalWidth;
+    canvas.height = image.naturalHeight;
+    const context = canvas.getContext('2d')!;
+    context.drawImage(image, 0, 0);
+    return Array.from(
+      context.getImageData(0, 0, canvas.width, canvas.height).data
+    );
+  });
 }
 
 /** How many distinct RGBA values the pixels hold. */
@@ -306,6 +325,43 @@ test.describe('the Grad-CAM panel', () => {
       timeout: 60_000
     });
     await expect(panel.locator('canvas.jp-GradCAM-overlay')).toHaveCount(1);
+  });
+
+  test('shows a thumbnail of the explanation in the explain() output, following the panel', async ({
+    page
+  }) => {
+    const panel = await explainInNotebook(page);
+    const runs = await panel.getAttribute('data-runs');
+    const thumbnail = page.locator(
+      '.jp-GradCAM-output img.jp-GradCAM-outputThumb'
+    );
+    await expect(thumbnail).toHaveCount(1);
+    await expect(thumbnail).toBeVisible();
+    await expect(thumbnail).toHaveAttribute('alt', /gradcam.*relu2/);
+    // A thumbnail, never a second overlay: one main canvas on the page.
+    await expect(thumbnail).not.toHaveClass(/jp-GradCAM-overlay/);
+    await expect(page.locator('canvas.jp-GradCAM-overlay')).toHaveCount(1);
+    const first = await thumbnailPixels(thumbnail);
+    expect(distinctColours(first)).toBeGreaterThan(20);
+    const size = await thumbnail.evaluate((image: HTMLImageElement) => [
+      image.width,
+      image.height
+    ]);
+    expect(Math.max(...size)).toBe(160);
+
+    // A layer switch in the panel: the output's thumbnail follows, with no model run.
+    await panel.locator('select.jp-GradCAM-layerSelect').selectOption('relu1');
+    await expect(panel).toHaveAttribute('data-layer', 'relu1');
+    await expect(thumbnail).toHaveAttribute('alt', /relu1/);
+    const afterLayer = await thumbnailPixels(thumbnail);
+    expect(changed(first, afterLayer)).toBeGreaterThan(0.1);
+
+    // So does the opacity (drawn at the next animation frame).
+    await panel.locator('input.jp-GradCAM-opacity').fill('1');
+    await expect
+      .poll(async () => changed(afterLayer, await thumbnailPixels(thumbnail)))
+      .toBeGreaterThan(0.1);
+    expect(await panel.getAttribute('data-runs')).toBe(runs);
   });
 
   test('renders in the dark theme', async ({ page }) => {
