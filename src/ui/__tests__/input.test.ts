@@ -162,4 +162,25 @@ describe('thumbnails', () => {
     const image = { ...map, channels: 3, map: new Float32Array(48) };
     expect(shrinkMap(image, { height: 2, width: 2 })).toBe(image);
   });
+
+  it('shrink a map from its raw map without reading the full-size map', () => {
+    const raw = Float32Array.from([0, 2, 4, 8]);
+    const map = {
+      layer: 'l',
+      target: 1,
+      get map(): Float32Array {
+        throw new Error('the full-size map was computed');
+      },
+      size: { height: 64, width: 64 },
+      channels: 1,
+      raw,
+      rawSize: { height: 2, width: 2 }
+    };
+    const small = shrinkMap(map, { height: 2, width: 2 });
+    // At the raw map's own size the pipeline is a min-max scaling.
+    expect(Array.from(small.map)).toEqual(
+      [0, 0.25, 0.5, 1].map(v => expect.closeTo(v, 6))
+    );
+    expect(small.size).toEqual({ height: 2, width: 2 });
+  });
 });
