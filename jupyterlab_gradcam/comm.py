@@ -23,6 +23,9 @@ PROTOCOL_VERSION = 1
 
 # Replies with more payload bytes than this are chunked; tests set it smaller.
 CHUNK_BYTES = 8 * 1024 * 1024
+# Unfinished uploads kept at once: chunks of an upload the browser gave up on (a closed panel, a
+# timeout) must not stay for the kernel's lifetime. The oldest is dropped, and answered with an error.
+MAX_UPLOADS = 4
 
 
 def register():
@@ -97,6 +100,8 @@ class Channel:
         if chunk >= chunks:
             self._uploads.pop(request_id, None)
             raise RequestError(f"'chunk' must be below 'chunks' ({chunks}); got {chunk}")
+        if request_id not in self._uploads and len(self._uploads) >= MAX_UPLOADS:
+            self._drop_oldest_upload()
         upload = self._uploads.setdefault(request_id, {"chunks": chunks, "parts": {}})
         if upload["chunks"] != chunks:
             self._uploads.pop(request_id)
@@ -110,6 +115,15 @@ class Channel:
         payload = b"".join(piece for i in range(chunks) for piece in upload["parts"][i])
         request = {key: value for key, value in data.items() if key not in ("chunk", "chunks")}
         return request, [payload]
+
+    def _drop_oldest_upload(self):
+        oldest = next(iter(self._uploads))
+        upload = self._uploads.pop(oldest)
+        error = (
+            f"upload {oldest!r} was dropped unfinished ({len(upload['parts'])} of {upload['chunks']} chunks "
+            f"had arrived) when a newer one began with {MAX_UPLOADS} uploads open"
+        )
+        self._reply(oldest, {"ok": False, "error": error}, [])
 
     def _reply(self, request_id, fields, buffers):
         head = {"v": PROTOCOL_VERSION, "id": request_id, **fields}

@@ -181,6 +181,20 @@ def test_put_result_errors_name_the_bad_field(bridge, fields, buffers, message):
     assert bridge.request("ping")[0]["ok"] is True
 
 
+def test_an_abandoned_upload_is_dropped_and_answered_when_too_many_are_open(kernel, bridge):
+    fields = {"v": 1, "method": "put_result", "dtype": "uint8", "shape": [2], "chunks": 2}
+    for k in range(4):
+        assert bridge.send_raw({**fields, "id": f"u{k}", "name": f"r{k}", "chunk": 0}, [b"a"]) == []
+    # A fifth upload drops the oldest unfinished one, which gets its one reply: an error.
+    reply, _, _ = assemble(bridge.send_raw({**fields, "id": "u4", "name": "r4", "chunk": 0}, [b"a"]), "u0")
+    assert reply["ok"] is False
+    assert "upload 'u0' was dropped unfinished (1 of 2 chunks had arrived)" in reply["error"]
+    # The others still complete.
+    reply, _, _ = assemble(bridge.send_raw({**fields, "id": "u1", "name": "r1", "chunk": 1}, [b"b"]), "u1")
+    assert reply["ok"] is True
+    assert kernel.value("bytes(jupyterlab_gradcam.results['r1'])") == "b'ab'"
+
+
 def test_chunks_that_disagree_on_their_count_are_refused(bridge):
     fields = {"v": 1, "id": "c", "method": "put_result", "name": "r", "dtype": "uint8", "shape": [2]}
     assert bridge.send_raw({**fields, "chunk": 0, "chunks": 2}, [b"a"]) == []
