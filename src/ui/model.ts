@@ -361,9 +361,21 @@ export class ExplanationModel implements IDisposable {
     }
   }
 
-  /** Cancels the running work; the panel keeps what it had computed. */
+  /**
+   * Cancels the running work; the panel keeps what it had computed. When the work was for a map
+   * not computed yet (another method, layer or class), the selection goes back to the map shown
+   * before, so that the selectors and the overlay agree.
+   */
   cancel(): void {
     this._abortRunning();
+    const shown = this._lastShown;
+    if (!this.current && shown) {
+      this._method = shown.method;
+      this._view = shown.view;
+      this._layer = shown.layer;
+      this._target = shown.target;
+      this._emit('selection');
+    }
   }
 
   /** Whether the model is disposed. */
@@ -473,6 +485,7 @@ export class ExplanationModel implements IDisposable {
       this._abortRunning();
       this._error = '';
       this._setState('ready');
+      this._rememberShown();
       this._emit('selection');
       return;
     }
@@ -593,7 +606,20 @@ export class ExplanationModel implements IDisposable {
     this._controller = null;
     this._progress = { fraction: 1, message: '' };
     this._setState('ready');
+    this._rememberShown();
     this._emit('selection');
+  }
+
+  /** Records the selection of the map on screen, for a cancel to return to. */
+  private _rememberShown(): void {
+    if (this.current) {
+      this._lastShown = {
+        method: this._method,
+        view: this._view,
+        layer: this._layer,
+        target: this._target
+      };
+    }
   }
 
   private _fail(work: Work, error: unknown): void {
@@ -639,6 +665,7 @@ export class ExplanationModel implements IDisposable {
     this._target = null;
     this._output = '';
     this._view = 'map';
+    this._lastShown = null;
     this._runCount = 0;
     this._lastSwitch = null;
     this._error = '';
@@ -677,6 +704,12 @@ export class ExplanationModel implements IDisposable {
   private _output = '';
   private _method: Method = 'gradcam';
   private _view: View = 'map';
+  private _lastShown: {
+    method: Method;
+    view: View;
+    layer: string;
+    target: number | null;
+  } | null = null;
   private _opacity: number;
   private _colormap: ColormapName;
   private _showBox = true;

@@ -1,10 +1,12 @@
 /**
- * Latency of the panel on a real-sized model (224x224): the first pass (every layer x the top-k
- * classes in one run), then layer and class switches, which repaint from that pass. The model is
+ * The panel on a real-sized model (224x224), where work takes long enough to time and to cancel:
+ * the first pass (every layer x the top-k classes), then layer and class switches, which repaint
+ * from that pass; and a Cancel in the middle of a slow method. The model is
  * GRADCAM_LATENCY_MODEL, or the shared fixtures' mobilenet_v3_small.onnx; skipped when neither is
  * there (the fixtures are not part of the repository). Prints the figures; asserts no model run.
  */
-import { expect, test } from '@jupyterlab/galata';
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import type { Locator } from '@playwright/test';
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -33,10 +35,11 @@ test.skip(
 );
 test.setTimeout(600_000);
 
-test('layer and class switches repaint from the cached pass', async ({
-  page,
-  tmpPath
-}) => {
+/** Opens the model with Grad-CAM, gives it the image, and waits for the first pass. */
+async function openPanel(
+  page: IJupyterLabPageFixture,
+  tmpPath: string
+): Promise<{ panel: Locator; firstPass: number }> {
   const name = path.basename(MODEL);
   expect(await page.contents.uploadFile(MODEL, `${tmpPath}/${name}`)).toBe(
     true
@@ -56,7 +59,27 @@ test('layer and class switches repaint from the cached pass', async ({
   await expect(panel).toHaveAttribute('data-state', 'ready', {
     timeout: 540_000
   });
-  const firstPass = (Date.now() - start) / 1000;
+  return { panel, firstPass: (Date.now() - start) / 1000 };
+}
+
+/** The pixels of the panel's overlay canvas. */
+async function overlayPixels(panel: Locator): Promise<number[]> {
+  return panel
+    .locator('canvas.jp-GradCAM-overlay')
+    .evaluate((canvas: HTMLCanvasElement) =>
+      Array.from(
+        canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height)
+          .data
+      )
+    );
+}
+
+test('layer and class switches repaint from the cached pass', async ({
+  page,
+  tmpPath
+}) => {
+  const name = path.basename(MODEL);
+  const { panel, firstPass } = await openPanel(page, tmpPath);
   const runs = await panel.getAttribute('data-runs');
 
   const layerSelect = panel.locator('select.jp-GradCAM-layerSelect');
@@ -89,4 +112,53 @@ test('layer and class switches repaint from the cached pass', async ({
       `(max ${Math.max(...layerTimes).toFixed(1)}, n=${layerTimes.length}); class switch median ` +
       `${median(classTimes).toFixed(1)} ms (max ${Math.max(...classTimes).toFixed(1)}, n=${classTimes.length})`
   );
+});
+
+test('Cancel in the middle of a slow method goes back to the map shown before', async ({
+  page,
+  tmpPath
+}) => {
+  const { panel } = await openPanel(page, tmpPath);
+  const before = {
+    layer: await panel.getAttribute('data-layer'),
+    target: await panel.getAttribute('data-target'),
+    pixels: await overlayPixels(panel)
+  };
+  expect(await panel.getAttribute('data-method')).toBe('gradcam');
+
+  // Score-CAM masks the image once per channel of the layer (576 here): seconds of model runs.
+  await panel
+    .locator('select.jp-GradCAM-methodSelect')
+    .selectOption('scorecam');
+  await expect(panel).toHaveAttribute('data-state', 'running');
+  await expect(panel.locator('.jp-GradCAM-progress')).toBeVisible();
+  await panel.locator('.jp-GradCAM-cancel').click();
+
+  await expect(panel).toHaveAttribute('data-state', 'ready', {
+    timeout: 5_000
+  });
+  await expect(panel).toHaveAttribute('data-method', 'gradcam');
+  await expect(panel.locator('select.jp-GradCAM-methodSelect')).toHaveValue(
+    'gradcam'
+  );
+  expect(await panel.getAttribute('data-layer')).toBe(before.layer);
+  expect(await panel.getAttribute('data-target')).toBe(before.target);
+  expect(await panel.locator('.jp-GradCAM-error').isVisible()).toBe(false);
+  expect(await overlayPixels(panel)).toEqual(before.pixels);
+
+  // Still usable: a layer switch repaints from the pass, without a run.
+  const runs = await panel.getAttribute('data-runs');
+  const layerSelect = panel.locator('select.jp-GradCAM-layerSelect');
+  const other = await layerSelect.locator('option').evaluateAll(
+    (options, current) =>
+      options
+        .map(o => (o as HTMLOptionElement).value)
+        .filter(v => v !== current)
+        .pop()!,
+    before.layer
+  );
+  await layerSelect.selectOption(other);
+  await expect(panel).toHaveAttribute('data-layer', other);
+  await expect(panel).toHaveAttribute('data-state', 'ready');
+  expect(await panel.getAttribute('data-runs')).toBe(runs);
 });

@@ -226,18 +226,37 @@ describe('ExplanationModel', () => {
     );
   });
 
-  it('cancels a running pass and keeps the shown map', async () => {
-    const { model, engine } = await openModel();
-    let release!: () => void;
-    engine.hold = new Promise(resolve => (release = resolve));
-    const pending = model.setTarget(8);
-    expect(model.state).toBe('running');
-    model.cancel();
-    release();
-    await pending;
-    expect(model.state).toBe('ready');
-    expect(model.error).toBe('');
-  });
+  it.each([
+    ['a class outside the top-k', (m: ExplanationModel) => m.setTarget(8)],
+    ['another method', (m: ExplanationModel) => m.setMethod('scorecam')]
+  ])(
+    'cancelling %s goes back to the map shown before, selectors included',
+    async (_name, change) => {
+      const { model, engine } = await openModel();
+      const before = {
+        layer: model.layer,
+        target: model.target,
+        method: model.shownMethod,
+        map: model.current
+      };
+      expect(before.map).not.toBeNull();
+      let release!: () => void;
+      engine.hold = new Promise(resolve => (release = resolve));
+      const pending = change(model);
+      expect(model.state).toBe('running');
+      model.cancel();
+      release();
+      await pending;
+      expect(model.state).toBe('ready');
+      expect(model.error).toBe('');
+      expect({
+        layer: model.layer,
+        target: model.target,
+        method: model.shownMethod,
+        map: model.current
+      }).toEqual(before);
+    }
+  );
 
   it('takes live settings: colormap and opacity now, top-k on the next pass', async () => {
     const { model, engine } = await openModel();
