@@ -2,8 +2,10 @@
  * The shared pipeline of the CAM family, as pytorch-grad-cam's base_cam.py has it: a method turns
  * one layer's activations (and, for most, gradients) into a class activation map `cam` at layer
  * resolution; the base applies the ReLU (`raw = max(cam, 0)`), the two-pass normalisation with the
- * resize to the input (image/scale.ts), and the mean over layers. A method only says what it needs
- * and supplies its map; an `abstract` member makes a missing part a compile error.
+ * resize to the input (image/scale.ts), and the mean over layers. A gradient method builds its cam
+ * as graph nodes, run inside the compiled session (graph.ts); a gradient-free one computes it in
+ * JavaScript from the activation. A method only says what it needs and supplies its map; an
+ * `abstract` member makes a missing part a compile error.
  */
 import { ReluMode } from '../autodiff/rule';
 import { combineLayers, MapSize, scaleToUnit, upsampleRaw } from '../image';
