@@ -76,10 +76,23 @@ export const THUMBNAIL_SIZE = 72;
 
 /** The size a thumbnail of a `size` picture is drawn at: the picture's, shrunk to fit the limit. */
 export function thumbnailSize(size: MapSize): MapSize {
-  const scale = Math.min(1, THUMBNAIL_SIZE / Math.max(size.height, size.width));
+  return fitSize(size, THUMBNAIL_SIZE);
+}
+
+/**
+ * `size` scaled, aspect kept, to a long side of `longSide`: shrunk only, unless `enlarge` (drawing
+ * a small picture larger adds no detail; showing it larger is CSS's job).
+ */
+export function fitSize(
+  size: MapSize,
+  longSide: number,
+  enlarge = false
+): MapSize {
+  const scale = longSide / Math.max(size.height, size.width, 1);
+  const factor = enlarge ? scale : Math.min(1, scale);
   return {
-    height: Math.max(1, Math.round(size.height * scale)),
-    width: Math.max(1, Math.round(size.width * scale))
+    height: Math.max(1, Math.round(size.height * factor)),
+    width: Math.max(1, Math.round(size.width * factor))
   };
 }
 

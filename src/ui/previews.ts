@@ -7,6 +7,9 @@
 import type { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
+import type { MapSize } from '../engine/image';
+import { fitSize } from './paint';
+
 /** Thumbnails of explain() outputs are shown this many CSS pixels on their long side. */
 export const PREVIEW_SIZE = 160;
 
@@ -14,18 +17,13 @@ export const PREVIEW_SIZE = 160;
  * The sizes of the thumbnail of a `size` picture: drawn at the picture's size shrunk to fit
  * PREVIEW_SIZE (never enlarged: that adds no detail), shown with its long side at PREVIEW_SIZE.
  */
-export function previewSizes(size: { height: number; width: number }): {
-  drawn: { height: number; width: number };
-  shown: { height: number; width: number };
+export function previewSizes(size: MapSize): {
+  drawn: MapSize;
+  shown: MapSize;
 } {
-  const long = Math.max(size.height, size.width, 1);
-  const fit = (scale: number) => ({
-    height: Math.max(1, Math.round(size.height * scale)),
-    width: Math.max(1, Math.round(size.width * scale))
-  });
   return {
-    drawn: fit(Math.min(1, PREVIEW_SIZE / long)),
-    shown: fit(PREVIEW_SIZE / long)
+    drawn: fitSize(size, PREVIEW_SIZE),
+    shown: fitSize(size, PREVIEW_SIZE, true)
   };
 }
 
