@@ -63,14 +63,15 @@ export class BlockedImages implements AuditImageSource {
     const size = this.blockImages;
     const first = Math.floor(start / size);
     const last = Math.floor((end - 1) / size);
+    const fetching: Promise<Tensor>[] = [];
+    for (let b = first; b <= last; b++) {
+      fetching.push(this._block(b, signal));
+    }
     // Fetch the next block while the engine works on these rows.
     if ((last + 1) * size < this.count) {
       this._block(last + 1, signal).catch(() => undefined);
     }
-    const blocks: Tensor[] = [];
-    for (let b = first; b <= last; b++) {
-      blocks.push(await this._block(b, signal));
-    }
+    const blocks = await Promise.all(fetching);
     const item = sizeOf(this.itemDims);
     const dims = [end - start, ...this.itemDims];
     if (blocks.length === 1) {
