@@ -102,8 +102,9 @@ test.describe('the audit view', () => {
         `the audit ${await view.getAttribute('data-seconds')} s (maps ${await view.getAttribute('data-map-seconds')} s), ` +
         `${await view.getAttribute('data-image-requests')} image request(s)`
     );
-    // One request per block of images, never one per image.
-    expect(Number(await view.getAttribute('data-image-requests'))).toBe(1);
+    // One request per block of images (151 of 96x96x3 in 4 MiB), never one per image: the
+    // causal test's second look at some rings finds their blocks still in the page.
+    expect(Number(await view.getAttribute('data-image-requests'))).toBe(2);
 
     // Class cards: ring flagged, with its region and causal numbers; no other class flagged.
     const cards = view.locator('.jp-GradCAM-classCard');
