@@ -47,15 +47,13 @@ async function runInKernel(
 async function galleryItems(
   page: IJupyterLabPageFixture
 ): Promise<{ index: string; label: string; prediction: string }[]> {
-  return page
-    .locator(`${AUDIT} .jp-GradCAM-auditItem`)
-    .evaluateAll(nodes =>
-      nodes.map(n => ({
-        index: (n as HTMLElement).dataset.index!,
-        label: (n as HTMLElement).dataset.label!,
-        prediction: (n as HTMLElement).dataset.prediction!
-      }))
-    );
+  return page.locator(`${AUDIT} .jp-GradCAM-auditItem`).evaluateAll(nodes =>
+    nodes.map(n => ({
+      index: (n as HTMLElement).dataset.index!,
+      label: (n as HTMLElement).dataset.label!,
+      prediction: (n as HTMLElement).dataset.prediction!
+    }))
+  );
 }
 
 test.describe('the audit view', () => {

@@ -7,6 +7,7 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 
 import type { AuditClass, AuditReport } from '../../engine/audit';
+import { scaleToUnit } from '../../engine/image';
 import type { ColormapName, MapSize } from '../../engine/image';
 import { fitSize } from '../paint';
 import { mapCanvas } from './draw';
@@ -83,8 +84,9 @@ export function classCard(
         style: 'control'
       });
     }
+    // Scaled to its own maximum: a mean of many maps is faint, its shape is what tells.
     const canvas = mapCanvas(
-      view.mean_map,
+      scaleToUnit(view.mean_map),
       mapSize,
       fitSize(imageSize, MEAN_MAP_SIDE, true),
       options.colormap,
@@ -136,7 +138,7 @@ export function classCard(
       if (cluster.mean_map.length === mapSize.height * mapSize.width) {
         button.append(
           mapCanvas(
-            cluster.mean_map,
+            scaleToUnit(cluster.mean_map),
             mapSize,
             fitSize(imageSize, CLUSTER_MAP_SIDE, true),
             options.colormap
