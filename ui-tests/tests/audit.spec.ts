@@ -2,11 +2,13 @@
  * The audit view against a real JupyterLab and a real kernel: a notebook makes 200 held-out
  * shapes (scripts/shapes.py, the rings marked as in the biased twin's training data) and calls
  * jupyterlab_gradcam.audit() on examples/models/shapes_biased.onnx. The engine's real audit runs
- * in the page; the view must show the class cards with "ring" flagged (and no other class), filter
+ * in the page; a bad layer must be reported in the view; Cancel must stop a run and Run again
+ * finish it; the view must show the class cards with "ring" flagged (and no other class), filter
  * the gallery by class, correctness and flag, open one image in the single-image panel, and put
  * the report and maps into the kernel's results.
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import type { Locator } from '@playwright/test';
 import * as path from 'path';
 
 const REPO = path.resolve(__dirname, '..', '..');
@@ -14,8 +16,21 @@ const NOTEBOOK = 'audit.ipynb';
 const AUDIT = '.jp-GradCAM-audit';
 const RING = '5';
 
+const BAD_CALL =
+  "audit('shapes_biased.onnx', images[:8], labels[:8], classes, layer='no_such_layer')";
 const AUDIT_CALL =
   "audit('shapes_biased.onnx', images, labels, classes, mean=MEAN, std=STD, boxes=boxes, result='audit')";
+
+/** The audit view that the audit() output of cell `cell` opened (found by the call's handle). */
+async function viewOf(
+  page: IJupyterLabPageFixture,
+  cell: number
+): Promise<Locator> {
+  const output = page.locator('.jp-GradCAM-auditOutput').nth(cell - 1);
+  await expect(output).toHaveAttribute('data-handle', /^[0-9a-f]{32}$/);
+  const handle = await output.getAttribute('data-handle');
+  return page.locator(`${AUDIT}[data-handle="${handle}"]`);
+}
 
 /** Runs `code` in the notebook's kernel without a cell and returns what it printed. */
 async function runInKernel(
@@ -83,15 +98,35 @@ test.describe('the audit view', () => {
     expect(
       ((await page.notebook.getCellTextOutput(0)) ?? []).join('')
     ).toContain('made 200 images');
+    // A bad layer: the view says so in words, and the page goes on working.
+    expect(await page.notebook.addCell('code', BAD_CALL)).toBe(true);
+    await page.notebook.runCell(1, true);
+    const broken = await viewOf(page, 1);
+    await expect(broken).toHaveAttribute('data-state', 'error', {
+      timeout: 60_000
+    });
+    await expect(broken.locator('.jp-GradCAM-error')).toContainText(
+      'no_such_layer'
+    );
+    await expect(broken.locator('button.jp-GradCAM-rerun')).toBeVisible();
+
+    // The audit: Cancel mid-run (the page answers the click), then Run again to the end.
     expect(await page.notebook.addCell('code', AUDIT_CALL)).toBe(true);
     const started = Date.now();
-    await page.notebook.runCell(1, true);
-
-    // The output opens the view beside the notebook; the engine's audit runs in the page.
-    const view = page.locator(AUDIT).first();
-    await expect(view).toHaveAttribute('data-state', /running|ready/, {
+    await page.notebook.runCell(2, true);
+    const view = await viewOf(page, 2);
+    await expect(view).toHaveAttribute('data-state', 'running', {
       timeout: 30_000
     });
+    await view.locator('.jp-GradCAM-progress button.jp-GradCAM-cancel').click();
+    await expect(view).toHaveAttribute('data-state', 'idle', {
+      timeout: 30_000
+    });
+    console.log(
+      `Cancel took effect ${((Date.now() - started) / 1000).toFixed(1)} s after the cell ran`
+    );
+    await expect(view.locator('.jp-GradCAM-error')).toContainText('cancelled');
+    await view.locator('button.jp-GradCAM-rerun').click();
     await expect(view).toHaveAttribute('data-state', 'ready', {
       timeout: 90_000
     });
@@ -163,9 +198,11 @@ test.describe('the audit view', () => {
     await first.click();
     await expect(view).toHaveAttribute('data-opened', index!);
     const panel = page.locator('.jp-GradCAM-panel').first();
-    await expect(panel).toHaveAttribute('data-state', 'ready', {
+    await expect(panel).toHaveAttribute('data-state', /ready|error/, {
       timeout: 60_000
     });
+    expect(await panel.locator('.jp-GradCAM-error').textContent()).toBe('');
+    expect(await panel.getAttribute('data-state')).toBe('ready');
     await expect(panel.locator('.jp-GradCAM-header')).toContainText(
       `audit image ${index}, ring`
     );

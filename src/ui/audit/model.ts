@@ -191,13 +191,19 @@ export class AuditModel implements IDisposable {
         layer: options.layer ?? undefined,
         targetOutput: options.target_output ?? undefined
       };
-      const result = await this._run(data.model, this._images, auditOptions, {
+      const running = this._run(data.model, this._images, auditOptions, {
         backend: this._settings.backend,
         signal,
-        onProgress: (fraction, message) =>
-          this._setProgress(0.05 + 0.95 * fraction, message)
+        onProgress: (fraction, message) => {
+          if (!signal.aborted) {
+            this._setProgress(0.05 + 0.95 * fraction, message);
+          }
+        }
       });
-      signal.throwIfAborted();
+      // Cancel answers at once: the engine stops at its next chunk (or once the model has
+      // loaded), and what it then says is of no interest.
+      running.catch(() => undefined);
+      const result = await Promise.race([running, aborted(signal)]);
       this._result = result;
       this._items = null;
       this._setState('ready', '');
@@ -406,6 +412,18 @@ export function selectItems(
     chosen.sort((a, b) => sign * (confidence(a) - confidence(b)));
   }
   return chosen;
+}
+
+/** A promise that rejects when `signal` aborts. */
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const fail = () => reject(signal.reason ?? new Error('cancelled'));
+    if (signal.aborted) {
+      fail();
+    } else {
+      signal.addEventListener('abort', fail, { once: true });
+    }
+  });
 }
 
 function messageOf(error: unknown): string {

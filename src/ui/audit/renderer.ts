@@ -43,6 +43,7 @@ export class AuditOutputRenderer
     button.className = 'jp-GradCAM-auditOpen jp-mod-styled';
     button.textContent = trans.__('Open the audit view');
     button.onclick = () => this._open(options, this.node);
+    this.node.dataset.handle = options.handle;
     this.node.replaceChildren(summary, button);
   }
 

@@ -122,6 +122,7 @@ export class AuditView extends Panel {
     }
     const source = model.source;
     if (source) {
+      data.handle = source.options.handle;
       this.title.label = trans.__('Audit: %1', source.label);
       this._header.textContent = trans.__(
         'Audit of %1 images (%2) from %3',

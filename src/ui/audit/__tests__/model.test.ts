@@ -243,7 +243,7 @@ describe('AuditModel: running an audit', () => {
     expect(model.error).toBe('');
   });
 
-  it('cancels between chunks: idle with a note, nothing kept, and runs again', async () => {
+  it('cancels at once: idle with a note, nothing kept, and runs again', async () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>(resolve => (release = resolve));
     const slow: AuditRunner = async (model, images, options, run) => {
@@ -257,9 +257,10 @@ describe('AuditModel: running an audit', () => {
     await new Promise(resolve => setTimeout(resolve, 0));
     expect(model.state).toBe('running');
     model.cancel();
-    release();
+    // At once, while the engine is still busy (it stops at its next chunk).
     await opened;
     expect(model.state).toBe('idle');
+    release();
     expect(model.error).toMatch(/cancelled/);
     expect(model.report).toBeNull();
     await model.rerun();
