@@ -26,6 +26,7 @@ import {
   RunOptions
 } from '../explain/types';
 import { MapSize } from '../image';
+import { methodTraits } from '../methods';
 import { sizeOf, Tensor } from '../tensor';
 import {
   finishCam,
@@ -38,7 +39,6 @@ import {
 import { GradCam } from './gradcam';
 import { appendCams } from './graph';
 import { methodFor } from './index';
-import { methodTraits } from '../methods';
 import { scoreProbe } from './probe';
 
 /** What every answer has, whatever the method. */
