@@ -1,5 +1,6 @@
-/** The audit's numerical parts as units: Jacobi eigen-pairs, spectral clusters, regions. */
+/** The audit's numerical parts as units: Jacobi eigen-pairs, spectral clusters, regions, objects. */
 import { controlRegion, removeRegion } from '../causal';
+import { Objects } from '../objects';
 import { symmetricEigen } from '../jacobi';
 import { spectralClusters } from '../spectral';
 
@@ -132,5 +133,53 @@ describe('the causal test regions', () => {
       5
     );
     expect(blurred[2 * 4 + 1]).toBe(9);
+  });
+});
+
+describe('the objects: boxes or masks', () => {
+  const size = { height: 4, width: 4 };
+  // A map with all its energy in the left half; 3 of 8 units of it in the top-left 2 x 2.
+  const map = Float32Array.from([
+    1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0
+  ]);
+
+  test('the share of map energy outside a box, and images without one', () => {
+    const boxes = new Objects(
+      {
+        dtype: 'int64',
+        dims: [2, 4],
+        data: BigInt64Array.from([0n, 0n, 2n, 2n, 0n, 0n, 0n, 0n])
+      },
+      2,
+      size
+    );
+    expect(boxes.outsideShare(0, map)).toBeCloseTo(0.5, 10);
+    expect(boxes.outsideShare(1, map)).toBeNull();
+    expect(boxes.contains(0, 1, 1)).toBe(true);
+    expect(boxes.contains(0, 2, 1)).toBe(false);
+  });
+
+  test('the same from a mask', () => {
+    const mask = new Uint8Array(16);
+    mask[0] = mask[4] = mask[8] = 1; // the first column's top three pixels
+    const masks = new Objects(
+      { dtype: 'uint8', dims: [1, 4, 4], data: mask },
+      1,
+      size
+    );
+    expect(masks.outsideShare(0, map)).toBeCloseTo(5 / 8, 10);
+  });
+
+  test('a shape that is neither boxes nor masks of these images', () => {
+    expect(
+      () =>
+        new Objects(
+          { dtype: 'uint8', dims: [1, 5, 5], data: new Uint8Array(25) },
+          1,
+          size
+        )
+    ).toThrow(
+      '--boxes has shape [1, 5, 5]: give boxes [1, 4] (x0, y0, x1, y1 in pixels) or masks [1, 4, 4]'
+    );
   });
 });
