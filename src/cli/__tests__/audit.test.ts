@@ -1,9 +1,9 @@
 /**
- * The `audit` verb as outside checks call it: `node bin/jupyterlab-gradcam.js audit ...` on the
- * demo's biased twin and held-out shapes written by scripts/shapes.py (uint8 NHWC images, int64
- * labels and boxes, classes.json). The CommonJS build (lib-cli/) is made first.
+ * The `audit` verb on the demo's biased twin and held-out shapes written by scripts/shapes.py
+ * (uint8 NHWC images, int64 labels and boxes, classes.json), through the CLI's `main` in this
+ * process: the same code as `node bin/jupyterlab-gradcam.js audit ...` (cli.test.ts checks that
+ * wrapper and the CommonJS build) without a build and a process per call.
  */
-import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -12,6 +12,7 @@ import {
   ShapesData
 } from '../../engine/audit/__tests__/shapesData';
 import { readNpy } from '../../engine/io/npy';
+import { main } from '../main';
 
 jest.setTimeout(300_000);
 
@@ -19,39 +20,27 @@ const ROOT = path.resolve(__dirname, '../../..');
 const BIASED = path.join(ROOT, 'examples/models/shapes_biased.onnx');
 let data: ShapesData;
 
-function cli(...args: string[]) {
-  const result = spawnSync(
-    process.execPath,
-    ['bin/jupyterlab-gradcam.js', 'audit', ...args],
-    {
-      cwd: ROOT,
-      encoding: 'utf8'
-    }
+async function cli(...args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(
+    ['audit', ...args],
+    text => (stdout += text),
+    text => (stderr += text)
   );
-  return {
-    code: result.status ?? -1,
-    stdout: result.stdout,
-    stderr: result.stderr
-  };
+  return { code, stdout, stderr };
 }
 
 const file = (name: string) => path.join(data.dir, name);
 
 beforeAll(() => {
-  execFileSync(
-    path.join(ROOT, 'node_modules/.bin/tsc'),
-    ['-p', 'tsconfig.cli.json'],
-    {
-      cwd: ROOT
-    }
-  );
   data = makeShapes(90);
 }, 180_000);
 
 afterAll(() => data?.remove());
 
-test('audit writes the report with the issue fields and the raw maps', () => {
-  const run = cli(
+test('audit writes the report with the issue fields and the raw maps', async () => {
+  const run = await cli(
     '--model',
     BIASED,
     '--images',
@@ -130,8 +119,8 @@ test('audit writes the report with the issue fields and the raw maps', () => {
   ]);
 });
 
-test('float32 NCHW images already normalised give the same predictions', () => {
-  const run = cli(
+test('float32 NCHW images already normalised give the same predictions', async () => {
+  const run = await cli(
     '--model',
     BIASED,
     '--images',
@@ -151,7 +140,7 @@ test('float32 NCHW images already normalised give the same predictions', () => {
   expect(float.classes[5].name).toBe('class 5');
 });
 
-test('bad input: exit code 2 and one line naming it', () => {
+test('bad input: exit code 2 and one line naming it', async () => {
   const labels = path.join(data.dir, 'short_labels.npy');
   // 89 int32 labels for 90 images.
   const header = "{'descr': '<i4', 'fortran_order': False, 'shape': (89,), }";
@@ -193,7 +182,7 @@ test('bad input: exit code 2 and one line naming it', () => {
       '--out',
       file('bad.json')
     ];
-    const run = cli(
+    const run = await cli(
       ...args.filter(
         (a, i) =>
           !(
