@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import { AuditOptions, runAudit } from '../engine/audit';
 import type { Explainer } from '../engine/explainer';
-import { METHOD_NAMES, MethodName } from '../engine/cam';
+import { METHOD_NAMES, MethodName } from '../engine/methods';
 import { readNpy, writeNpy } from '../engine/io/npy';
 import { Tensor } from '../engine/tensor';
 import { FlagSpec, Flags, required, single, triple, UsageError } from './args';

@@ -18,7 +18,7 @@ import { argmax } from './geometry';
 import { ImageLayout, modelInput } from './images';
 import { Objects } from './objects';
 import { AuditImageSource, AuditRunOptions, AuditTopClass } from './types';
-import type { MethodName } from '../cam';
+import type { MethodName } from '../methods';
 
 /** What the audit keeps of one image while it runs. */
 export interface ItemRecord {

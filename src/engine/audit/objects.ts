@@ -3,7 +3,7 @@
  * pixel is on the object and how much of a map's energy lies off it.
  */
 import { MapSize } from '../image';
-import { Tensor } from '../tensor';
+import { Tensor, TensorArray } from '../tensor';
 import { AuditError } from './errors';
 
 /** Boxes [N, 4] or masks [N, H, W], checked. */
@@ -19,11 +19,17 @@ export class Objects {
       );
     }
     this.kind = isBoxes ? 'boxes' : 'masks';
-    this.values = Float64Array.from(
-      tensor.data as ArrayLike<number | bigint>,
-      Number
-    );
-    if (this.values.some(v => !Number.isFinite(v))) {
+    // Masks stay in their own typed array (N x H x W can be large); int64 boxes become numbers.
+    this.values =
+      tensor.data instanceof BigInt64Array
+        ? Float64Array.from(tensor.data, Number)
+        : tensor.data;
+    if (
+      (tensor.dtype === 'float32' || tensor.dtype === 'float64') &&
+      (this.values as Float32Array | Float64Array).some(
+        v => !Number.isFinite(v)
+      )
+    ) {
       throw new AuditError(
         '--boxes holds NaN or infinite values; give pixel coordinates (or 0/1 masks)'
       );
@@ -72,6 +78,6 @@ export class Objects {
     return total > 0 ? outside / total : null;
   }
 
-  private readonly values: Float64Array;
+  private readonly values: Exclude<TensorArray, BigInt64Array>;
   private readonly size: MapSize;
 }

@@ -1,7 +1,6 @@
 /** The audit's driver: checks the input, runs the map phase, then the statistics, flags and causal tests. */
 import type { Explainer } from '../explainer';
-import { methodFor } from '../cam';
-import { InputMapMethod } from '../cam/base';
+import { methodTraits } from '../methods';
 import { causalTest } from './causal';
 import { AuditError } from './errors';
 import { findCandidate } from './flags';
@@ -33,11 +32,11 @@ export async function runAudit(
   const methodName = options.method ?? 'gradcam';
   let method;
   try {
-    method = methodFor(methodName);
+    method = methodTraits(methodName);
   } catch (error) {
     throw new AuditError(`--method: ${(error as Error).message}`);
   }
-  if (method instanceof InputMapMethod) {
+  if (method.kind === 'input') {
     throw new AuditError(
       `--method ${methodName} gives no layer map to audit; use a CAM method such as gradcam`
     );

@@ -6,7 +6,7 @@
  * Coordinates are pixels of the input image, x1/y1 exclusive. Multi-word report fields are
  * snake_case, as the issue's JSON and the Python side spell them.
  */
-import type { MethodName } from '../cam';
+import type { MethodName } from '../methods';
 import type { MapSize } from '../image';
 import type { Tensor } from '../tensor';
 

@@ -15,7 +15,7 @@ import { makeShapes, MODELS, ShapesData } from './shapesData';
 // Each full audit takes 10-30 s on a busy 2-core machine.
 jest.setTimeout(300_000);
 
-const COUNT = 240;
+const COUNT = 200;
 let data: ShapesData;
 let biased: Explainer;
 let unbiased: Explainer;
@@ -60,7 +60,7 @@ afterAll(async () => {
   data?.remove();
 });
 
-describe('the demo models over 240 held-out images with the ring mark', () => {
+describe('the demo models over 200 held-out images with the ring mark', () => {
   let biasedReport: AuditReport;
 
   test('the biased twin is flagged on "ring", in the marked corner, far above the control', async () => {
