@@ -12,7 +12,7 @@ import type {
   AuditReport,
   AuditResult
 } from '../../engine/audit';
-import type { MethodName } from '../../engine/cam';
+import type { MethodName } from '../../engine/methods';
 import type { ColormapName } from '../../engine/image';
 import type { ISource } from '../tokens';
 import { BlockedImages } from './images';
