@@ -175,7 +175,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: trans.__('Grad-CAM: Open Audit View'),
       caption: trans.__("Open the audit view of this cell's audit() output"),
       isEnabled: () => audits.activeCellHasAudit(),
+      isVisible: () => audits.activeCellHasAudit(),
       execute: () => audits.openForCurrent()
+    });
+    app.contextMenu.addItem({
+      command: CommandIDs.openAudit,
+      selector: '.jp-Notebook .jp-CodeCell',
+      rank: 21
     });
 
     app.commands.addCommand(CommandIDs.selftest, {
