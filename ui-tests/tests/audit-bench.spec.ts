@@ -38,10 +38,21 @@ test('audit bench: 1,000 images in the page, gallery scroll', async ({
   // Frame gaps while the audit runs: how long the page goes without painting (responsiveness).
   await page.evaluate(() => {
     const gaps: number[] = [];
+    const long: { gap: number; before: string; after: string }[] = [];
     (window as any).__auditGaps = gaps;
+    (window as any).__auditLongGaps = long;
+    const progress = () =>
+      document.querySelector('.jp-GradCAM-audit .jp-GradCAM-progressText')
+        ?.textContent ?? '';
     let last = performance.now();
+    let shown = progress();
     const tick = (now: number) => {
       gaps.push(now - last);
+      // Which phase held the page: the progress text before and after a long gap.
+      if (now - last > 1000) {
+        long.push({ gap: now - last, before: shown, after: progress() });
+      }
+      shown = progress();
       last = now;
       if (!(window as any).__auditGapsStop) {
         requestAnimationFrame(tick);
@@ -62,6 +73,11 @@ test('audit bench: 1,000 images in the page, gallery scroll', async ({
       (a, b) => a - b
     );
     return {
+      long: ((window as any).__auditLongGaps as any[])
+        .map(
+          g => `${g.gap.toFixed(0)} ms between "${g.before}" and "${g.after}"`
+        )
+        .join('; '),
       frames: sorted.length,
       p50: sorted[Math.floor(sorted.length * 0.5)],
       p95: sorted[Math.floor(sorted.length * 0.95)],
@@ -71,6 +87,7 @@ test('audit bench: 1,000 images in the page, gallery scroll', async ({
   console.log(
     `frames during the audit: ${gaps.frames}, gap median ${gaps.p50.toFixed(0)} ms, p95 ${gaps.p95.toFixed(0)} ms, max ${gaps.max.toFixed(0)} ms`
   );
+  console.log(`gaps over 1 s: ${gaps.long || 'none'}`);
   const threads = await page.evaluate(
     () => (self as any).crossOriginIsolated as boolean
   );
