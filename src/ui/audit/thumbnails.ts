@@ -6,7 +6,6 @@
 import {
   MapSize,
   overlay,
-  resizeBilinear,
   RgbImage,
   scaleToUnit,
   upsampleRaw
@@ -35,6 +34,8 @@ export class Thumbnails {
       this.count * this.size.height * this.size.width * 3
     );
     this._present = new Uint8Array(this.count);
+    this._xs = samples(this._from.width, this.size.width);
+    this._ys = samples(this._from.height, this.size.height);
   }
 
   /** N. */
@@ -52,8 +53,7 @@ export class Thumbnails {
   add(start: number, images: Tensor): void {
     const n = images.dims[0];
     const item = sizeOf(images.dims.slice(1));
-    const plane = this._from.height * this._from.width;
-    const pixels = this.size.height * this.size.width;
+    const length = this.size.height * this.size.width * 3;
     for (let i = 0; i < n; i++) {
       const index = start + i;
       if (index >= this.count || this._present[index]) {
@@ -63,25 +63,17 @@ export class Thumbnails {
         i * item,
         (i + 1) * item
       );
-      // A float image is normalised: stretched per channel to be seen (its mean/std are unknown).
-      const rgb =
-        images.dtype === 'uint8'
-          ? null
-          : pictureOfTensor(values as Float32Array, this._channels, this._from);
-      for (let c = 0; c < 3; c++) {
-        const channel = this._channels >= 3 ? c : 0;
-        const source = Float32Array.from({ length: plane }, (_, p) =>
-          rgb
-            ? rgb.data[p * 3 + c]
-            : this._layout === 'NHWC'
-              ? values[p * this._channels + channel]
-              : values[channel * plane + p]
+      const out = this._data.subarray(index * length, (index + 1) * length);
+      if (images.dtype === 'uint8') {
+        this._shrink(values, this._layout, this._channels, out);
+      } else {
+        // A float image is normalised: stretched per channel to be seen (its mean/std are unknown).
+        const rgb = pictureOfTensor(
+          values as Float32Array,
+          this._channels,
+          this._from
         );
-        const small = resizeBilinear(source, this._from, this.size);
-        const offset = index * pixels * 3;
-        for (let p = 0; p < pixels; p++) {
-          this._data[offset + p * 3 + c] = Math.round(small[p]);
-        }
+        this._shrink(rgb.data, 'NHWC', 3, out);
       }
       this._present[index] = 1;
       this._filled++;
@@ -102,12 +94,78 @@ export class Thumbnails {
     };
   }
 
+  /**
+   * One image's RGB picture at `size`, bilinear (half-pixel centres, as the engine's resize) in
+   * one pass over precomputed sample positions: a 96 x 96 image costs well under a millisecond,
+   * which matters because every image passes through here on the page's thread.
+   */
+  private _shrink(
+    values: ArrayLike<number>,
+    layout: 'NHWC' | 'NCHW',
+    channels: number,
+    out: Uint8ClampedArray
+  ): void {
+    const { width } = this._from;
+    const plane = this._from.height * width;
+    // Element p of channel k is values[k * channelStep + p * pixelStep] in either layout.
+    const pixelStep = layout === 'NHWC' ? channels : 1;
+    const channelStep = layout === 'NHWC' ? 1 : plane;
+    const xs = this._xs;
+    const ys = this._ys;
+    for (let c = 0; c < 3; c++) {
+      const base = (channels >= 3 ? c : 0) * channelStep;
+      let o = c;
+      for (let y = 0; y < ys.lo.length; y++) {
+        const top = base + ys.lo[y] * width * pixelStep;
+        const bottom = base + ys.hi[y] * width * pixelStep;
+        const fy = ys.frac[y];
+        for (let x = 0; x < xs.lo.length; x++) {
+          const left = xs.lo[x] * pixelStep;
+          const right = xs.hi[x] * pixelStep;
+          const fx = xs.frac[x];
+          const upper =
+            values[top + left] * (1 - fx) + values[top + right] * fx;
+          const lower =
+            values[bottom + left] * (1 - fx) + values[bottom + right] * fx;
+          out[o] = upper * (1 - fy) + lower * fy;
+          o += 3;
+        }
+      }
+    }
+  }
+
   private _layout: 'NHWC' | 'NCHW';
   private _channels: number;
   private _from: MapSize;
   private _data: Uint8ClampedArray;
   private _present: Uint8Array;
   private _filled = 0;
+  private _xs: ISamples;
+  private _ys: ISamples;
+}
+
+/** Where each output pixel of one axis samples its input: two neighbours and a weight. */
+interface ISamples {
+  lo: Int32Array;
+  hi: Int32Array;
+  frac: Float32Array;
+}
+
+/** Half-pixel sample positions of `to` pixels over `from` (cv2's INTER_LINEAR, clamped). */
+function samples(from: number, to: number): ISamples {
+  const lo = new Int32Array(to);
+  const hi = new Int32Array(to);
+  const frac = new Float32Array(to);
+  for (let i = 0; i < to; i++) {
+    const source = Math.min(
+      Math.max((i + 0.5) * (from / to) - 0.5, 0),
+      from - 1
+    );
+    lo[i] = Math.floor(source);
+    hi[i] = Math.min(lo[i] + 1, from - 1);
+    frac[i] = source - lo[i];
+  }
+  return { lo, hi, frac };
 }
 
 /** The Thumbnails' companions. */

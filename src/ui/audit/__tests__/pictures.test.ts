@@ -3,6 +3,7 @@
  * images; an item drawn as its map over its picture; one image handed to the single-image panel.
  */
 import type { AuditReport } from '../../../engine/audit';
+import { resizeBilinear } from '../../../engine/image';
 import type { Tensor } from '../../../engine/tensor';
 import { explainOptions, sourceImage } from '../itemSource';
 import { paintItem, Thumbnails } from '../thumbnails';
@@ -70,6 +71,43 @@ describe('Thumbnails', () => {
       data: new Uint8Array(96 * 128 * 3).fill(200)
     });
     expect(pictures.picture(0)!.data.every(v => v === 200)).toBe(true);
+  });
+
+  it("shrinks as the engine's bilinear resize does, NHWC and NCHW alike", () => {
+    const from = { height: 96, width: 72 };
+    const plane = from.height * from.width;
+    const hwc = Uint8Array.from(
+      { length: plane * 3 },
+      (_, i) => (i * 37) % 256
+    );
+    const chw = new Uint8Array(hwc.length);
+    for (let p = 0; p < plane; p++) {
+      for (let c = 0; c < 3; c++) {
+        chw[c * plane + p] = hwc[p * 3 + c];
+      }
+    }
+    for (const [data, dims, layout] of [
+      [hwc, [96, 72, 3], 'NHWC'],
+      [chw, [3, 96, 72], 'NCHW']
+    ] as const) {
+      const pictures = new Thumbnails({ count: 1, itemDims: dims, layout });
+      expect(pictures.size).toEqual({ height: 64, width: 48 });
+      pictures.add(0, { dtype: 'uint8', dims: [1, ...dims], data });
+      const picture = pictures.picture(0)!;
+      for (let c = 0; c < 3; c++) {
+        const channel = Float32Array.from(
+          { length: plane },
+          (_, p) => hwc[p * 3 + c]
+        );
+        const expected = resizeBilinear(channel, from, pictures.size);
+        const worst = Math.max(
+          ...Array.from(expected, (v, p) =>
+            Math.abs(v - picture.data[p * 3 + c])
+          )
+        );
+        expect(worst).toBeLessThanOrEqual(0.5 + 1e-3);
+      }
+    }
   });
 
   it('stretches a normalised float image per channel to be seen', () => {
