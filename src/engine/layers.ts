@@ -13,7 +13,7 @@
 import { intAttr, intsAttr } from './onnx/attributes';
 import { GraphIndex } from './onnx/graph';
 import { ModelProto, NodeProto } from './onnx/proto';
-import { Layout, SpatialView, spatialViews } from './layout';
+import { Layout, SpatialView, spatialViews, viewOf } from './layout';
 import { layerLabels } from './layerLabels';
 
 /** One candidate layer, as the `layers` command prints it. */
@@ -148,24 +148,6 @@ function isPiece(node: NodeProto, view: SpatialView): boolean {
   return (
     view.layout !== 'NCHW' && (node.opType === 'Pad' || node.opType === 'Slice')
   );
-}
-
-/**
- * The spatial view of a layer: the graph's (layout.ts), or NCHW for a 4-D tensor the image input
- * does not reach (the rule before layouts were known); undefined for a tensor with no grid.
- */
-export function viewOf(
-  tensor: string,
-  shape: number[],
-  views: ReadonlyMap<string, SpatialView | null>
-): SpatialView | undefined {
-  const view = views.get(tensor);
-  if (view !== undefined) {
-    return view ?? undefined;
-  }
-  return shape.length === 4
-    ? { layout: 'NCHW', grid: [shape[2], shape[3]], extraTokens: 0 }
-    : undefined;
 }
 
 /**

@@ -102,6 +102,24 @@ export function spatialViews(
   return views;
 }
 
+/**
+ * The spatial view of a layer: the graph's (layout.ts), or NCHW for a 4-D tensor the image input
+ * does not reach (the rule before layouts were known); undefined for a tensor with no grid.
+ */
+export function viewOf(
+  tensor: string,
+  shape: number[],
+  views: ReadonlyMap<string, SpatialView | null>
+): SpatialView | undefined {
+  const view = views.get(tensor);
+  if (view !== undefined) {
+    return view ?? undefined;
+  }
+  return shape.length === 4
+    ? { layout: 'NCHW', grid: [shape[2], shape[3]], extraTokens: 0 }
+    : undefined;
+}
+
 function nchw(dims: number[]): SpatialView {
   return { layout: 'NCHW', grid: [dims[2], dims[3]], extraTokens: 0 };
 }
