@@ -26,7 +26,9 @@ export function layerLabels(
   const counts = new Map<string, number>();
   choices.flat().forEach(c => counts.set(c, (counts.get(c) ?? 0) + 1));
   return choices.map(c =>
-    c.length > 0 ? (c.find(label => counts.get(label) === 1) ?? c[2]) : undefined
+    c.length > 0
+      ? (c.find(label => counts.get(label) === 1) ?? c[2])
+      : undefined
   );
 }
 
@@ -39,6 +41,8 @@ function modulePath(
   }
   const modules = segments
     .slice(0, -1)
-    .filter((s, k, all) => k + 1 >= all.length || !all[k + 1].startsWith(`${s}.`));
+    .filter(
+      (s, k, all) => k + 1 >= all.length || !all[k + 1].startsWith(`${s}.`)
+    );
   return { modules, node: segments[segments.length - 1] };
 }
