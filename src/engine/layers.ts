@@ -119,7 +119,7 @@ export function candidateLayers(
       });
     }
   }
-  const attentionInput = lastAttentionNormInput(model, index, shapes, views);
+  const attentionInput = blockInputs(model, shapes, views).at(-1);
   const chosen = layers.findIndex(l => l.name === attentionInput);
   if (chosen >= 0) {
     layers[chosen].default = true;
@@ -151,28 +151,28 @@ function isPiece(node: NodeProto, view: SpatialView): boolean {
 }
 
 /**
- * The input of the last block's first normalisation in a transformer: of the normalisations over
- * the channels of tokens or channels-last maps (LayerNormalization, or its decomposed form
- * ReduceMean(x) feeding Sub(x, mean)), the last whose output reaches an attention Softmax before
- * the next normalisation. Undefined for a model without attention.
+ * The input of each transformer block's first normalisation, in graph order: of the
+ * normalisations over the channels of tokens or channels-last maps (LayerNormalization, or its
+ * decomposed form ReduceMean(x) feeding Sub(x, mean)), those whose output reaches an attention
+ * Softmax before the next normalisation. Empty for a model without attention.
  */
-function lastAttentionNormInput(
+export function blockInputs(
   model: ModelProto,
-  index: GraphIndex,
   shapes: ReadonlyMap<string, number[]>,
-  views: ReadonlyMap<string, SpatialView | null>
-): string | undefined {
+  views: ReadonlyMap<string, SpatialView | null> = spatialViews(model, shapes)
+): string[] {
+  const index = new GraphIndex(model);
   const norms = new Map<NodeProto, string>();
   for (const node of model.graph.node) {
     if (isChannelNorm(node, index, shapes)) {
       norms.set(node, node.input[0]);
     }
   }
-  let found: string | undefined;
+  const found: string[] = [];
   for (const [node, input] of norms) {
     const view = views.get(input);
     if (view && view.layout !== 'NCHW' && reachesSoftmax(node, index, norms)) {
-      found = input;
+      found.push(input);
     }
   }
   return found;
