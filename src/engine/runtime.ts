@@ -85,14 +85,24 @@ export async function createSession(
   return new OrtSession(await createWasm(model), 'wasm');
 }
 
+// onnxruntime's own log lines (coloured `[E:onnxruntime ...]` on stderr, or the browser console)
+// repeat what its exceptions say, which reach the user as errors: only fatal ones are logged.
+const FATAL_ONLY = 4;
+
 const webgpuOptions: ort.InferenceSession.SessionOptions = {
   executionProviders: ['webgpu'],
-  graphOptimizationLevel: 'all'
+  graphOptimizationLevel: 'all',
+  logSeverityLevel: FATAL_ONLY
 };
 
 const wasmOptions: ort.InferenceSession.SessionOptions = {
   executionProviders: ['wasm'],
-  graphOptimizationLevel: 'all'
+  graphOptimizationLevel: 'all',
+  logSeverityLevel: FATAL_ONLY
+};
+
+const runOptions: ort.InferenceSession.RunOptions = {
+  logSeverityLevel: FATAL_ONLY
 };
 
 async function createWasm(model: Uint8Array): Promise<ort.InferenceSession> {
@@ -165,8 +175,8 @@ class OrtSession implements Session {
     let results: ort.InferenceSession.ReturnType;
     try {
       results = outputs
-        ? await this.session.run(ortFeeds, outputs)
-        : await this.session.run(ortFeeds);
+        ? await this.session.run(ortFeeds, outputs, runOptions)
+        : await this.session.run(ortFeeds, runOptions);
     } catch (error) {
       throw new RuntimeError(
         `onnxruntime (${this.backend}) failed to run the model: ${messageOf(error)}`
@@ -232,5 +242,41 @@ class FallbackSession implements Session {
 }
 
 function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return runtimeMessage(error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * onnxruntime's message as a sentence: without its wrapper ("Can't create a session. ERROR_CODE: 1,
+ * ERROR_MESSAGE: "), the C++ source location and signature it sometimes starts with, line breaks
+ * and control characters (a model's node names come back in it).
+ */
+export function runtimeMessage(message: string): string {
+  return escapeControl(
+    message
+      .replace(/^.*?ERROR_CODE: \d+, ERROR_MESSAGE: /s, '')
+      // "path/graph.cc:1555 void onnxruntime::Graph::F(args) " or "file.cc:1472 FunctionName ".
+      .replace(
+        /^\S*\.(?:cc|h|cpp):\d+ (?:[^()]*::[^()]*\((?:[^()]|\([^()]*\))*\)\S* |[A-Z]\w+ (?=[A-Z]))?/,
+        ''
+      )
+      .replace(/^\s*(?:\w+Error: )?/, '')
+      .replace(
+        /^.*\bOpset (\d+) is under development.*?till opset (\d+)\b.*$/s,
+        'the model imports opset $1, newer than this onnxruntime knows (ai.onnx up to opset $2)'
+      )
+      .replace(
+        /^No Op registered for (.*) with domain_version of (\d+)$/s,
+        "it has no implementation of op '$1' at opset $2 (the op or its domain is unknown to it)"
+      )
+      .replace(/\s*\n\s*/g, ' ')
+      .trim()
+  );
+}
+
+/** Control characters written as visible escapes (\x1b, \r), so that a terminal shows them inert. */
+export function escapeControl(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, c =>
+    c === '\n' ? '\\n' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`
+  );
 }
