@@ -440,9 +440,21 @@ export function hostileCases(dir: string): HostileCase[] {
     subprocess: true
   });
   cases.push({
-    name: 'layers: onnxruntime log lines stay off stderr',
+    name: 'predict: control characters in an op name',
     argv: ['predict', '--model', controlName, '--input', INPUT],
     expect: 'error',
+    subprocess: true
+  });
+  // A run that fails inside onnxruntime: it logs "[E:onnxruntime:...]" lines of its own unless told not to.
+  const wide = write(
+    'inputs/wide.npy',
+    writeNpy(new Float32Array(3 * 64 * 64), [1, 3, 64, 64])
+  );
+  cases.push({
+    name: 'predict: a run that fails in onnxruntime, with its log lines kept off stderr',
+    argv: ['predict', '--model', symbolic, '--input', wide],
+    expect: 'error',
+    names: /Gemm/,
     subprocess: true
   });
   const nanWeights = model('nan-weights', m => {
