@@ -62,7 +62,9 @@ export async function createSession(
   options: SessionOptions = {}
 ): Promise<Session> {
   const backend = options.backend ?? 'auto';
-  const webgpu = backend !== 'wasm' && (await hasWebGpu());
+  const adapter = backend === 'wasm' ? 'none' : await webGpuAdapter();
+  // 'auto' takes a real GPU only: a software adapter (SwiftShader) is far slower than wasm.
+  const webgpu = backend === 'webgpu' ? adapter !== 'none' : adapter === 'gpu';
   if (backend === 'webgpu' && !webgpu) {
     throw new RuntimeError(
       'backend webgpu was asked for, but this environment has no WebGPU adapter'
@@ -115,26 +117,63 @@ async function createWasm(model: Uint8Array): Promise<ort.InferenceSession> {
   }
 }
 
-let gpuAvailable: Promise<boolean> | undefined;
+/** What `navigator.gpu` offers: no adapter, a software one, or a real GPU. */
+export type AdapterKind = 'none' | 'software' | 'gpu';
 
-/** Whether `navigator.gpu` gives an adapter (asked once). */
-function hasWebGpu(): Promise<boolean> {
-  gpuAvailable ??= (async () => {
+/** The parts of a GPUAdapter that tell a software one (older browsers lack `info`). */
+export interface AdapterLike {
+  isFallbackAdapter?: boolean;
+  info?: {
+    vendor?: string;
+    architecture?: string;
+    device?: string;
+    description?: string;
+    isFallbackAdapter?: boolean;
+  };
+}
+
+// Software rasterisers that browsers expose as WebGPU adapters (Chrome's SwiftShader reports
+// vendor 'google', architecture 'swiftshader'; Mesa's llvmpipe/lavapipe; Windows' WARP).
+const SOFTWARE =
+  /swiftshader|llvmpipe|lavapipe|softpipe|software|basic render|warp/i;
+
+/** Whether an adapter is a real GPU or a software (fallback) one. */
+export function adapterKind(
+  adapter: AdapterLike | null | undefined
+): AdapterKind {
+  if (!adapter) {
+    return 'none';
+  }
+  const info = adapter.info ?? {};
+  if (adapter.isFallbackAdapter || info.isFallbackAdapter) {
+    return 'software';
+  }
+  const text = [info.vendor, info.architecture, info.device, info.description]
+    .filter(Boolean)
+    .join(' ');
+  return SOFTWARE.test(text) ? 'software' : 'gpu';
+}
+
+let adapterAsked: Promise<AdapterKind> | undefined;
+
+/** The kind of adapter `navigator.gpu` gives (asked once). */
+export function webGpuAdapter(): Promise<AdapterKind> {
+  adapterAsked ??= (async () => {
     const gpu = (
       globalThis as {
-        navigator?: { gpu?: { requestAdapter(): Promise<unknown> } };
+        navigator?: { gpu?: { requestAdapter(): Promise<AdapterLike | null> } };
       }
     ).navigator?.gpu;
     if (!gpu) {
-      return false;
+      return 'none';
     }
     try {
-      return (await gpu.requestAdapter()) !== null;
+      return adapterKind(await gpu.requestAdapter());
     } catch {
-      return false;
+      return 'none';
     }
   })();
-  return gpuAvailable;
+  return adapterAsked;
 }
 
 let queue: Promise<unknown> = Promise.resolve();
