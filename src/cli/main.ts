@@ -5,9 +5,19 @@
  */
 import * as fs from 'fs';
 import * as os from 'os';
-import { Explainer, ExplainedMap, Explanation } from '../engine/explainer';
-import { METHOD_NAMES, MethodName } from '../engine/cam';
 import { combineLayerMaps } from '../engine/cam/base';
+import {
+  isMethodName,
+  METHOD_NAMES,
+  MethodName,
+  methodTraits
+} from '../engine/methods';
+import {
+  Explainer,
+  ExplainedMap,
+  ExplainError,
+  Explanation
+} from '../engine/explainer';
 import { writeNpy } from '../engine/io/npy';
 import {
   externalDataFiles,
@@ -154,10 +164,35 @@ export async function main(
     }
     return 0;
   } catch (error) {
-    err(errorLine(verb, messageOf(error)));
+    err(
+      errorLine(
+        verb,
+        error instanceof ExplainError ? inFlags(error) : messageOf(error)
+      )
+    );
     return 2;
   } finally {
     await explainer?.dispose();
+  }
+}
+
+/**
+ * An engine error in the CLI's words: the engine names the part of a request that was wrong
+ * (a target output, the input to differentiate, a layer); the CLI names the flag that sets it.
+ */
+function inFlags(error: ExplainError): string {
+  switch (error.part) {
+    case 'targetOutput':
+      return error.message.replace(/^target output /, '--target-output ');
+    case 'wrt':
+      return error.message.replace(
+        /^the input to differentiate, ('[^']*'),/,
+        '--wrt $1'
+      );
+    case 'layers':
+      return error.message.replace(/name a layer$/, 'name a --layer');
+    default:
+      return error.message;
   }
 }
 
@@ -228,8 +263,8 @@ async function explain(
   flags: Flags
 ): Promise<object> {
   const outFile = required(flags, 'out', 'explain');
-  const method = (single(flags, 'method') ?? 'gradcam') as MethodName;
-  if (!METHOD_NAMES.includes(method)) {
+  const method = single(flags, 'method') ?? 'gradcam';
+  if (!isMethodName(method)) {
     throw new UsageError(
       `--method '${method}' is not a method; use one of ${METHOD_NAMES.join(', ')}`
     );
@@ -245,7 +280,9 @@ async function explain(
     method,
     layers,
     targets:
-      target !== undefined && method !== 'eigencam' ? [target] : undefined,
+      target !== undefined && methodTraits(method).hasTarget
+        ? [target]
+        : undefined,
     targetOutput: single(flags, 'target-output'),
     wrt: single(flags, 'wrt')
   });
