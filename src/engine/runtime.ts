@@ -34,9 +34,56 @@ export interface SessionOptions {
 
 /** Raised when a model cannot be loaded or run by onnxruntime. */
 export class RuntimeError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** onnxruntime's wasm instance broke (out of memory, a trap): no later run in this page works. */
+    readonly fatal = false
+  ) {
     super(message);
     this.name = 'RuntimeError';
+  }
+}
+
+// What a broken wasm instance says: a trap (WebAssembly.RuntimeError) or an abort. Seen after a
+// 2000x2000 image: "table index is out of bounds", then "failed to allocate a buffer" for every
+// later explanation and the self-test, until the page was reloaded.
+const FATAL =
+  /table index is out of bounds|memory access out of bounds|unreachable|Aborted\(|out of memory|bad_alloc/i;
+
+/** The first fatal error of this page (or process), after which onnxruntime is not used again. */
+let brokenBy: string | undefined;
+
+/**
+ * Whether onnxruntime broke earlier in this page, and how. Its wasm instance cannot be started
+ * afresh in the same page: the host (a worker that is replaced, or a reload) has to.
+ */
+export function runtimeBroken(): string | undefined {
+  return brokenBy;
+}
+
+/** A RuntimeError for a failure of onnxruntime; a fatal one marks the runtime broken. */
+function failure(what: string, error: unknown): RuntimeError {
+  const message = messageOf(error);
+  const trap =
+    typeof WebAssembly !== 'undefined' &&
+    error instanceof WebAssembly.RuntimeError;
+  if (trap || FATAL.test(message)) {
+    brokenBy ??= message;
+    return new RuntimeError(
+      `${what}: onnxruntime's WebAssembly memory broke (${message}); nothing more can run in this page until it is reloaded (a smaller image or model may then fit)`,
+      true
+    );
+  }
+  return new RuntimeError(`${what}: ${message}`);
+}
+
+/** Refuses at once to use a broken runtime, rather than failing in its words. */
+function checkNotBroken(): void {
+  if (brokenBy !== undefined) {
+    throw new RuntimeError(
+      `onnxruntime broke earlier in this page (${brokenBy}); reload the page to start it afresh`,
+      true
+    );
   }
 }
 
@@ -61,6 +108,7 @@ export async function createSession(
   model: Uint8Array,
   options: SessionOptions = {}
 ): Promise<Session> {
+  checkNotBroken();
   const backend = options.backend ?? 'auto';
   const adapter = backend === 'wasm' ? 'none' : await webGpuAdapter();
   // 'auto' takes a real GPU only: a software adapter (SwiftShader) is far slower than wasm.
@@ -111,9 +159,7 @@ async function createWasm(model: Uint8Array): Promise<ort.InferenceSession> {
   try {
     return await queued(() => ort.InferenceSession.create(model, wasmOptions));
   } catch (error) {
-    throw new RuntimeError(
-      `onnxruntime could not load the model: ${messageOf(error)}`
-    );
+    throw failure('onnxruntime could not load the model', error);
   }
 }
 
@@ -211,14 +257,16 @@ class OrtSession implements Session {
         tensor.dims
       );
     }
+    checkNotBroken();
     let results: ort.InferenceSession.ReturnType;
     try {
       results = outputs
         ? await this.session.run(ortFeeds, outputs, runOptions)
         : await this.session.run(ortFeeds, runOptions);
     } catch (error) {
-      throw new RuntimeError(
-        `onnxruntime (${this.backend}) failed to run the model: ${messageOf(error)}`
+      throw failure(
+        `onnxruntime (${this.backend}) failed to run the model`,
+        error
       );
     }
     const out: Record<string, Tensor> = {};
@@ -265,7 +313,10 @@ class FallbackSession implements Session {
     try {
       return await this.current.run(feeds, outputs);
     } catch (error) {
-      if (this.current.backend !== 'webgpu') {
+      if (
+        this.current.backend !== 'webgpu' ||
+        (error instanceof RuntimeError && error.fatal)
+      ) {
         throw error;
       }
       const failed = this.current;
