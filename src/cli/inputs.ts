@@ -69,7 +69,15 @@ function readInput(
 ): Tensor {
   const bytes = readBounded(file, `--input ${input.name}`, MAX_DATA_BYTES);
   if (isImageFile(file)) {
-    return imageTensor(decodePng(bytes, file), input, image);
+    let picture: RgbImage;
+    try {
+      picture = decodePng(bytes, `'${file}'`);
+    } catch (error) {
+      throw new UsageError(
+        `--input ${input.name}: ${(error as Error).message}`
+      );
+    }
+    return imageTensor(picture, input, image);
   }
   if (!file.toLowerCase().endsWith('.npy')) {
     throw new UsageError(

@@ -64,9 +64,8 @@ export function runtimeBroken(): string | undefined {
 /** A RuntimeError for a failure of onnxruntime; a fatal one marks the runtime broken. */
 function failure(what: string, error: unknown): RuntimeError {
   const message = messageOf(error);
-  const trap =
-    typeof WebAssembly !== 'undefined' &&
-    error instanceof WebAssembly.RuntimeError;
+  // WebAssembly.RuntimeError, named so that Node's type libraries need not declare it.
+  const trap = error instanceof Error && error.name === 'RuntimeError';
   if (trap || FATAL.test(message)) {
     brokenBy ??= message;
     return new RuntimeError(

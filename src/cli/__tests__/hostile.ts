@@ -7,6 +7,8 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { PNG } from 'pngjs';
+import * as zlib from 'zlib';
 import { readNpy, writeNpy } from '../../engine/io/npy';
 import {
   DataType,
@@ -630,6 +632,25 @@ export function hostileCases(dir: string): HostileCase[] {
     }
   }
 
+  // -- PNG files whose header declares an absurd size, or that are not PNGs at all ---------------
+  for (const [name, bytes, names] of [
+    [
+      'a PNG declaring 100000x100000 pixels',
+      pngDeclaring(100_000, 100_000),
+      /100000x100000/
+    ],
+    ['a PNG of 0x5 pixels', pngDeclaring(0, 5), /no pixels/],
+    ['a .png that is not a PNG', Buffer.from('not a picture'), /not a PNG/]
+  ] as [string, Uint8Array, RegExp][]) {
+    const file = write(`inputs/${cases.length}.png`, bytes);
+    cases.push({
+      name: `predict: ${name}`,
+      argv: ['predict', '--model', MODEL, '--input', file],
+      expect: 'error',
+      names
+    });
+  }
+
   // -- special files, absurd flags ---------------------------------------------------------------
   cases.push({
     name: 'predict --threads 1000000000',
@@ -825,6 +846,18 @@ export function hostileCases(dir: string): HostileCase[] {
     names: /nowhere\.bin/
   });
   return cases;
+}
+
+/** A 1x1 RGB PNG whose header then claims `width` x `height` pixels (its CRC made right again). */
+function pngDeclaring(width: number, height: number): Uint8Array {
+  const png = new PNG({ width: 1, height: 1 });
+  const bytes = new Uint8Array(PNG.sync.write(png));
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  view.setUint32(16, width);
+  view.setUint32(20, height);
+  // IHDR: length at 8, type and data at 12..29, CRC at 29.
+  view.setUint32(29, zlib.crc32(bytes.subarray(12, 29)));
+  return bytes;
 }
 
 /** Moves every initializer's bytes into one external file `location`. */
