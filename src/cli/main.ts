@@ -37,6 +37,7 @@ import {
   triple,
   UsageError
 } from './args';
+import { audit, AUDIT_FLAGS, AUDIT_HELP, AUDIT_USAGE } from './audit';
 import { checkResultValues, declaredLayers } from './checks';
 import { MAX_MODEL_BYTES, readBounded, readExternalData } from './files';
 import { readInputs } from './inputs';
@@ -50,6 +51,7 @@ Usage:
   jupyterlab-gradcam explain --model M.onnx --input X.npy --out OUT.npy [--layer TENSOR]
                              [--target INDEX] [--target-output NAME] [--method M] [--wrt INPUT]
                              [--raw] [--backend wasm|webgpu]
+${AUDIT_USAGE}
 
 Flags:
   --model M.onnx        the model (external data files are read from beside it)
@@ -79,6 +81,7 @@ Flags:
 Output shapes (the batch axis is dropped when N = 1): maps (H, W), raw maps (h, w), batches
 (N, H, W) / (N, h, w); guided-backprop and guided-gradcam (C, H, W); input-gradient the --wrt
 input's shape. Errors: exit code 2 and one line on stderr.
+${AUDIT_HELP}
 `;
 
 const COMMON: FlagSpec = {
@@ -102,6 +105,13 @@ const VERBS: Record<string, FlagSpec> = {
     wrt: { value: true },
     raw: { value: false },
     out: { value: true }
+  },
+  audit: {
+    model: COMMON.model,
+    'target-output': COMMON['target-output'],
+    backend: COMMON.backend,
+    threads: COMMON.threads,
+    ...AUDIT_FLAGS
   }
 };
 
@@ -126,7 +136,7 @@ export async function main(
     const spec = VERBS[verb];
     if (!spec) {
       throw new UsageError(
-        `unknown verb '${verb}'; use layers, predict or explain (--help for details)`
+        `unknown verb '${verb}'; use layers, predict, explain or audit (--help for details)`
       );
     }
     if (argv.includes('--help') || argv.includes('-h')) {
@@ -158,6 +168,8 @@ export async function main(
         `the scores of output '${targetOutput ?? explainer.outputs[0]}'`
       );
       out(jsonLine(predictions.length === 1 ? predictions[0] : predictions));
+    } else if (verb === 'audit') {
+      out(jsonLine(await audit(explainer, flags)));
     } else {
       requireFeeds(feeds, explainer, verb);
       out(jsonLine(await explain(explainer, feeds, flags)));
