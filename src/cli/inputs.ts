@@ -12,6 +12,8 @@ import { decodePng, isImageFile } from '../engine/io/imageFile';
 import { readNpy } from '../engine/io/npy';
 import { float32, Tensor } from '../engine/tensor';
 import { UsageError } from './args';
+import { checkInputValues } from './checks';
+import { MAX_DATA_BYTES, readBounded } from './files';
 
 export interface ImageOptions {
   mean?: number[];
@@ -65,30 +67,34 @@ function readInput(
   input: InputInfo,
   image: ImageOptions
 ): Tensor {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(fs.readFileSync(file));
-  } catch (error) {
-    throw new UsageError(
-      `--input ${input.name}: cannot read '${file}' (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`
-    );
-  }
+  const bytes = readBounded(file, `--input ${input.name}`, MAX_DATA_BYTES);
   if (isImageFile(file)) {
-    return imageTensor(decodePng(bytes, file), input, image);
+    let picture: RgbImage;
+    try {
+      picture = decodePng(bytes, `'${file}'`);
+    } catch (error) {
+      throw new UsageError(
+        `--input ${input.name}: ${(error as Error).message}`
+      );
+    }
+    return imageTensor(picture, input, image);
   }
   if (!file.toLowerCase().endsWith('.npy')) {
     throw new UsageError(
       `--input ${input.name}: '${file}' is neither a .npy nor a .png file`
     );
   }
+  let tensor: Tensor;
   try {
     // The engine converts to the input's declared dtype (float32 for images, integers for ids).
-    return readNpy(bytes);
+    tensor = readNpy(bytes);
   } catch (error) {
     throw new UsageError(
       `--input ${input.name}: '${file}': ${(error as Error).message}`
     );
   }
+  checkInputValues(tensor, `--input ${input.name}: '${file}'`);
+  return tensor;
 }
 
 function imageTensor(

@@ -24,7 +24,7 @@ export { candidateLayers, defaultLayer } from './layers';
 export type { LayerInfo } from './layers';
 export * from './image';
 export { readNpy, writeNpy, toFloat32, NpyError } from './io/npy';
-export { configureWasm, RuntimeError } from './runtime';
+export { configureWasm, RuntimeError, runtimeBroken } from './runtime';
 export type { Backend } from './runtime';
 export { GradientError } from './autodiff/rule';
 export { ModelFormatError } from './onnx/proto';
