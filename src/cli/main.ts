@@ -32,6 +32,7 @@ import {
   UsageError
 } from './args';
 import { readInputs } from './inputs';
+import * as metrics from './evaluate';
 
 const USAGE = `jupyterlab-gradcam: Grad-CAM and its family on ONNX models, with onnxruntime-web.
 
@@ -41,7 +42,7 @@ Usage:
   jupyterlab-gradcam explain --model M.onnx --input X.npy --out OUT.npy [--layer TENSOR]
                              [--target INDEX] [--target-output NAME] [--method M] [--wrt INPUT]
                              [--raw] [--backend wasm|webgpu]
-
+${metrics.EVALUATE_USAGE}
 Flags:
   --model M.onnx        the model (external data files are read from beside it)
   --input X.npy         a graph input; repeat as --input NAME=X.npy for several inputs.
@@ -83,7 +84,7 @@ const COMMON: FlagSpec = {
 };
 
 const VERBS: Record<string, FlagSpec> = {
-  layers: COMMON,
+  layers: { ...COMMON, ...metrics.RECOMMEND_FLAGS },
   predict: { ...COMMON, top: { value: true } },
   explain: {
     ...COMMON,
@@ -93,7 +94,8 @@ const VERBS: Record<string, FlagSpec> = {
     wrt: { value: true },
     raw: { value: false },
     out: { value: true }
-  }
+  },
+  evaluate: { ...COMMON, ...metrics.EVALUATE_FLAGS }
 };
 
 /** Runs the CLI; resolves to the exit code. Output goes to the given streams. */
@@ -117,7 +119,7 @@ export async function main(
     const spec = VERBS[verb];
     if (!spec) {
       throw new UsageError(
-        `unknown verb '${verb}'; use layers, predict or explain (--help for details)`
+        `unknown verb '${verb}'; use layers, predict, explain or evaluate (--help for details)`
       );
     }
     if (argv.includes('--help') || argv.includes('-h')) {
@@ -131,8 +133,9 @@ export async function main(
       std: triple(flags, 'std')
     });
     if (verb === 'layers') {
-      const layers =
-        Object.keys(feeds).length > 0
+      const layers = flags.has('recommend')
+        ? await metrics.layersWithRecommendation(explainer, feeds, flags)
+        : Object.keys(feeds).length > 0
           ? await explainer.layersFor(feeds)
           : explainer.layers();
       out(JSON.stringify(layers) + '\n');
@@ -147,6 +150,11 @@ export async function main(
         JSON.stringify(
           predictions.length === 1 ? predictions[0] : predictions
         ) + '\n'
+      );
+    } else if (verb === 'evaluate') {
+      requireFeeds(feeds, explainer, verb);
+      out(
+        JSON.stringify(await metrics.evaluate(explainer, feeds, flags)) + '\n'
       );
     } else {
       requireFeeds(feeds, explainer, verb);

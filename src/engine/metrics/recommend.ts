@@ -1,0 +1,134 @@
+/**
+ * Which layer to trust: every candidate layer's map from one explanation pass, each scored by
+ * `scoreMap`, and the recommended layer by one stated criterion: the highest insertion AUC minus
+ * deletion AUC (a faithful map's top pixels alone bring the score back and their removal takes
+ * it away), ties (within 1e-9) going to the deeper layer, the later one in graph order.
+ */
+import type { Explainer } from '../explainer';
+import { ExplainError } from '../explain/types';
+import { MethodName, methodTraits } from '../methods';
+import { Tensor } from '../tensor';
+import { MapMetrics, MetricOptions, runsPerMap, scoreMap } from './evaluate';
+import { RunCounter } from './probability';
+
+/** The criterion, in words, for the CLI and the panel. */
+export const RECOMMENDATION_CRITERION =
+  'highest insertion AUC - deletion AUC; ties to the deeper layer';
+
+/** What to score: one image, one target (the top-1 class by default). */
+export interface LayersToScore {
+  feeds: Record<string, Tensor>;
+  /** The method (gradcam by default); input methods have no layer map. */
+  method?: MethodName;
+  /** The layers, in graph order; every candidate layer by default. */
+  layers?: string[];
+  target?: number;
+  targetOutput?: string;
+}
+
+/** One layer's metrics. */
+export interface LayerMetrics extends MapMetrics {
+  layer: string;
+  target: number;
+  method: MethodName;
+  /** The criterion's value: insertion AUC - deletion AUC. */
+  score: number;
+}
+
+/** Every layer's metrics and the recommended layer. */
+export interface LayerRecommendation {
+  layers: LayerMetrics[];
+  recommended: string;
+  criterion: string;
+}
+
+/** The share of progress the explanation pass takes; the perturbed runs take the rest. */
+const EXPLAIN_SHARE = 0.1;
+
+/** Scores each layer's map of one pass. */
+export async function scoreLayers(
+  explainer: Explainer,
+  request: LayersToScore,
+  options: MetricOptions = {}
+): Promise<LayerMetrics[]> {
+  const method = request.method ?? 'gradcam';
+  if (methodTraits(method).kind === 'input') {
+    throw new ExplainError(
+      `${method} gives a gradient image, not a layer map; the metrics score the CAM methods`
+    );
+  }
+  const progress = options.onProgress ?? (() => undefined);
+  const layers =
+    request.layers ??
+    (await explainer.layersFor(request.feeds, request.targetOutput)).map(
+      l => l.name
+    );
+  if (layers.length === 0) {
+    throw new ExplainError(
+      'the model has no candidate layer to score',
+      'layers'
+    );
+  }
+  const explanation = await explainer.explain(
+    {
+      feeds: request.feeds,
+      method,
+      layers,
+      targets: request.target !== undefined ? [request.target] : undefined,
+      targetOutput: request.targetOutput
+    },
+    {
+      signal: options.signal,
+      onProgress: (f, message) => progress(f * EXPLAIN_SHARE, message)
+    }
+  );
+  // Eigen-CAM's map has no target, but the explanation still names the top-1 (or given) class.
+  const target = explanation.targets[0][0];
+  const counter = new RunCounter(
+    runsPerMap(options) * layers.length,
+    (f, message) => progress(EXPLAIN_SHARE + f * (1 - EXPLAIN_SHARE), message)
+  );
+  const scored: LayerMetrics[] = [];
+  for (const layer of explanation.layers) {
+    const map = explanation.maps.find(m => m.layer === layer)!;
+    const metrics = await scoreMap(
+      explainer,
+      { feeds: request.feeds, map: map.map, size: map.size, target },
+      { ...options, targetOutput: explanation.targetOutput },
+      counter
+    );
+    scored.push({
+      layer,
+      target,
+      method,
+      ...metrics,
+      score: metrics.insertionAuc - metrics.deletionAuc
+    });
+  }
+  return scored;
+}
+
+/** The recommended layer of scored layers in graph order (see the criterion above). */
+export function recommendLayer(scored: readonly LayerMetrics[]): string {
+  let best = scored[0];
+  for (const layer of scored.slice(1)) {
+    if (layer.score >= best.score - 1e-9) {
+      best = layer;
+    }
+  }
+  return best.layer;
+}
+
+/** Scores every layer and recommends one. */
+export async function recommendLayers(
+  explainer: Explainer,
+  request: LayersToScore,
+  options: MetricOptions = {}
+): Promise<LayerRecommendation> {
+  const layers = await scoreLayers(explainer, request, options);
+  return {
+    layers,
+    recommended: recommendLayer(layers),
+    criterion: RECOMMENDATION_CRITERION
+  };
+}
