@@ -73,12 +73,12 @@ export async function evaluate(
   };
   let result: object;
   if (all) {
-    const { layers, recommended, criterion } = await recommendLayers(
+    const { layers, recommended } = await recommendLayers(
       explainer,
       request,
       options
     );
-    result = { layers: layers.map(asJson), recommended, criterion };
+    result = { layers: layers.map(asJson), recommended };
   } else {
     result = asJson((await scoreLayers(explainer, request, options))[0]);
   }
