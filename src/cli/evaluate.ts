@@ -141,7 +141,7 @@ function asJson(m: LayerMetrics): object {
     insertion_auc: m.insertionAuc,
     deletion_curve: m.deletionCurve,
     insertion_curve: m.insertionCurve,
-    road: {
+    road: m.road && {
       removed_percent: m.road.removedPercent,
       most_relevant_first: m.road.mostRelevantFirst,
       least_relevant_first: m.road.leastRelevantFirst,

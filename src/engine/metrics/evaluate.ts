@@ -47,7 +47,7 @@ export interface MetricOptions extends RunOptions {
   steps?: number;
   /** A box [x0, y0, x1, y1] (x1, y1 exclusive) for the localisation scores. */
   box?: readonly number[];
-  /** Percentages of pixels ROAD removes (default 20, 40, 60, 80). */
+  /** Percentages of pixels ROAD removes (default 20, 40, 60, 80); none skips ROAD. */
   roadPercents?: readonly number[];
   /** ROAD's noise standard deviation (default 0.01) and seed (default 0). */
   roadNoise?: number;
@@ -82,7 +82,8 @@ export interface MapMetrics {
   /** p_t at steps 0..S. */
   deletionCurve: number[];
   insertionCurve: number[];
-  road: RoadScores;
+  /** Null when no ROAD percentage was asked for. */
+  road: RoadScores | null;
   /** The localisation scores (localisation.ts); all four null without a box. */
   pointingHit: boolean | null;
   energyInBox: number | null;
@@ -167,15 +168,18 @@ export async function scoreMap(
     insertionAuc: trapezoidMean(insertionCurve),
     deletionCurve,
     insertionCurve,
-    road: {
-      removedPercent: percents,
-      mostRelevantFirst: morf,
-      leastRelevantFirst: lerf,
-      combined:
-        morf.reduce((sum, m, i) => sum + (lerf[i] - m) / 2, 0) /
-        percents.length,
-      ...road
-    },
+    road:
+      percents.length === 0
+        ? null
+        : {
+            removedPercent: percents,
+            mostRelevantFirst: morf,
+            leastRelevantFirst: lerf,
+            combined:
+              morf.reduce((sum, m, i) => sum + (lerf[i] - m) / 2, 0) /
+              percents.length,
+            ...road
+          },
     pointingHit: located ? located.pointingHit : null,
     energyInBox: located ? located.energyInBox : null,
     locBox: located ? located.locBox : null,

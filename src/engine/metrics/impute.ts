@@ -64,13 +64,19 @@ export function imputeRemoved(
   return out;
 }
 
-/** The system's rows: each unknown's weight sum, its unknown and known neighbours. */
+/**
+ * The system in compressed rows: unknown i has weight sum `diagonal[i]`, unknown neighbours
+ * `coupled[rowStart[i]..rowStart[i + 1])` with weights `coupledWeight`, and a right-hand side
+ * per channel from its kept neighbours.
+ */
 interface System {
   diagonal: Float64Array;
-  /** Per unknown: [slot, weight] of unknown neighbours. */
-  coupled: [number, number][][];
-  /** Per unknown: [pixel, weight] of kept neighbours. */
-  kept: [number, number][][];
+  rowStart: Int32Array;
+  coupled: Int32Array;
+  coupledWeight: Float64Array;
+  keptStart: Int32Array;
+  kept: Int32Array;
+  keptWeight: Float64Array;
 }
 
 function buildSystem(
@@ -80,16 +86,16 @@ function buildSystem(
   width: number
 ): System {
   const n = unknowns.length;
-  const system: System = {
-    diagonal: new Float64Array(n),
-    coupled: [],
-    kept: []
-  };
+  const diagonal = new Float64Array(n);
+  const rowStart = new Int32Array(n + 1);
+  const keptStart = new Int32Array(n + 1);
+  const coupled: number[] = [];
+  const coupledWeight: number[] = [];
+  const kept: number[] = [];
+  const keptWeight: number[] = [];
   for (let i = 0; i < n; i++) {
     const y = Math.floor(unknowns[i] / width);
     const x = unknowns[i] - y * width;
-    const coupled: [number, number][] = [];
-    const kept: [number, number][] = [];
     for (const [dy, dx, weight] of NEIGHBOURS) {
       const qy = y + dy;
       const qx = x + dx;
@@ -97,46 +103,84 @@ function buildSystem(
         continue;
       }
       const q = qy * width + qx;
-      system.diagonal[i] += weight;
+      diagonal[i] += weight;
       if (slot[q] >= 0) {
-        coupled.push([slot[q], weight]);
+        coupled.push(slot[q]);
+        coupledWeight.push(weight);
       } else {
-        kept.push([q, weight]);
+        kept.push(q);
+        keptWeight.push(weight);
       }
     }
-    system.coupled.push(coupled);
-    system.kept.push(kept);
+    rowStart[i + 1] = coupled.length;
+    keptStart[i + 1] = kept.length;
   }
-  return system;
+  return {
+    diagonal,
+    rowStart,
+    coupled: Int32Array.from(coupled),
+    coupledWeight: Float64Array.from(coupledWeight),
+    keptStart,
+    kept: Int32Array.from(kept),
+    keptWeight: Float64Array.from(keptWeight)
+  };
 }
 
 function rightHandSide(system: System, plane: Float32Array): Float64Array {
-  return Float64Array.from(system.kept, kept =>
-    kept.reduce((sum, [q, weight]) => sum + weight * plane[q], 0)
-  );
+  const n = system.diagonal.length;
+  const b = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let sum = 0;
+    for (let k = system.keptStart[i]; k < system.keptStart[i + 1]; k++) {
+      sum += system.keptWeight[k] * plane[system.kept[k]];
+    }
+    b[i] = sum;
+  }
+  return b;
 }
 
 /** (D - W) v for the system's matrix. */
 function multiply(system: System, v: Float64Array, out: Float64Array): void {
+  const { diagonal, rowStart, coupled, coupledWeight } = system;
   for (let i = 0; i < v.length; i++) {
-    let sum = system.diagonal[i] * v[i];
-    for (const [j, weight] of system.coupled[i]) {
-      sum -= weight * v[j];
+    let sum = diagonal[i] * v[i];
+    for (let k = rowStart[i]; k < rowStart[i + 1]; k++) {
+      sum -= coupledWeight[k] * v[coupled[k]];
     }
     out[i] = sum;
   }
 }
 
-/** Conjugate gradients from zero, with the diagonal as preconditioner. */
+function dot(a: Float64Array, b: Float64Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) {
+    sum += a[i] * b[i];
+  }
+  return sum;
+}
+
+/**
+ * Conjugate gradients with the diagonal as preconditioner, from the mean of each pixel's kept
+ * neighbours (b / diagonal), which is already close away from large removed regions.
+ */
 function solve(system: System, b: Float64Array): Float64Array {
   const n = b.length;
+  const { diagonal } = system;
   const x = new Float64Array(n);
-  const r = Float64Array.from(b);
-  const z = r.map((v, i) => v / system.diagonal[i]);
+  for (let i = 0; i < n; i++) {
+    x[i] = b[i] / diagonal[i];
+  }
+  const r = new Float64Array(n);
+  multiply(system, x, r);
+  for (let i = 0; i < n; i++) {
+    r[i] = b[i] - r[i];
+  }
+  const z = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    z[i] = r[i] / diagonal[i];
+  }
   const p = Float64Array.from(z);
   const ap = new Float64Array(n);
-  const dot = (a: Float64Array, c: Float64Array) =>
-    a.reduce((sum, v, i) => sum + v * c[i], 0);
   const target = 1e-20 * Math.max(dot(b, b), 1e-300);
   let rz = dot(r, z);
   for (let iteration = 0; iteration < 10 * n + 100; iteration++) {
@@ -148,7 +192,7 @@ function solve(system: System, b: Float64Array): Float64Array {
     for (let i = 0; i < n; i++) {
       x[i] += alpha * p[i];
       r[i] -= alpha * ap[i];
-      z[i] = r[i] / system.diagonal[i];
+      z[i] = r[i] / diagonal[i];
     }
     const next = dot(r, z);
     const beta = next / rz;

@@ -120,10 +120,10 @@ describe.each([...new Set(cases.map(c => c.model_file))])('%s', file => {
       expectClose([m.confidenceChange], [e.library_confidence_change], P);
       expectClose([m.averageDrop], [e.average_drop], 1e-5);
       expect(m.increaseInConfidence).toBe(e.increase_in_confidence);
-      expect(m.road.removedPercent).toEqual(e.road.removed_percent);
-      expectClose(m.road.mostRelevantFirst, e.road.most_relevant_first, P);
-      expectClose(m.road.leastRelevantFirst, e.road.least_relevant_first, P);
-      expectClose([m.road.combined], [e.road.combined], P);
+      expect(m.road!.removedPercent).toEqual(e.road.removed_percent);
+      expectClose(m.road!.mostRelevantFirst, e.road.most_relevant_first, P);
+      expectClose(m.road!.leastRelevantFirst, e.road.least_relevant_first, P);
+      expectClose([m.road!.combined], [e.road.combined], P);
       expect(m.pointingHit).toBe(e.pointing_hit);
       expect(m.locBox).toEqual(e.loc_box);
       if (e.energy_in_box === null) {
@@ -160,7 +160,7 @@ describe('runs', () => {
       // Only one run at a time can succeed on this graph: p of the steps are the reference's own.
       expect(m.deletionCurve).toHaveLength(5);
       expectClose([m.p], [c.expected.p], P);
-      expectClose([m.road.combined], [c.expected.road.combined], P);
+      expectClose([m.road!.combined], [c.expected.road.combined], P);
     } finally {
       await explainer.dispose();
     }
