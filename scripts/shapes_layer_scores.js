@@ -38,10 +38,25 @@ async function main(argv) {
   const [total, channels, height, width] = images.dims;
   const count = Math.min(total, Number(option(argv, 'count', total)));
   const faithful = Math.min(count, Number(option(argv, 'faithfulness', 50)));
-  const explainer = await Explainer.load(new Uint8Array(fs.readFileSync(model)), { backend: 'wasm' });
+  const explainer = await Explainer.load(
+    new Uint8Array(fs.readFileSync(model)),
+    { backend: 'wasm' }
+  );
   const layers = explainer.layers().map(l => l.name);
   const rows = Object.fromEntries(
-    layers.map(l => [l, { pointing: 0, inside: 0, iou: 0, iou50: 0, energy: 0, deletion: 0, insertion: 0, recommended: 0 }])
+    layers.map(l => [
+      l,
+      {
+        pointing: 0,
+        inside: 0,
+        iou: 0,
+        iou50: 0,
+        energy: 0,
+        deletion: 0,
+        insertion: 0,
+        recommended: 0
+      }
+    ])
   );
   const size = { height, width };
   const item = channels * height * width;
@@ -55,7 +70,12 @@ async function main(argv) {
     };
     const target = Number(labels.data[n]);
     const box = Array.from(boxes.data.slice(4 * n, 4 * n + 4), Number);
-    const explanation = await explainer.explain({ feeds, method: 'gradcam', layers, targets: [target] });
+    const explanation = await explainer.explain({
+      feeds,
+      method: 'gradcam',
+      layers,
+      targets: [target]
+    });
     const scored = [];
     for (const map of explanation.maps) {
       const row = rows[map.layer];
@@ -64,15 +84,23 @@ async function main(argv) {
       map.map.forEach((v, i) => (first = v > map.map[first] ? i : first));
       const [x, y] = [first % width, Math.floor(first / width)];
       row.pointing += local.pointingHit ? 1 : 0;
-      row.inside += x >= box[0] && x < box[2] && y >= box[1] && y < box[3] ? 1 : 0;
+      row.inside +=
+        x >= box[0] && x < box[2] && y >= box[1] && y < box[3] ? 1 : 0;
       row.iou += local.locIou;
       row.iou50 += local.locIou >= 0.5 ? 1 : 0;
       row.energy += local.energyInBox;
       if (n < faithful) {
-        const m = await scoreMap(explainer, { feeds, map: map.map, size, target }, { roadPercents: [] });
+        const m = await scoreMap(
+          explainer,
+          { feeds, map: map.map, size, target },
+          { roadPercents: [] }
+        );
         row.deletion += m.deletionAuc;
         row.insertion += m.insertionAuc;
-        scored.push({ layer: map.layer, score: m.insertionAuc - m.deletionAuc });
+        scored.push({
+          layer: map.layer,
+          score: m.insertionAuc - m.deletionAuc
+        });
       }
     }
     if (n < faithful) {
@@ -85,8 +113,12 @@ async function main(argv) {
   await explainer.dispose();
   const pct = v => `${((100 * v) / count).toFixed(1)}%`;
   const mean = (v, k) => (v / k).toFixed(3);
-  console.log(`${path.basename(model)}: ${count} images (${data}), Grad-CAM of the true class; AUCs over the first ${faithful}`);
-  console.log('| layer | pointing (15 px) | peak in box | loc IoU | IoU >= 0.5 | energy in box | deletion AUC | insertion AUC | recommended |');
+  console.log(
+    `${path.basename(model)}: ${count} images (${data}), Grad-CAM of the true class; AUCs over the first ${faithful}`
+  );
+  console.log(
+    '| layer | pointing (15 px) | peak in box | loc IoU | IoU >= 0.5 | energy in box | deletion AUC | insertion AUC | recommended |'
+  );
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const layer of layers) {
     const r = rows[layer];
