@@ -31,6 +31,7 @@ import {
   triple,
   UsageError
 } from './args';
+import { audit, AUDIT_FLAGS, AUDIT_HELP, AUDIT_USAGE } from './audit';
 import { readInputs } from './inputs';
 import * as metrics from './evaluate';
 
@@ -42,7 +43,8 @@ Usage:
   jupyterlab-gradcam explain --model M.onnx --input X.npy --out OUT.npy [--layer TENSOR]
                              [--target INDEX] [--target-output NAME] [--method M] [--wrt INPUT]
                              [--raw] [--backend wasm|webgpu]
-${metrics.EVALUATE_USAGE}
+${metrics.EVALUATE_USAGE}${AUDIT_USAGE}
+
 Flags:
   --model M.onnx        the model (external data files are read from beside it)
   --input X.npy         a graph input; repeat as --input NAME=X.npy for several inputs.
@@ -71,6 +73,7 @@ Flags:
 Output shapes (the batch axis is dropped when N = 1): maps (H, W), raw maps (h, w), batches
 (N, H, W) / (N, h, w); guided-backprop and guided-gradcam (C, H, W); input-gradient the --wrt
 input's shape. Errors: exit code 2 and one line on stderr.
+${AUDIT_HELP}
 `;
 
 const COMMON: FlagSpec = {
@@ -95,7 +98,14 @@ const VERBS: Record<string, FlagSpec> = {
     raw: { value: false },
     out: { value: true }
   },
-  evaluate: { ...COMMON, ...metrics.EVALUATE_FLAGS }
+  evaluate: { ...COMMON, ...metrics.EVALUATE_FLAGS },
+  audit: {
+    model: COMMON.model,
+    'target-output': COMMON['target-output'],
+    backend: COMMON.backend,
+    threads: COMMON.threads,
+    ...AUDIT_FLAGS
+  }
 };
 
 /** Runs the CLI; resolves to the exit code. Output goes to the given streams. */
@@ -119,7 +129,7 @@ export async function main(
     const spec = VERBS[verb];
     if (!spec) {
       throw new UsageError(
-        `unknown verb '${verb}'; use layers, predict, explain or evaluate (--help for details)`
+        `unknown verb '${verb}'; use layers, predict, explain, evaluate or audit (--help for details)`
       );
     }
     if (argv.includes('--help') || argv.includes('-h')) {
@@ -156,6 +166,8 @@ export async function main(
       out(
         JSON.stringify(await metrics.evaluate(explainer, feeds, flags)) + '\n'
       );
+    } else if (verb === 'audit') {
+      out(JSON.stringify(await audit(explainer, flags)) + '\n');
     } else {
       requireFeeds(feeds, explainer, verb);
       out(JSON.stringify(await explain(explainer, feeds, flags)) + '\n');

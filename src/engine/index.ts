@@ -31,3 +31,5 @@ export { ModelFormatError } from './onnx/proto';
 export { float32, sizeOf } from './tensor';
 export type { Tensor, DType } from './tensor';
 export * from './metrics';
+export { runAudit, imagesFromTensor, AuditError } from './audit';
+export type * from './audit/types';
