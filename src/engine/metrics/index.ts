@@ -22,6 +22,7 @@ export {
   RECOMMENDATION_CRITERION,
   recommendLayer,
   recommendLayers,
+  scoreExplanation,
   scoreLayers
 } from './recommend';
 export type {

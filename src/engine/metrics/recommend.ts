@@ -5,7 +5,7 @@
  * it away), ties (within 1e-9) going to the deeper layer, the later one in graph order.
  */
 import type { Explainer } from '../explainer';
-import { ExplainError } from '../explain/types';
+import { Explanation, ExplainError } from '../explain/types';
 import { MethodName, methodTraits } from '../methods';
 import { Tensor } from '../tensor';
 import { MapMetrics, MetricOptions, runsPerMap, scoreMap } from './evaluate';
@@ -82,25 +82,66 @@ export async function scoreLayers(
       onProgress: (f, message) => progress(f * EXPLAIN_SHARE, message)
     }
   );
-  // Eigen-CAM's map has no target, but the explanation still names the top-1 (or given) class.
-  const target = explanation.targets[0][0];
+  return scoreExplanation(
+    explainer,
+    request.feeds,
+    explanation,
+    {},
+    {
+      ...options,
+      onProgress: (f, message) =>
+        progress(EXPLAIN_SHARE + f * (1 - EXPLAIN_SHARE), message)
+    }
+  );
+}
+
+/**
+ * Scores the layer maps of an explanation already made (the panel's first pass of every layer)
+ * for one of its targets of its first image, without explaining again.
+ */
+export async function scoreExplanation(
+  explainer: Explainer,
+  feeds: Record<string, Tensor>,
+  explanation: Explanation,
+  which: { target?: number } = {},
+  options: MetricOptions = {}
+): Promise<LayerMetrics[]> {
+  // Eigen-CAM's maps have no target, but the explanation still names the top-1 (or given) class.
+  const target = which.target ?? explanation.targets[0][0];
+  const column = explanation.targets[0].indexOf(target);
+  if (column < 0) {
+    throw new ExplainError(
+      `target ${target} was not explained; the explanation has ${explanation.targets[0].join(', ')}`,
+      'targets'
+    );
+  }
   const counter = new RunCounter(
-    runsPerMap(options) * layers.length,
-    (f, message) => progress(EXPLAIN_SHARE + f * (1 - EXPLAIN_SHARE), message)
+    runsPerMap(options) * explanation.layers.length,
+    options.onProgress
   );
   const scored: LayerMetrics[] = [];
   for (const layer of explanation.layers) {
-    const map = explanation.maps.find(m => m.layer === layer)!;
+    const map = explanation.maps.find(
+      m =>
+        m.image === 0 &&
+        m.layer === layer &&
+        (m.target === null || m.target === target)
+    );
+    if (!map || map.channels !== 1) {
+      throw new ExplainError(
+        `${explanation.method} gives no layer map at '${layer}'; the metrics score the CAM methods`
+      );
+    }
     const metrics = await scoreMap(
       explainer,
-      { feeds: request.feeds, map: map.map, size: map.size, target },
+      { feeds, map: map.map, size: map.size, target },
       { ...options, targetOutput: explanation.targetOutput },
       counter
     );
     scored.push({
       layer,
       target,
-      method,
+      method: explanation.method,
       ...metrics,
       score: metrics.insertionAuc - metrics.deletionAuc
     });

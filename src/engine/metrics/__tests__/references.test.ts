@@ -19,6 +19,7 @@ import { decodeModel, encodeModel } from '../../onnx/proto';
 import { int64Tensor } from '../../onnx/tensorProto';
 import { float32 } from '../../tensor';
 import { MapMetrics, scoreMap } from '../evaluate';
+import { scoreExplanation } from '../recommend';
 
 jest.setTimeout(300_000);
 
@@ -49,6 +50,7 @@ interface Expected {
 
 interface Case {
   id: string;
+  layer_tensor: string;
   model_file: string;
   input: string;
   map: string;
@@ -161,6 +163,55 @@ describe('runs', () => {
       expect(m.deletionCurve).toHaveLength(5);
       expectClose([m.p], [c.expected.p], P);
       expectClose([m.road!.combined], [c.expected.road.combined], P);
+    } finally {
+      await explainer.dispose();
+    }
+  });
+
+  test("scoreExplanation scores a pass's second target without explaining again", async () => {
+    const second = cases.find(
+      k => k.id === 'small_cnn/features.relu3/GradCAM/c1'
+    )!;
+    const explainer = await Explainer.load(modelBytes(c.model_file), {
+      backend: 'wasm'
+    });
+    try {
+      const input = npy(c.input);
+      const feeds = {
+        input: float32(input.data as Float32Array, input.dims)
+      };
+      const explanation = await explainer.explain({
+        feeds,
+        layers: [second.layer_tensor],
+        top: 2
+      });
+      expect(explanation.targets[0]).toEqual([c.target, second.target]);
+      const [scored] = await scoreExplanation(
+        explainer,
+        feeds,
+        explanation,
+        { target: second.target },
+        { steps: second.steps }
+      );
+      // The engine's map equals the fixture's within 1e-5: the same scores up to a swap of
+      // near-equal pixels in the order.
+      expect(scored).toMatchObject({
+        layer: second.layer_tensor,
+        target: second.target,
+        method: 'gradcam'
+      });
+      expect(scored.p).toBeCloseTo(second.expected.p, 6);
+      expect(scored.deletionAuc).toBeCloseTo(second.expected.deletion_auc, 4);
+      expect(scored.insertionAuc).toBeCloseTo(second.expected.insertion_auc, 4);
+      expect(scored.score).toBeCloseTo(
+        scored.insertionAuc - scored.deletionAuc,
+        12
+      );
+      await expect(
+        scoreExplanation(explainer, feeds, explanation, { target: 4 })
+      ).rejects.toThrow(
+        `target 4 was not explained; the explanation has ${c.target}, ${second.target}`
+      );
     } finally {
       await explainer.dispose();
     }
