@@ -7,7 +7,7 @@ A developer tool, not a test dependency: it needs torch, scipy and the `grad-cam
 (pytorch-grad-cam), whose CamMultImageConfidenceChange is recorded beside our confidence change
 and whose NoisyLinearImputer (noise 0) must agree with our imputation before anything is written.
 
-    .venv/bin/pip install grad-cam scipy
+    .venv/bin/pip install grad-cam scipy   # measured with grad-cam 1.5.7, scipy 1.17.1, torch 2.15.0
     .venv/bin/python scripts/make_metric_refs.py
 
 Independent of the engine on purpose: the models are the torch modules themselves (rebuilt with
