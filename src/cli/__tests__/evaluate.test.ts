@@ -1,19 +1,19 @@
 /**
- * The `evaluate` verb and `layers --recommend` end to end: `node bin/jupyterlab-gradcam.js` on
- * the repository's fixture models with the real onnxruntime-web. The numbers themselves are
+ * The `evaluate` verb and `layers --recommend` end to end through the CLI's `main` in this
+ * process (cli.test.ts covers the bin wrapper), on the repository's fixture models with the real
+ * onnxruntime-web. The numbers themselves are
  * checked against the torch references in src/engine/metrics/__tests__/references.test.ts; here
  * the interface: the exact fields, the nulls without --box, the recommended layer by its stated
  * criterion, and one-line errors.
  */
-import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { main } from '../main';
 
 jest.setTimeout(300_000);
 
-const ROOT = path.resolve(__dirname, '../../..');
-const REFS = path.join(ROOT, 'src/__tests__/data/refs');
+const REFS = path.resolve(__dirname, '../../__tests__/data/refs');
 const CNN = [
   '--model',
   path.join(REFS, 'small_cnn.onnx'),
@@ -46,20 +46,15 @@ const FIELDS = [
 ];
 let tmp: string;
 
-function cli(...args: string[]) {
-  const result = spawnSync(
-    process.execPath,
-    ['bin/jupyterlab-gradcam.js', ...args],
-    {
-      cwd: ROOT,
-      encoding: 'utf8'
-    }
+async function cli(...args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(
+    args,
+    text => (stdout += text),
+    text => (stderr += text)
   );
-  return {
-    code: result.status ?? -1,
-    stdout: result.stdout,
-    stderr: result.stderr
-  };
+  return { code, stdout, stderr };
 }
 
 function written(file: string) {
@@ -67,22 +62,15 @@ function written(file: string) {
 }
 
 beforeAll(() => {
-  execFileSync(
-    path.join(ROOT, 'node_modules/.bin/tsc'),
-    ['-p', 'tsconfig.cli.json'],
-    {
-      cwd: ROOT
-    }
-  );
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gradcam-evaluate-'));
-}, 120_000);
+});
 
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-test('one layer with a box: the fields of issue 12, near the torch reference of the same map', () => {
+test('one layer with a box: the fields of issue 12, near the torch reference of the same map', async () => {
   const out = path.join(tmp, 'one.json');
   const layer = '/features/relu3/Relu_output_0';
-  const { code, stdout } = cli(
+  const { code, stdout } = await cli(
     'evaluate',
     ...CNN,
     '--layer',
@@ -123,9 +111,11 @@ test('one layer with a box: the fields of issue 12, near the torch reference of 
   expect(m.energy_in_box).toBeCloseTo(ref.energy_in_box, 4);
 });
 
-test('without --box the box fields are null; --steps sets the curves', () => {
+test('without --box the box fields are null; --steps sets the curves', async () => {
   const out = path.join(tmp, 'nobox.json');
-  expect(cli('evaluate', ...SE, '--steps', '8', '--out', out).code).toBe(0);
+  expect(
+    (await cli('evaluate', ...SE, '--steps', '8', '--out', out)).code
+  ).toBe(0);
   const m = written(out);
   expect(m.deletion_curve).toHaveLength(9);
   expect(m).toMatchObject({
@@ -137,9 +127,9 @@ test('without --box the box fields are null; --steps sets the curves', () => {
   expect(m.layer).toBe('/model/relu/Relu_output_0');
 });
 
-test('--all-layers scores every candidate layer and recommends the highest insertion - deletion; layers --recommend agrees', () => {
+test('--all-layers scores every candidate layer and recommends the highest insertion - deletion; layers --recommend agrees', async () => {
   const out = path.join(tmp, 'all.json');
-  const { code } = cli(
+  const { code } = await cli(
     'evaluate',
     ...SE,
     '--all-layers',
@@ -151,7 +141,7 @@ test('--all-layers scores every candidate layer and recommends the highest inser
   expect(code).toBe(0);
   const all = written(out);
   expect(Object.keys(all)).toEqual(['layers', 'recommended']);
-  const listed = JSON.parse(cli('layers', ...SE).stdout);
+  const listed = JSON.parse((await cli('layers', ...SE)).stdout);
   expect(all.layers.map((l: { layer: string }) => l.layer)).toEqual(
     listed.map((l: { name: string }) => l.name)
   );
@@ -163,7 +153,7 @@ test('--all-layers scores every candidate layer and recommends the highest inser
   const best = Math.max(...scores);
   expect(all.recommended).toBe(all.layers[scores.lastIndexOf(best)].layer);
 
-  const recommended = cli('layers', ...SE, '--recommend', '--steps', '8');
+  const recommended = await cli('layers', ...SE, '--recommend', '--steps', '8');
   expect(recommended.code).toBe(0);
   const marked = JSON.parse(recommended.stdout);
   expect(marked.map((l: { name: string }) => l.name)).toEqual(
@@ -179,9 +169,9 @@ test('--all-layers scores every candidate layer and recommends the highest inser
   );
 });
 
-test('bad input: one line naming the flag', () => {
+test('bad input: one line naming the flag', async () => {
   const out = path.join(tmp, 'bad.json');
-  const both = cli(
+  const both = await cli(
     'evaluate',
     ...CNN,
     '--layer',
@@ -194,11 +184,11 @@ test('bad input: one line naming the flag', () => {
   expect(both.stderr).toBe(
     'jupyterlab-gradcam evaluate: error: give either --layer or --all-layers, not both\n'
   );
-  const box = cli('evaluate', ...CNN, '--box', '1,2,3', '--out', out);
+  const box = await cli('evaluate', ...CNN, '--box', '1,2,3', '--out', out);
   expect(box.stderr).toBe(
     'jupyterlab-gradcam evaluate: error: --box: box [1, 2, 3] is not x0,y0,x1,y1 integers with 0 <= x0 < x1 <= 32 and 0 <= y0 < y1 <= 32\n'
   );
-  const method = cli(
+  const method = await cli(
     'evaluate',
     ...CNN,
     '--method',
@@ -209,7 +199,7 @@ test('bad input: one line naming the flag', () => {
   expect(method.stderr).toBe(
     'jupyterlab-gradcam evaluate: error: guided-backprop gives a gradient image, not a layer map; the metrics score the CAM methods\n'
   );
-  const noInput = cli(
+  const noInput = await cli(
     'layers',
     '--model',
     path.join(REFS, 'small_cnn.onnx'),
