@@ -41,6 +41,7 @@ import { audit, AUDIT_FLAGS, AUDIT_HELP, AUDIT_USAGE } from './audit';
 import { checkResultValues, declaredLayers } from './checks';
 import { MAX_MODEL_BYTES, readBounded, readExternalData } from './files';
 import { readInputs } from './inputs';
+import * as metrics from './evaluate';
 import { errorLine, jsonLine } from './output';
 
 const USAGE = `jupyterlab-gradcam: Grad-CAM and its family on ONNX models, with onnxruntime-web.
@@ -51,7 +52,7 @@ Usage:
   jupyterlab-gradcam explain --model M.onnx --input X.npy --out OUT.npy [--layer TENSOR]
                              [--target INDEX] [--target-output NAME] [--method M] [--wrt INPUT]
                              [--raw] [--backend wasm|webgpu]
-${AUDIT_USAGE}
+${metrics.EVALUATE_USAGE}${AUDIT_USAGE}
 
 Flags:
   --model M.onnx        the model (external data files are read from beside it)
@@ -95,7 +96,7 @@ const COMMON: FlagSpec = {
 };
 
 const VERBS: Record<string, FlagSpec> = {
-  layers: COMMON,
+  layers: { ...COMMON, ...metrics.RECOMMEND_FLAGS },
   predict: { ...COMMON, top: { value: true } },
   explain: {
     ...COMMON,
@@ -106,6 +107,7 @@ const VERBS: Record<string, FlagSpec> = {
     raw: { value: false },
     out: { value: true }
   },
+  evaluate: { ...COMMON, ...metrics.EVALUATE_FLAGS },
   audit: {
     model: COMMON.model,
     'target-output': COMMON['target-output'],
@@ -136,7 +138,7 @@ export async function main(
     const spec = VERBS[verb];
     if (!spec) {
       throw new UsageError(
-        `unknown verb '${verb}'; use layers, predict, explain or audit (--help for details)`
+        `unknown verb '${verb}'; use layers, predict, explain, evaluate or audit (--help for details)`
       );
     }
     if (argv.includes('--help') || argv.includes('-h')) {
@@ -150,8 +152,9 @@ export async function main(
       std: triple(flags, 'std')
     });
     if (verb === 'layers') {
-      const layers =
-        Object.keys(feeds).length > 0
+      const layers = flags.has('recommend')
+        ? await metrics.layersWithRecommendation(explainer, feeds, flags)
+        : Object.keys(feeds).length > 0
           ? await explainer.layersFor(feeds)
           : await declaredLayers(explainer, single(flags, 'model')!);
       out(jsonLine(layers));
@@ -168,6 +171,9 @@ export async function main(
         `the scores of output '${targetOutput ?? explainer.outputs[0]}'`
       );
       out(jsonLine(predictions.length === 1 ? predictions[0] : predictions));
+    } else if (verb === 'evaluate') {
+      requireFeeds(feeds, explainer, verb);
+      out(jsonLine(await metrics.evaluate(explainer, feeds, flags)));
     } else if (verb === 'audit') {
       out(jsonLine(await audit(explainer, flags)));
     } else {
