@@ -148,8 +148,14 @@ export async function exportExplainGraph(
   } else {
     try {
       // One at a time: onnxruntime-web does not run two sessions at once.
-      const two = measured(await measureShapes(free, feedsFor(index.inputs, 2)), index);
-      const three = measured(await measureShapes(free, feedsFor(index.inputs, 3)), index);
+      const two = measured(
+        await measureShapes(free, feedsFor(index.inputs, 2)),
+        index
+      );
+      const three = measured(
+        await measureShapes(free, feedsFor(index.inputs, 3)),
+        index
+      );
       batchNote = freeTheBatch(base, build(two), build(three), index.inputs);
       batch = batchNote === undefined ? 'free' : 1;
     } catch (error) {
@@ -344,7 +350,13 @@ function freeTheBatch(
   );
   // Tensor names of batch 2 and 3 -> those of batch 1, built up along the node list.
   const rename = [new Map<string, string>(), new Map<string, string>()];
-  const linear: { node: NodeProto; slot: number; c1: number[]; d: number[]; dims: number[] }[] = [];
+  const linear: {
+    node: NodeProto;
+    slot: number;
+    c1: number[];
+    d: number[];
+    dims: number[];
+  }[] = [];
   for (let k = 0; k < base.graph.node.length; k++) {
     const nodes = graphs.map(g => g.graph.node[k]);
     if (
@@ -377,7 +389,13 @@ function freeTheBatch(
         ) {
           return `a constant of node '${nodes[0].name}' (${nodes[0].opType}) is not linear in the batch size`;
         }
-        linear.push({ node: nodes[0], slot, c1, d, dims: tensors[0]!.dims ?? [] });
+        linear.push({
+          node: nodes[0],
+          slot,
+          c1,
+          d,
+          dims: tensors[0]!.dims ?? []
+        });
         continue;
       }
       for (let g = 1; g < 3; g++) {
@@ -405,7 +423,13 @@ function sameValues(a: number[], b: number[]): boolean {
 /** Replaces each batch-dependent constant by c1 + (N - 1) * d, with N the fed batch size. */
 function replaceWithBatchExpressions(
   model: ModelProto,
-  linear: { node: NodeProto; slot: number; c1: number[]; d: number[]; dims: number[] }[],
+  linear: {
+    node: NodeProto;
+    slot: number;
+    c1: number[];
+    d: number[];
+    dims: number[];
+  }[],
   batchInput: string
 ): void {
   const b = new GraphBuilder(model, 'batch');
@@ -535,7 +559,11 @@ function feedsFor(inputs: ValueInfoProto[], n: number): Record<string, Tensor> {
       }
       feeds[input.name] = { dtype: 'float32', dims, data };
     } else if (elemType === DataType.INT64) {
-      feeds[input.name] = { dtype: 'int64', dims, data: new BigInt64Array(size) };
+      feeds[input.name] = {
+        dtype: 'int64',
+        dims,
+        data: new BigInt64Array(size)
+      };
     } else if (elemType === DataType.INT32) {
       feeds[input.name] = { dtype: 'int32', dims, data: new Int32Array(size) };
     } else {
