@@ -86,12 +86,13 @@ class ExplainSession:
 
     ``providers``: onnxruntime's execution providers, in order of preference (default CPU; e.g.
     ``["CUDAExecutionProvider", "CPUExecutionProvider"]``); ``threads``: intra-op threads (default:
-    onnxruntime's choice; cluster workers use 1).
+    onnxruntime's choice; cluster workers use 1); ``options``: an onnxruntime.SessionOptions to
+    start from.
     """
 
-    def __init__(self, graph, providers=None, threads=None):
+    def __init__(self, graph, providers=None, threads=None, options=None):
         ort = _onnxruntime()
-        options = ort.SessionOptions()
+        options = options or ort.SessionOptions()
         if threads is not None:
             options.intra_op_num_threads = int(threads)
             options.inter_op_num_threads = 1
