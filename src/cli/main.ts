@@ -10,7 +10,7 @@ import {
   METHOD_NAMES,
   MethodName,
   methodTraits
-} from '../engine/cam/methods';
+} from '../engine/methods';
 import {
   Explainer,
   ExplainedMap,
@@ -30,6 +30,7 @@ import {
   triple,
   UsageError
 } from './args';
+import { audit, AUDIT_FLAGS, AUDIT_HELP, AUDIT_USAGE } from './audit';
 import { compileCommand, COMPILE_FLAGS, COMPILE_USAGE } from './compile';
 import { readInputs } from './inputs';
 import { externalDataBeside, readModelFile } from './modelFile';
@@ -42,6 +43,7 @@ Usage:
   jupyterlab-gradcam explain --model M.onnx --input X.npy --out OUT.npy [--layer TENSOR]
                              [--target INDEX] [--target-output NAME] [--method M] [--wrt INPUT]
                              [--raw] [--backend wasm|webgpu]
+${AUDIT_USAGE}
 ${COMPILE_USAGE}
 Flags:
   --model M.onnx        the model (external data files are read from beside it)
@@ -71,6 +73,7 @@ Flags:
 Output shapes (the batch axis is dropped when N = 1): maps (H, W), raw maps (h, w), batches
 (N, H, W) / (N, h, w); guided-backprop and guided-gradcam (C, H, W); input-gradient the --wrt
 input's shape. Errors: exit code 2 and one line on stderr.
+${AUDIT_HELP}
 `;
 
 const COMMON: FlagSpec = {
@@ -94,6 +97,13 @@ const VERBS: Record<string, FlagSpec> = {
     wrt: { value: true },
     raw: { value: false },
     out: { value: true }
+  },
+  audit: {
+    model: COMMON.model,
+    'target-output': COMMON['target-output'],
+    backend: COMMON.backend,
+    threads: COMMON.threads,
+    ...AUDIT_FLAGS
   },
   compile: COMPILE_FLAGS
 };
@@ -119,7 +129,7 @@ export async function main(
     const spec = VERBS[verb];
     if (!spec) {
       throw new UsageError(
-        `unknown verb '${verb}'; use layers, predict, explain or compile (--help for details)`
+        `unknown verb '${verb}'; use layers, predict, explain, audit or compile (--help for details)`
       );
     }
     if (argv.includes('--help') || argv.includes('-h')) {
@@ -154,6 +164,8 @@ export async function main(
           predictions.length === 1 ? predictions[0] : predictions
         ) + '\n'
       );
+    } else if (verb === 'audit') {
+      out(JSON.stringify(await audit(explainer, flags)) + '\n');
     } else {
       requireFeeds(feeds, explainer, verb);
       out(JSON.stringify(await explain(explainer, feeds, flags)) + '\n');
