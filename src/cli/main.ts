@@ -19,12 +19,6 @@ import {
   Explanation
 } from '../engine/explainer';
 import { writeNpy } from '../engine/io/npy';
-import {
-  externalDataFiles,
-  inlineExternalData,
-  readModel
-} from '../engine/onnx/proto';
-import { checkModel } from '../engine/onnx/validate';
 import { Backend, configureWasm } from '../engine/runtime';
 import { Tensor } from '../engine/tensor';
 import {
@@ -39,9 +33,10 @@ import {
 } from './args';
 import { audit, AUDIT_FLAGS, AUDIT_HELP, AUDIT_USAGE } from './audit';
 import { checkResultValues, declaredLayers } from './checks';
-import { MAX_MODEL_BYTES, readBounded, readExternalData } from './files';
-import { readInputs } from './inputs';
+import { compileCommand, COMPILE_FLAGS, COMPILE_USAGE } from './compile';
 import * as metrics from './evaluate';
+import { readInputs } from './inputs';
+import { readModelFile } from './modelFile';
 import { errorLine, jsonLine } from './output';
 
 const USAGE = `jupyterlab-gradcam: Grad-CAM and its family on ONNX models, with onnxruntime-web.
@@ -53,7 +48,7 @@ Usage:
                              [--target INDEX] [--target-output NAME] [--method M] [--wrt INPUT]
                              [--raw] [--backend wasm|webgpu]
 ${metrics.EVALUATE_USAGE}${AUDIT_USAGE}
-
+${COMPILE_USAGE}
 Flags:
   --model M.onnx        the model (external data files are read from beside it)
   --input X.npy         a graph input; repeat as --input NAME=X.npy for several inputs.
@@ -114,7 +109,8 @@ const VERBS: Record<string, FlagSpec> = {
     backend: COMMON.backend,
     threads: COMMON.threads,
     ...AUDIT_FLAGS
-  }
+  },
+  compile: COMPILE_FLAGS
 };
 
 /** Runs the CLI; resolves to the exit code. Output goes to the given streams. */
@@ -138,7 +134,7 @@ export async function main(
     const spec = VERBS[verb];
     if (!spec) {
       throw new UsageError(
-        `unknown verb '${verb}'; use layers, predict, explain, evaluate or audit (--help for details)`
+        `unknown verb '${verb}'; use layers, predict, explain, evaluate, audit or compile (--help for details)`
       );
     }
     if (argv.includes('--help') || argv.includes('-h')) {
@@ -146,6 +142,10 @@ export async function main(
       return 0;
     }
     const flags = parseFlags(argv.slice(1), spec, verb);
+    if (verb === 'compile') {
+      out(JSON.stringify(await compileCommand(flags)) + '\n');
+      return 0;
+    }
     explainer = await loadModel(flags, verb);
     const feeds = readInputs(flags.get('input') ?? [], explainer.inputs, {
       mean: triple(flags, 'mean'),
@@ -231,20 +231,7 @@ async function loadModel(flags: Flags, verb: string): Promise<Explainer> {
     }
     configureWasm({ numThreads: threads });
   }
-  const bytes = readBounded(file, '--model', MAX_MODEL_BYTES);
-  let externalData: Record<string, Uint8Array>;
-  try {
-    // Checked here, so that a broken model is named before onnxruntime meets it.
-    const model = readModel(bytes);
-    externalData = readExternalData(file, externalDataFiles(model));
-    inlineExternalData(model, externalData);
-    checkModel(model);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      throw error;
-    }
-    throw new UsageError(`--model ${file}: ${(error as Error).message}`);
-  }
+  const { bytes, externalData } = readModelFile(file);
   try {
     return await Explainer.load(bytes, {
       backend: backend as Backend,
