@@ -17,13 +17,8 @@ export type {
   RunOptions
 } from './explainer';
 export { methodFor } from './cam';
-export {
-  isMethodName,
-  METHOD_NAMES,
-  METHODS,
-  methodTraits
-} from './cam/methods';
-export type { MethodKind, MethodName, MethodTraits } from './cam/methods';
+export { isMethodName, METHOD_NAMES, METHODS, methodTraits } from './methods';
+export type { MethodKind, MethodName, MethodTraits } from './methods';
 export { combineLayerMaps } from './cam/base';
 export { candidateLayers, defaultLayer } from './layers';
 export type { LayerInfo } from './layers';
@@ -35,3 +30,5 @@ export { GradientError } from './autodiff/rule';
 export { ModelFormatError } from './onnx/proto';
 export { float32, sizeOf } from './tensor';
 export type { Tensor, DType } from './tensor';
+export { runAudit, imagesFromTensor, AuditError } from './audit';
+export type * from './audit/types';
