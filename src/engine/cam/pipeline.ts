@@ -26,6 +26,7 @@ import {
   RunOptions
 } from '../explain/types';
 import { MapSize } from '../image';
+import { spatialViews, viewOf } from '../layout';
 import { methodTraits } from '../methods';
 import { sizeOf, Tensor } from '../tensor';
 import {
@@ -40,7 +41,6 @@ import { appendCams } from './graph';
 import { methodFor } from './index';
 import { layerData } from './layerView';
 import { scoreProbe } from './probe';
-import { spatialViews, viewOf } from '../layout';
 
 /** What every answer has, whatever the method. */
 type AnswerBase = Omit<Explanation, 'imageSize' | 'scores' | 'layers' | 'maps'>;
