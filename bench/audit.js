@@ -20,33 +20,45 @@ const LIB = path.join(ROOT, 'lib-cli');
 const { Explainer } = require(path.join(LIB, 'engine', 'explainer'));
 const { runAudit } = require(path.join(LIB, 'engine', 'audit'));
 const { configureWasm } = require(path.join(LIB, 'engine', 'runtime'));
-const { decodeModel, encodeModel } = require(path.join(LIB, 'engine', 'onnx', 'proto'));
+const { decodeModel, encodeModel } = require(
+  path.join(LIB, 'engine', 'onnx', 'proto')
+);
 const { npyRows } = require(path.join(LIB, 'cli', 'npyRows'));
-const { modelInput, imageLayout } = require(path.join(LIB, 'engine', 'audit', 'images'));
+const { modelInput, imageLayout } = require(
+  path.join(LIB, 'engine', 'audit', 'images')
+);
 
 function parseArgs(argv) {
-  const o = { chunk: 32, threads: 1, rss: false, forward: true, freeBatch: false };
+  const o = {
+    chunk: 32,
+    threads: 1,
+    rss: false,
+    forward: true,
+    freeBatch: false
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => argv[++i];
-    if (a === '--model') o.model = next();
-    else if (a === '--images') o.images = next();
-    else if (a === '--random') o.random = Number(next());
-    else if (a === '--limit') o.limit = Number(next());
-    else if (a === '--chunk') o.chunk = Number(next());
-    else if (a === '--threads') o.threads = Number(next());
-    else if (a === '--mean') o.mean = next().split(',').map(Number);
-    else if (a === '--std') o.std = next().split(',').map(Number);
-    else if (a === '--free-batch') o.freeBatch = true;
-    else if (a === '--rss') o.rss = true;
-    else if (a === '--no-forward') o.forward = false;
+    if (a === '--model') {o.model = next();}
+    else if (a === '--images') {o.images = next();}
+    else if (a === '--random') {o.random = Number(next());}
+    else if (a === '--limit') {o.limit = Number(next());}
+    else if (a === '--chunk') {o.chunk = Number(next());}
+    else if (a === '--threads') {o.threads = Number(next());}
+    else if (a === '--mean') {o.mean = next().split(',').map(Number);}
+    else if (a === '--std') {o.std = next().split(',').map(Number);}
+    else if (a === '--free-batch') {o.freeBatch = true;}
+    else if (a === '--rss') {o.rss = true;}
+    else if (a === '--no-forward') {o.forward = false;}
     else {
       process.stderr.write(`bench/audit: unknown argument '${a}'\n`);
       process.exit(2);
     }
   }
   if (!o.model || (!o.images && !o.random)) {
-    process.stderr.write('bench/audit: give --model and --images or --random\n');
+    process.stderr.write(
+      'bench/audit: give --model and --images or --random\n'
+    );
     process.exit(2);
   }
   return o;
@@ -68,7 +80,11 @@ function randomSource(count, height, width, channels) {
           data[(n - start) * item + i] = state >> 23;
         }
       }
-      return { dtype: 'uint8', dims: [end - start, height, width, channels], data };
+      return {
+        dtype: 'uint8',
+        dims: [end - start, height, width, channels],
+        data
+      };
     }
   };
 }
@@ -84,21 +100,30 @@ async function main() {
   if (o.freeBatch) {
     const model = decodeModel(bytes);
     for (const info of [...model.graph.input, ...model.graph.output]) {
-      const dims = info.type && info.type.tensorType && info.type.tensorType.shape && info.type.tensorType.shape.dim;
-      if (dims && dims.length > 0) dims[0] = { dimParam: 'batch' };
+      const dims =
+        info.type &&
+        info.type.tensorType &&
+        info.type.tensorType.shape &&
+        info.type.tensorType.shape.dim;
+      if (dims && dims.length > 0) {dims[0] = { dimParam: 'batch' };}
     }
     bytes = encodeModel(model);
   }
   const explainer = await Explainer.load(bytes, { backend: 'wasm' });
   const declared = explainer.inputs[0].shape;
   const source = limited(
-    o.images ? npyRows(o.images, 'images') : randomSource(o.random, declared[2], declared[3], declared[1]),
+    o.images
+      ? npyRows(o.images, 'images')
+      : randomSource(o.random, declared[2], declared[3], declared[1]),
     o.limit
   );
   const chunk = typeof declared[0] === 'number' ? declared[0] : o.chunk;
   const options = { mean: o.mean, std: o.std, chunkSize: o.chunk };
   let peak = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+  const sampler = setInterval(
+    () => (peak = Math.max(peak, process.memoryUsage().rss)),
+    100
+  );
   // Warm-up: sessions compiled and shape passes cached on one chunk.
   await runAudit(explainer, limited(source, chunk), options);
   const rssAfterWarmup = process.memoryUsage().rss;
@@ -123,7 +148,8 @@ async function main() {
     };
     await time(chunk); // warm the batched session's shapes
     result.forward_batched_s = await time(chunk);
-    result.forward_single_s = chunk === 1 ? result.forward_batched_s : await time(1);
+    result.forward_single_s =
+      chunk === 1 ? result.forward_batched_s : await time(1);
   }
   peak = process.memoryUsage().rss;
   const started = Date.now();
@@ -133,12 +159,22 @@ async function main() {
   result.audit_map_phase_s = report.seconds.maps;
   result.audit_total_s = total;
   result.audit_images_per_s = +(source.count / total).toFixed(2);
-  result.map_phase_images_per_s = +(source.count / report.seconds.maps).toFixed(2);
+  result.map_phase_images_per_s = +(source.count / report.seconds.maps).toFixed(
+    2
+  );
   if (o.forward) {
-    result.forward_batched_images_per_s = +(source.count / result.forward_batched_s).toFixed(2);
-    result.forward_single_images_per_s = +(source.count / result.forward_single_s).toFixed(2);
-    result.map_phase_over_forward_batched = +(report.seconds.maps / result.forward_batched_s).toFixed(2);
-    result.map_phase_over_forward_single = +(report.seconds.maps / result.forward_single_s).toFixed(2);
+    result.forward_batched_images_per_s = +(
+      source.count / result.forward_batched_s
+    ).toFixed(2);
+    result.forward_single_images_per_s = +(
+      source.count / result.forward_single_s
+    ).toFixed(2);
+    result.map_phase_over_forward_batched = +(
+      report.seconds.maps / result.forward_batched_s
+    ).toFixed(2);
+    result.map_phase_over_forward_single = +(
+      report.seconds.maps / result.forward_single_s
+    ).toFixed(2);
   }
   result.flagged = report.classes.filter(c => c.flagged).map(c => c.name);
   if (o.rss) {
@@ -147,7 +183,7 @@ async function main() {
   }
   process.stdout.write(JSON.stringify(result) + '\n');
   await explainer.dispose();
-  if (source.close) source.close();
+  if (source.close) {source.close();}
 }
 
 main().catch(error => {
