@@ -39,18 +39,29 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => argv[++i];
-    if (a === '--model') {o.model = next();}
-    else if (a === '--images') {o.images = next();}
-    else if (a === '--random') {o.random = Number(next());}
-    else if (a === '--limit') {o.limit = Number(next());}
-    else if (a === '--chunk') {o.chunk = Number(next());}
-    else if (a === '--threads') {o.threads = Number(next());}
-    else if (a === '--mean') {o.mean = next().split(',').map(Number);}
-    else if (a === '--std') {o.std = next().split(',').map(Number);}
-    else if (a === '--free-batch') {o.freeBatch = true;}
-    else if (a === '--rss') {o.rss = true;}
-    else if (a === '--no-forward') {o.forward = false;}
-    else {
+    if (a === '--model') {
+      o.model = next();
+    } else if (a === '--images') {
+      o.images = next();
+    } else if (a === '--random') {
+      o.random = Number(next());
+    } else if (a === '--limit') {
+      o.limit = Number(next());
+    } else if (a === '--chunk') {
+      o.chunk = Number(next());
+    } else if (a === '--threads') {
+      o.threads = Number(next());
+    } else if (a === '--mean') {
+      o.mean = next().split(',').map(Number);
+    } else if (a === '--std') {
+      o.std = next().split(',').map(Number);
+    } else if (a === '--free-batch') {
+      o.freeBatch = true;
+    } else if (a === '--rss') {
+      o.rss = true;
+    } else if (a === '--no-forward') {
+      o.forward = false;
+    } else {
       process.stderr.write(`bench/audit: unknown argument '${a}'\n`);
       process.exit(2);
     }
@@ -105,7 +116,9 @@ async function main() {
         info.type.tensorType &&
         info.type.tensorType.shape &&
         info.type.tensorType.shape.dim;
-      if (dims && dims.length > 0) {dims[0] = { dimParam: 'batch' };}
+      if (dims && dims.length > 0) {
+        dims[0] = { dimParam: 'batch' };
+      }
     }
     bytes = encodeModel(model);
   }
@@ -183,7 +196,9 @@ async function main() {
   }
   process.stdout.write(JSON.stringify(result) + '\n');
   await explainer.dispose();
-  if (source.close) {source.close();}
+  if (source.close) {
+    source.close();
+  }
 }
 
 main().catch(error => {
