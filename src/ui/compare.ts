@@ -9,8 +9,8 @@ import { Widget } from '@lumino/widgets';
 
 import type { ExplanationModel } from './model';
 import { shortLayerName } from './names';
-import { drawMap } from './overlay';
-import { shrinkMap, shrinkPicture, thumbnailSize } from './paint';
+import { thumbnailSize } from './paint';
+import { ThumbnailPainter } from './thumbnails';
 import type { IMap } from './tokens';
 import type { RgbImage } from '../engine/image';
 
@@ -138,26 +138,19 @@ export class CompareView extends Widget {
     if (cached && cached.look === look) {
       return cached.canvas;
     }
-    if (this._smallPicture?.source !== picture) {
-      const size = thumbnailSize({
-        height: picture.height,
-        width: picture.width
-      });
-      this._smallPicture = {
-        source: picture,
-        small: shrinkPicture(picture, size)
-      };
-    }
-    const small = this._smallPicture.small;
     const canvas = document.createElement('canvas');
     canvas.className = 'jp-GradCAM-thumb';
-    // Images (guided backpropagation) are drawn at their own size, over the full picture.
-    const shrunk = shrinkMap(map, { height: small.height, width: small.width });
-    drawMap(canvas, shrunk.channels === 1 ? small : picture, shrunk, {
-      opacity: this._model.opacity,
-      colormap: this._model.colormap,
-      box: false
-    });
+    this._painter.draw(
+      canvas,
+      picture,
+      map,
+      thumbnailSize({ height: picture.height, width: picture.width }),
+      {
+        opacity: this._model.opacity,
+        colormap: this._model.colormap,
+        box: false
+      }
+    );
     thumbnails.set(map, { look, canvas });
     return canvas;
   }
@@ -166,7 +159,7 @@ export class CompareView extends Widget {
   private _trans: TranslationBundle;
   private _layerThumbnails = new WeakMap<IMap, Thumbnail>();
   private _classThumbnails = new WeakMap<IMap, Thumbnail>();
-  private _smallPicture: { source: RgbImage; small: RgbImage } | null = null;
+  private _painter = new ThumbnailPainter();
   private _layers: HTMLElement;
   private _classes: HTMLElement;
 }

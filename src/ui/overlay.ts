@@ -7,7 +7,7 @@ import { Widget } from '@lumino/widgets';
 import type { ExplanationModel } from './model';
 import { boxOf, paintMap } from './paint';
 import type { IMap } from './tokens';
-import type { RgbImage } from '../engine/image';
+import type { ColormapName, RgbImage } from '../engine/image';
 
 /** The canvas with the picture and the map. */
 export class OverlayView extends Widget {
@@ -66,6 +66,16 @@ export namespace OverlayView {
   }
 }
 
+/** How a map is drawn over the picture. */
+export interface IDrawOptions {
+  /** Weight of the coloured map, in [0, 1]. */
+  opacity: number;
+  /** The colormap. */
+  colormap: ColormapName;
+  /** Whether the box is drawn. */
+  box: boolean;
+}
+
 /**
  * Draws `map` over `picture` on `canvas` at the picture's size (CSS scales it), or the picture
  * alone when `map` is null; used by the main view and the compare strip's thumbnails.
@@ -74,11 +84,7 @@ export function drawMap(
   canvas: HTMLCanvasElement,
   picture: RgbImage,
   map: IMap | null,
-  options: {
-    opacity: number;
-    colormap: 'jet' | 'viridis' | 'turbo';
-    box: boolean;
-  }
+  options: IDrawOptions
 ): void {
   const { width, height } = picture;
   if (canvas.width !== width || canvas.height !== height) {

@@ -9,6 +9,7 @@ import {
   MapSize,
   overlay,
   resizeBilinear,
+  resizePixels,
   RgbImage,
   scaleToUnit,
   upsampleRaw
@@ -98,20 +99,14 @@ export function fitSize(
 
 /** The picture at `size` (bilinear per channel), for thumbnails. */
 export function shrinkPicture(picture: RgbImage, size: MapSize): RgbImage {
-  const from = { height: picture.height, width: picture.width };
-  const plane = from.height * from.width;
-  const out = new Uint8ClampedArray(size.height * size.width * 3);
-  for (let c = 0; c < 3; c++) {
-    const channel = Float32Array.from(
-      { length: plane },
-      (_, p) => picture.data[p * picture.channels + c]
-    );
-    const small = resizeBilinear(channel, from, size);
-    for (let p = 0; p < small.length; p++) {
-      out[p * 3 + c] = Math.round(small[p]);
-    }
-  }
-  return { height: size.height, width: size.width, channels: 3, data: out };
+  const data = resizePixels(
+    picture.data,
+    picture,
+    picture.channels,
+    size,
+    [0, 1, 2]
+  );
+  return { height: size.height, width: size.width, channels: 3, data };
 }
 
 /**

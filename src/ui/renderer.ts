@@ -8,8 +8,11 @@ import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
-import type { IOutputPreview, OutputPreviews } from './previews';
-import type { IExplainOptions } from './tokens';
+import type {
+  IExplainOptions,
+  IOutputPreview,
+  IOutputPreviews
+} from './tokens';
 
 /** The MIME type explain() displays. */
 export const MIME_TYPE = 'application/vnd.jupyterlab-gradcam.v1+json';
@@ -71,7 +74,7 @@ export class ExplanationRenderer
     this.node.replaceChildren(this._thumb, summary, button);
   }
 
-  private _onPreview(_: OutputPreviews, handle: string): void {
+  private _onPreview(_: IOutputPreviews, handle: string): void {
     if (handle === this._handle) {
       this._showPreview();
     }
@@ -117,7 +120,7 @@ export class ExplanationRenderer
 
   private _open: OpenExplanation;
   private _trans: TranslationBundle;
-  private _previews: OutputPreviews | null;
+  private _previews: IOutputPreviews | null;
   private _thumb: HTMLImageElement;
   private _handle = '';
 }
@@ -131,7 +134,7 @@ export namespace ExplanationRenderer {
     /** Translations. */
     trans: TranslationBundle;
     /** The thumbnails the panels publish; the output shows none when absent. */
-    previews?: OutputPreviews;
+    previews?: IOutputPreviews;
   }
 }
 
@@ -139,7 +142,7 @@ export namespace ExplanationRenderer {
 export function rendererFactory(
   open: OpenExplanation,
   trans: TranslationBundle,
-  previews?: OutputPreviews
+  previews?: IOutputPreviews
 ): IRenderMime.IRendererFactory {
   return {
     safe: true,

@@ -160,7 +160,12 @@ export class SelectorsView extends Widget {
     _: ExplanationModel,
     change: ExplanationModel.Change
   ): void {
-    if (change !== 'progress') {
+    if (
+      change === 'state' ||
+      change === 'source' ||
+      change === 'selection' ||
+      change === 'display'
+    ) {
       this.render();
     }
   }

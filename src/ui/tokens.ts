@@ -5,6 +5,11 @@
  * onnxruntime, and so that the adapters in `engine.ts` and `sources.ts` are the only places that
  * know the concrete engine and kernel APIs.
  */
+import { Token } from '@lumino/coreutils';
+import type { IDisposable } from '@lumino/disposable';
+import type { ISignal } from '@lumino/signaling';
+import type { Widget } from '@lumino/widgets';
+
 import type { ColormapName, MapSize, RgbImage } from '../engine/image';
 import type { Tensor } from '../engine/tensor';
 
@@ -100,6 +105,17 @@ export interface IExplainRequest {
   onProgress?: ProgressCallback;
 }
 
+/** What one engine run answers. */
+export interface IExplainResult {
+  /** Every layer x target of the request. */
+  maps: IMap[];
+  /**
+   * What the target is when it is not the output itself (a Softmax output is explained at the
+   * Softmax's input: the panel says so), else ''.
+   */
+  targetNote: string;
+}
+
 /** The engine as the panel uses it: one model, loaded once. */
 export interface IEngine {
   /** The backend that runs the model (webgpu or wasm). */
@@ -117,7 +133,7 @@ export interface IEngine {
     signal?: AbortSignal
   ): Promise<IClassScore[]>;
   /** Maps for every layer x target of the request, from one engine run. */
-  explain(request: IExplainRequest): Promise<IMap[]>;
+  explain(request: IExplainRequest): Promise<IExplainResult>;
   /** Frees the engine's sessions. */
   dispose(): Promise<void>;
 }
@@ -212,3 +228,51 @@ export interface IPreparedInput {
   /** The graph inputs. */
   feeds: Record<string, Tensor>;
 }
+
+/** The thumbnail of one explain() call, as a panel last showed it. */
+export interface IOutputPreview {
+  /** The overlay (picture, map, colormap, opacity) as a PNG data URL. */
+  url: string;
+  /** The width it is shown at, in CSS pixels. */
+  width: number;
+  /** The height it is shown at, in CSS pixels. */
+  height: number;
+  /** The method whose map is shown (the command line's name). */
+  method: string;
+  /** The layer's tensor name; '' for methods that explain the input directly. */
+  layer: string;
+  /** The class explained; null for methods without a target. */
+  target: number | null;
+  /** The class's name from the explain() labels, or ''. */
+  label: string;
+}
+
+/** The registry of the thumbnails of explain() outputs, by handle. */
+export interface IOutputPreviews {
+  /** Emitted with the handle whose thumbnail changed (or was dropped). */
+  readonly changed: ISignal<IOutputPreviews, string>;
+  /** The latest thumbnail of the explain() call `handle`, or null. */
+  get(handle: string): IOutputPreview | null;
+  /** Holds `preview` as the thumbnail of `handle`; disposing the answer forgets it. */
+  add(handle: string, preview: IOutputPreview): IDisposable;
+}
+
+/** The thumbnails of explain() outputs (provided by the `jupyterlab-gradcam:previews` plugin). */
+export const IOutputPreviews = new Token<IOutputPreviews>(
+  'jupyterlab-gradcam:IOutputPreviews',
+  'The thumbnails of explain() outputs, published by the panels that showed them.'
+);
+
+/** The explanation panels of the notebooks. */
+export interface IExplanationPanels {
+  /** Opens the current notebook's panel and shows the active cell's explanation. */
+  openForCurrent(): Widget;
+  /** Whether the active cell has an explain() output. */
+  activeCellHasExplanation(): boolean;
+}
+
+/** The explanation panels (provided by the `jupyterlab-gradcam:plugin` plugin). */
+export const IExplanationPanels = new Token<IExplanationPanels>(
+  'jupyterlab-gradcam:IExplanationPanels',
+  'The Grad-CAM panels beside notebooks: open one, ask whether a cell has an explanation.'
+);

@@ -8,6 +8,7 @@ import type {
   IClassScore,
   IEngine,
   IExplainRequest,
+  IExplainResult,
   IMap,
   ISource,
   ISourceData
@@ -38,6 +39,7 @@ class FakeEngine implements IEngine {
   requests: IExplainRequest[] = [];
   predictions = 0;
   failNext = '';
+  targetNote = '';
   hold: Promise<void> | null = null;
   async layers() {
     return LAYERS.map((name, i) => ({
@@ -57,7 +59,7 @@ class FakeEngine implements IEngine {
       probability: 0.1
     }));
   }
-  async explain(request: IExplainRequest): Promise<IMap[]> {
+  async explain(request: IExplainRequest): Promise<IExplainResult> {
     this.requests.push(request);
     if (this.hold) {
       await this.hold;
@@ -71,9 +73,10 @@ class FakeEngine implements IEngine {
       throw new Error(message);
     }
     const layers = request.layers.length ? request.layers : [null];
-    return layers.flatMap(layer =>
+    const maps = layers.flatMap(layer =>
       request.targets.map(target => fakeMap(layer, target, request.method))
     );
+    return { maps, targetNote: this.targetNote };
   }
   async dispose(): Promise<void> {}
 }
@@ -258,6 +261,36 @@ describe('ExplanationModel', () => {
     }
   );
 
+  it("shows the engine's target note of the shown pass", async () => {
+    const engine = new FakeEngine();
+    engine.targetNote =
+      "output 'logits' comes from a Softmax: its input is explained";
+    const model = new ExplanationModel({ loadEngine: async () => engine });
+    await model.open(source);
+    expect(model.targetNote).toBe(engine.targetNote);
+    engine.targetNote = '';
+    await model.setOutput('aux');
+    expect(model.targetNote).toBe('');
+  });
+
+  it('times a switch once every view has repainted it, and only once', async () => {
+    const { model } = await openModel();
+    const seen: string[] = [];
+    model.changed.connect((_, change) => {
+      seen.push(change);
+      if (change === 'selection') {
+        // A view repainting: the switch is not timed before every view has run.
+        expect(model.lastSwitch?.repaintMs).toBeNull();
+      }
+    });
+    await model.setLayer('conv1');
+    expect(seen).toEqual(['selection', 'measures']);
+    expect(model.lastSwitch?.kind).toBe('layer');
+    expect(model.lastSwitch?.repaintMs).toBeGreaterThanOrEqual(0);
+    model.setOpacity(0.3);
+    expect(seen.filter(c => c === 'measures')).toHaveLength(1);
+  });
+
   it('takes live settings: colormap and opacity now, top-k on the next pass', async () => {
     const { model, engine } = await openModel();
     model.updateSettings({ colormap: 'turbo', overlayOpacity: 0.25, topK: 4 });
@@ -265,8 +298,13 @@ describe('ExplanationModel', () => {
     expect(model.opacity).toBe(0.25);
     expect(model.topClasses.map(c => c.index)).toEqual([3, 7, 1, 0]);
     await model.setLayer('conv2');
+    expect(engine.requests).toHaveLength(1);
+    // Class 0 is now among the top-4 but not in the first pass: one run for it, at every layer.
     await model.setTarget(0);
-    expect(engine.requests.length).toBeGreaterThanOrEqual(1);
-    expect(model.current?.target).toBe(0);
+    expect(engine.requests).toHaveLength(2);
+    expect(engine.requests[1].targets).toEqual([0]);
+    expect(engine.requests[1].layers).toEqual(LAYERS);
+    expect(model.current?.map).toEqual(fakeMap('conv2', 0, 'gradcam').map);
+    expect(model.compareClasses().map(m => m.target)).toEqual([3, 7, 1, 0]);
   });
 });

@@ -15,6 +15,7 @@ import {
   overlay,
   resizeAlignCorners,
   resizeBilinear,
+  resizePixels,
   scaleToUnit
 } from '..';
 
@@ -81,6 +82,43 @@ describe('resize', () => {
         { height: 4, width: 4 }
       )
     ).toThrow(/3 values but its size 2x2 needs 4/);
+  });
+});
+
+describe('resizePixels', () => {
+  // A 2x2 RGBA picture: R rises to the right, G rises downwards, B constant, A opaque.
+  const RGBA = [
+    0, 0, 50, 255, 200, 0, 50, 255, 0, 100, 50, 255, 200, 100, 50, 255
+  ];
+
+  test('each channel is resized as cv2 resizes it, rounded, channels interleaved', () => {
+    const got = resizePixels(RGBA, { height: 2, width: 2 }, 4, {
+      height: 1,
+      width: 3
+    });
+    // cv2, 2 -> 3 columns: sources -1/6 (clamped to 0), 1/2 and 7/6 (clamped to 1).
+    expect(Array.from(got)).toEqual([
+      0, 50, 50, 255, 100, 50, 50, 255, 200, 50, 50, 255
+    ]);
+  });
+
+  test('picks and repeats channels: RGBA to RGB, grey to RGB', () => {
+    const size = { height: 2, width: 2 };
+    expect(Array.from(resizePixels(RGBA, size, 4, size, [0, 1, 2]))).toEqual([
+      0, 0, 50, 200, 0, 50, 0, 100, 50, 200, 100, 50
+    ]);
+    expect(
+      Array.from(resizePixels([7, 9, 11, 13], size, 1, size, [0, 0, 0]))
+    ).toEqual([7, 7, 7, 9, 9, 9, 11, 11, 11, 13, 13, 13]);
+  });
+
+  test('an image whose length does not match its size is refused', () => {
+    expect(() =>
+      resizePixels([1, 2, 3], { height: 1, width: 2 }, 3, {
+        height: 2,
+        width: 2
+      })
+    ).toThrow(/3 values but its size 1x2x3 needs 6/);
   });
 });
 

@@ -1,0 +1,111 @@
+/**
+ * The passes a panel has computed and what the next one must compute. A pass is one engine run
+ * of one method for one output: every candidate layer x the top-k classes (and the chosen class),
+ * so that later switches of layer or class need no run. Costly methods (one model run per channel
+ * or more) compute the shown layer and class only.
+ */
+import { INPUT_METHODS, Method } from './tokens';
+import type { IExplainResult, IMap } from './tokens';
+
+/** Methods that cost one model run per channel or more: computed for the shown layer and class only. */
+const COSTLY_METHODS: readonly Method[] = ['scorecam', 'ablationcam'];
+
+/** Whether `method`'s map depends on a layer (the input methods' maps do not). */
+export function usesLayer(method: Method): boolean {
+  return !INPUT_METHODS.includes(method);
+}
+
+/** What one engine run must compute. */
+export interface IPassPlan {
+  /** The layers (none for input methods). */
+  layers: string[];
+  /** The classes the cache lacks (at least the chosen one). */
+  targets: number[];
+}
+
+/** What a pass is planned for. */
+export interface IPassWanted {
+  /** Every explainable layer, in graph order. */
+  layers: readonly string[];
+  /** The chosen layer. */
+  layer: string;
+  /** The chosen class. */
+  target: number;
+  /** The top-k classes the compare strip shows. */
+  topTargets: readonly number[];
+}
+
+/** The maps computed so far, by method, output, layer and class. */
+export class PassCache {
+  /** The cached map of `method` on `output` for `layer` and `target`, or null. */
+  mapAt(
+    method: Method,
+    output: string,
+    layer: string | null,
+    target: number | null
+  ): IMap | null {
+    const pass = this._passes.get(passKey(method, output));
+    return pass?.get(mapKey(method, layer, target)) ?? null;
+  }
+
+  /** The layers and classes one run must compute for the wanted map and its neighbours. */
+  plan(method: Method, output: string, wanted: IPassWanted): IPassPlan {
+    const costly = COSTLY_METHODS.includes(method);
+    const layers = !usesLayer(method)
+      ? []
+      : costly
+        ? [wanted.layer]
+        : [...wanted.layers];
+    const classes = costly
+      ? [wanted.target]
+      : [...new Set([...wanted.topTargets, wanted.target])];
+    const pass = this._passes.get(passKey(method, output));
+    const lacking = classes.filter(
+      t => !pass?.has(mapKey(method, layers[0] ?? null, t))
+    );
+    return {
+      layers,
+      targets: lacking.length > 0 ? lacking : [wanted.target]
+    };
+  }
+
+  /** What `method`'s target on `output` is when it is not the output itself, else ''. */
+  targetNote(method: Method, output: string): string {
+    return this._notes.get(passKey(method, output)) ?? '';
+  }
+
+  /** Keeps the maps of one run, and its note on the target. */
+  store(method: Method, output: string, result: IExplainResult): void {
+    const key = passKey(method, output);
+    const pass = this._passes.get(key) ?? new Map<string, IMap>();
+    for (const map of result.maps) {
+      pass.set(mapKey(method, map.layer, map.target), map);
+    }
+    this._passes.set(key, pass);
+    this._notes.set(key, result.targetNote);
+  }
+
+  /** Forgets every pass (another source or output). */
+  clear(): void {
+    this._passes.clear();
+    this._notes.clear();
+  }
+
+  private _passes = new Map<string, Map<string, IMap>>();
+  private _notes = new Map<string, string>();
+}
+
+function passKey(method: Method, output: string): string {
+  return `${method}|${output}`;
+}
+
+/** Input methods have one map per class; eigencam one per layer: their keys ignore the rest. */
+function mapKey(
+  method: Method,
+  layer: string | null,
+  target: number | null
+): string {
+  const keyLayer = usesLayer(method) ? (layer ?? '') : '';
+  const keyTarget = method === 'eigencam' ? '' : String(target);
+  return `${keyLayer}|${keyTarget}`;
+}
