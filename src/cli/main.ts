@@ -5,9 +5,19 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Explainer, ExplainedMap, Explanation } from '../engine/explainer';
-import { METHOD_NAMES, MethodName } from '../engine/cam';
 import { combineLayerMaps } from '../engine/cam/base';
+import {
+  isMethodName,
+  METHOD_NAMES,
+  MethodName,
+  methodTraits
+} from '../engine/cam/methods';
+import {
+  Explainer,
+  ExplainedMap,
+  ExplainError,
+  Explanation
+} from '../engine/explainer';
 import { writeNpy } from '../engine/io/npy';
 import { Backend, configureWasm } from '../engine/runtime';
 import { Tensor } from '../engine/tensor';
@@ -144,13 +154,38 @@ export async function main(
     }
     return 0;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message =
+      error instanceof ExplainError
+        ? inFlags(error)
+        : error instanceof Error
+          ? error.message
+          : String(error);
     err(
       `jupyterlab-gradcam ${verb}: error: ${message.replace(/\s*\n\s*/g, ' ')}\n`
     );
     return 2;
   } finally {
     await explainer?.dispose();
+  }
+}
+
+/**
+ * An engine error in the CLI's words: the engine names the part of a request that was wrong
+ * (a target output, the input to differentiate, a layer); the CLI names the flag that sets it.
+ */
+function inFlags(error: ExplainError): string {
+  switch (error.part) {
+    case 'targetOutput':
+      return error.message.replace(/^target output /, '--target-output ');
+    case 'wrt':
+      return error.message.replace(
+        /^the input to differentiate, ('[^']*'),/,
+        '--wrt $1'
+      );
+    case 'layers':
+      return error.message.replace(/name a layer$/, 'name a --layer');
+    default:
+      return error.message;
   }
 }
 
@@ -231,8 +266,8 @@ async function explain(
   flags: Flags
 ): Promise<object> {
   const outFile = required(flags, 'out', 'explain');
-  const method = (single(flags, 'method') ?? 'gradcam') as MethodName;
-  if (!METHOD_NAMES.includes(method)) {
+  const method = single(flags, 'method') ?? 'gradcam';
+  if (!isMethodName(method)) {
     throw new UsageError(
       `--method '${method}' is not a method; use one of ${METHOD_NAMES.join(', ')}`
     );
@@ -248,7 +283,9 @@ async function explain(
     method,
     layers,
     targets:
-      target !== undefined && method !== 'eigencam' ? [target] : undefined,
+      target !== undefined && methodTraits(method).hasTarget
+        ? [target]
+        : undefined,
     targetOutput: single(flags, 'target-output'),
     wrt: single(flags, 'wrt')
   });

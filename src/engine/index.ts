@@ -13,10 +13,17 @@ export type {
   PredictOptions,
   Prediction,
   ProgressCallback,
+  RequestPart,
   RunOptions
 } from './explainer';
-export { METHOD_NAMES, methodFor } from './cam';
-export type { MethodName } from './cam';
+export { methodFor } from './cam';
+export {
+  isMethodName,
+  METHOD_NAMES,
+  METHODS,
+  methodTraits
+} from './cam/methods';
+export type { MethodKind, MethodName, MethodTraits } from './cam/methods';
 export { combineLayerMaps } from './cam/base';
 export { candidateLayers, defaultLayer } from './layers';
 export type { LayerInfo } from './layers';

@@ -327,7 +327,7 @@ describe('explain', () => {
           method: 'input-gradient',
           wrt: 'ids'
         })
-      ).rejects.toThrow(/--wrt 'ids' is an int64 input/);
+      ).rejects.toThrow(/the input to differentiate, 'ids', is an int64 input/);
     } finally {
       await withIds.dispose();
     }
