@@ -3,7 +3,8 @@
  * explain() options checked against what the model has (its layers, outputs and the methods),
  * each refusal naming the option and what would be right.
  */
-import { METHODS, Method } from './tokens';
+import { isMethodName, METHOD_NAMES } from '../engine/cam/methods';
+import type { MethodName } from '../engine/cam/methods';
 import type { EngineLoader, IEngine, IExplainOptions, ILayer } from './tokens';
 
 /** The engine for `model`'s bytes; a failure says whose model it was. */
@@ -32,7 +33,7 @@ export interface IFirstChoice {
   /** The class to show first; null for the top class once the scores are known. */
   target: number | null;
   /** The method to compute first. */
-  method: Method;
+  method: MethodName;
 }
 
 /**
@@ -57,9 +58,9 @@ export function firstChoice(
     );
   }
   const method = options.method || 'gradcam';
-  if (!isMethod(method)) {
+  if (!isMethodName(method)) {
     throw new Error(
-      `explain() asked for method '${method}'; expected one of ${METHODS.join(', ')}`
+      `explain() asked for method '${method}'; expected one of ${METHOD_NAMES.join(', ')}`
     );
   }
   return {
@@ -70,14 +71,12 @@ export function firstChoice(
   };
 }
 
-/** The engine's default layer, else the last one, else '' (a model without layers). */
+/**
+ * The layer the engine marked as the default (engine/layers.ts chooses it); a model where no
+ * layer qualifies shows its last layer, and one without layers none.
+ */
 function defaultLayer(layers: readonly ILayer[]): string {
   return (
     layers.find(l => l.isDefault)?.name ?? layers[layers.length - 1]?.name ?? ''
   );
-}
-
-/** Whether `name` is one of the methods (the command line's names). */
-export function isMethod(name: string): name is Method {
-  return (METHODS as readonly string[]).includes(name);
 }

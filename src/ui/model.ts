@@ -14,7 +14,9 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import type { ColormapName } from '../engine/image';
 import { prepareInput } from './input';
-import { firstChoice, isMethod, openEngine } from './loading';
+import { isMethodName, METHOD_NAMES } from '../engine/cam/methods';
+import type { MethodName } from '../engine/cam/methods';
+import { firstChoice, openEngine } from './loading';
 import { Measures } from './measures';
 import type {
   ISwitch as ISwitchOfMeasures,
@@ -34,8 +36,6 @@ import {
   IPreparedInput,
   ISource,
   ISourceData,
-  Method,
-  METHODS,
   View
 } from './tokens';
 import { IProgress, IWork, PanelState, WorkLifecycle } from './work';
@@ -166,7 +166,7 @@ export class ExplanationModel implements IDisposable {
   }
 
   /** The chosen method. */
-  get method(): Method {
+  get method(): MethodName {
     return this._selection.method;
   }
 
@@ -176,7 +176,7 @@ export class ExplanationModel implements IDisposable {
   }
 
   /** The method whose maps are shown: the chosen method, or the one the view asks for. */
-  get shownMethod(): Method {
+  get shownMethod(): MethodName {
     return this._selection.shownMethod;
   }
 
@@ -310,9 +310,9 @@ export class ExplanationModel implements IDisposable {
 
   /** Computes (or shows from the cache) another method. */
   setMethod(method: string): Promise<void> {
-    if (!isMethod(method)) {
+    if (!isMethodName(method)) {
       return this._failNow(
-        `unknown method '${method}': expected one of ${METHODS.join(', ')}`
+        `unknown method '${method}': expected one of ${METHOD_NAMES.join(', ')}`
       );
     }
     this._selection.method = method;

@@ -4,15 +4,13 @@
  * so that later switches of layer or class need no run. Costly methods (one model run per channel
  * or more) compute the shown layer and class only.
  */
-import { INPUT_METHODS, Method } from './tokens';
+import { methodTraits } from '../engine/cam/methods';
+import type { MethodName } from '../engine/cam/methods';
 import type { IExplainResult, IMap } from './tokens';
 
-/** Methods that cost one model run per channel or more: computed for the shown layer and class only. */
-const COSTLY_METHODS: readonly Method[] = ['scorecam', 'ablationcam'];
-
-/** Whether `method`'s map depends on a layer (the input methods' maps do not). */
-export function usesLayer(method: Method): boolean {
-  return !INPUT_METHODS.includes(method);
+/** Whether `method`'s map depends on a layer (the engine's table of method traits says). */
+export function usesLayer(method: MethodName): boolean {
+  return methodTraits(method).usesLayer;
 }
 
 /** What one engine run must compute. */
@@ -39,7 +37,7 @@ export interface IPassWanted {
 export class PassCache {
   /** The cached map of `method` on `output` for `layer` and `target`, or null. */
   mapAt(
-    method: Method,
+    method: MethodName,
     output: string,
     layer: string | null,
     target: number | null
@@ -49,8 +47,8 @@ export class PassCache {
   }
 
   /** The layers and classes one run must compute for the wanted map and its neighbours. */
-  plan(method: Method, output: string, wanted: IPassWanted): IPassPlan {
-    const costly = COSTLY_METHODS.includes(method);
+  plan(method: MethodName, output: string, wanted: IPassWanted): IPassPlan {
+    const costly = methodTraits(method).costly;
     const layers = !usesLayer(method)
       ? []
       : costly
@@ -70,12 +68,12 @@ export class PassCache {
   }
 
   /** What `method`'s target on `output` is when it is not the output itself, else ''. */
-  targetNote(method: Method, output: string): string {
+  targetNote(method: MethodName, output: string): string {
     return this._notes.get(passKey(method, output)) ?? '';
   }
 
   /** Keeps the maps of one run, and its note on the target. */
-  store(method: Method, output: string, result: IExplainResult): void {
+  store(method: MethodName, output: string, result: IExplainResult): void {
     const key = passKey(method, output);
     const pass = this._passes.get(key) ?? new Map<string, IMap>();
     for (const map of result.maps) {
@@ -95,17 +93,17 @@ export class PassCache {
   private _notes = new Map<string, string>();
 }
 
-function passKey(method: Method, output: string): string {
+function passKey(method: MethodName, output: string): string {
   return `${method}|${output}`;
 }
 
-/** Input methods have one map per class; eigencam one per layer: their keys ignore the rest. */
+/** Methods without a layer have one map per class, without a target one per layer. */
 function mapKey(
-  method: Method,
+  method: MethodName,
   layer: string | null,
   target: number | null
 ): string {
   const keyLayer = usesLayer(method) ? (layer ?? '') : '';
-  const keyTarget = method === 'eigencam' ? '' : String(target);
+  const keyTarget = methodTraits(method).hasTarget ? String(target) : '';
   return `${keyLayer}|${keyTarget}`;
 }

@@ -3,7 +3,8 @@
  * into the kernel's `jupyterlab_gradcam.results`. What sending last said belongs to the map it was
  * about: the panel shows it only while that map is on screen, and a repaint never erases it.
  */
-import type { IMap, ISource, Method } from './tokens';
+import type { MethodName } from '../engine/cam/methods';
+import type { IMap, ISource } from './tokens';
 
 /** A sentence for the panel, as a translatable pattern and its arguments (`%1`, ...). */
 export interface IMessage {
@@ -30,7 +31,7 @@ export interface IShownMap {
   /** The map on screen, or null. */
   readonly current: IMap | null;
   /** The method whose map is shown. */
-  readonly shownMethod: Method;
+  readonly shownMethod: MethodName;
   /** The chosen layer. */
   readonly layer: string;
   /** The chosen class. */

@@ -4,12 +4,13 @@
  * what they need; this remembers the map last on screen, for a cancel to return to.
  */
 import type { ColormapName } from '../engine/image';
-import type { Method, View } from './tokens';
+import type { MethodName } from '../engine/cam/methods';
+import type { View } from './tokens';
 
 /** The choice of one map. */
 export interface IMapChoice {
   /** The chosen method. */
-  method: Method;
+  method: MethodName;
   /** What the main canvas shows. */
   view: View;
   /** The chosen layer's tensor name. */
@@ -26,7 +27,7 @@ export class Selection implements IMapChoice {
   }
 
   /** The chosen method. */
-  method: Method = 'gradcam';
+  method: MethodName = 'gradcam';
   /** What the main canvas shows: the method's map, Guided Grad-CAM or the counterfactual map. */
   view: View = 'map';
   /** The chosen layer's tensor name. */
@@ -43,7 +44,7 @@ export class Selection implements IMapChoice {
   showBox = true;
 
   /** The method whose maps are shown: the chosen method, or the one the view asks for. */
-  get shownMethod(): Method {
+  get shownMethod(): MethodName {
     switch (this.view) {
       case 'guided':
         return 'guided-gradcam';

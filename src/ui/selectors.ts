@@ -8,7 +8,8 @@ import { Widget } from '@lumino/widgets';
 
 import { COLORMAPS, ColormapName } from '../engine/image';
 import type { ExplanationModel } from './model';
-import { ILayer, METHODS, View, VIEWS } from './tokens';
+import { METHOD_NAMES } from '../engine/cam/methods';
+import { ILayer, View, VIEWS } from './tokens';
 
 /** The controls of one panel. */
 export class SelectorsView extends Widget {
@@ -20,7 +21,7 @@ export class SelectorsView extends Widget {
     const trans = this._trans;
 
     this._method = this._select('jp-GradCAM-methodSelect', trans.__('Method'));
-    for (const method of METHODS) {
+    for (const method of METHOD_NAMES) {
       this._method.appendChild(option(method, method));
     }
     this._method.onchange = () =>

@@ -10,33 +10,9 @@ import type { IDisposable } from '@lumino/disposable';
 import type { ISignal } from '@lumino/signaling';
 import type { Widget } from '@lumino/widgets';
 
+import type { MethodName } from '../engine/cam/methods';
 import type { ColormapName, MapSize, RgbImage } from '../engine/image';
 import type { Tensor } from '../engine/tensor';
-
-/** The explanation methods, by the command line's names (option values of the method select). */
-export const METHODS = [
-  'gradcam',
-  'hirescam',
-  'gradcam++',
-  'xgradcam',
-  'layercam',
-  'eigencam',
-  'scorecam',
-  'ablationcam',
-  'counterfactual',
-  'guided-backprop',
-  'guided-gradcam',
-  'input-gradient'
-] as const;
-
-/** One explanation method. */
-export type Method = (typeof METHODS)[number];
-
-/** Methods whose map does not depend on a layer (they explain the input directly). */
-export const INPUT_METHODS: readonly Method[] = [
-  'guided-backprop',
-  'input-gradient'
-];
 
 /** What the main canvas shows: the method's map, Guided Grad-CAM, or the counterfactual map. */
 export type View = 'map' | 'guided' | 'counterfactual';
@@ -92,7 +68,7 @@ export interface IExplainRequest {
   /** The graph inputs. */
   feeds: Record<string, Tensor>;
   /** The method. */
-  method: Method;
+  method: MethodName;
   /** The layers (ignored by input methods). */
   layers: string[];
   /** The target classes. */

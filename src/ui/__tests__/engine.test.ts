@@ -11,7 +11,8 @@ import * as path from 'path';
 import { configureWasm, Explainer } from '../../engine';
 import { loadExplainer } from '../engine';
 import { ExplanationModel } from '../model';
-import { METHODS, ISource, ISourceData } from '../tokens';
+import { METHOD_NAMES as METHODS } from '../../engine/cam/methods';
+import { ISource, ISourceData } from '../tokens';
 
 const MODEL = new Uint8Array(
   fs.readFileSync(path.join(__dirname, 'data', 'tiny_cnn.onnx'))
