@@ -1,7 +1,8 @@
 /**
  * What a panel measures of itself, for the latency figures (README, bench, the Galata latency
  * spec): how many times the model ran, how long the last load, prediction and pass took, and how
- * long the last switch of layer or class took until every view had repainted.
+ * long the last switch of layer or class (or change of opacity, colormap or box) took until
+ * every view had repainted.
  */
 
 /** Milliseconds of the last model load, prediction and explanation pass (0: not yet). */
@@ -14,10 +15,10 @@ export interface ITimings {
   pass: number;
 }
 
-/** A switch of layer or class, for latency figures. */
+/** A switch of layer or class, or a change of the look, for latency figures. */
 export interface ISwitch {
   /** What was switched. */
-  kind: 'layer' | 'class';
+  kind: 'layer' | 'class' | 'opacity' | 'colormap' | 'box';
   /** performance.now() when the switch began. */
   start: number;
   /** Milliseconds until the views had repainted the switched map; null until then. */

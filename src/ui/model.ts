@@ -352,18 +352,21 @@ export class ExplanationModel implements IDisposable {
 
   /** Sets the overlay's opacity (a repaint only). */
   setOpacity(value: number): void {
+    this._measures.startSwitch('opacity');
     this._selection.opacity = Math.min(1, Math.max(0, value));
     this._emit('display');
   }
 
   /** Sets the overlay's colormap (a repaint only). */
   setColormap(name: ColormapName): void {
+    this._measures.startSwitch('colormap');
     this._selection.colormap = name;
     this._emit('display');
   }
 
   /** Shows or hides the box around the map's largest component (a repaint only). */
   setShowBox(show: boolean): void {
+    this._measures.startSwitch('box');
     this._selection.showBox = show;
     this._emit('display');
   }
@@ -568,7 +571,8 @@ export class ExplanationModel implements IDisposable {
     }
     this._changed.emit(change);
     // Every view has repainted once `emit` returns: a switch whose map is on screen is timed.
-    if (change === 'selection' && this.current && this._measures.endSwitch()) {
+    const repaint = change === 'selection' || change === 'display';
+    if (repaint && this.current && this._measures.endSwitch()) {
       this._changed.emit('measures');
     }
   }

@@ -5,9 +5,9 @@
 import { Widget } from '@lumino/widgets';
 
 import type { ExplanationModel } from './model';
-import { boxOf, paintMap } from './paint';
+import { boxOf, MapCompositor, paintMap } from './paint';
 import type { IMap } from './tokens';
-import type { ColormapName, RgbImage } from '../engine/image';
+import type { Box, ColormapName, RgbImage } from '../engine/image';
 
 /** The canvas with the picture and the map. */
 export class OverlayView extends Widget {
@@ -37,11 +37,14 @@ export class OverlayView extends Widget {
       return;
     }
     this._canvas.hidden = false;
-    drawMap(this._canvas, input.picture, map, {
+    const options = {
       opacity: this._model.opacity,
       colormap: this._model.colormap,
       box: this._model.showBox
-    });
+    };
+    const pixels = this._compositor.paint(input.picture, map, options);
+    const box = map && options.box ? this._compositor.boxOf(map) : undefined;
+    putOnCanvas(this._canvas, input.picture, pixels, map, box);
   }
 
   private _onChange(
@@ -55,6 +58,7 @@ export class OverlayView extends Widget {
 
   private _model: ExplanationModel;
   private _canvas: HTMLCanvasElement;
+  private _compositor = new MapCompositor();
 }
 
 /** The OverlayView's companions. */
@@ -86,6 +90,21 @@ export function drawMap(
   map: IMap | null,
   options: IDrawOptions
 ): void {
+  const pixels = map
+    ? paintMap(picture, map, options)
+    : paintMap(picture, blankMap(picture), { ...options, opacity: 0 });
+  const box = map && options.box ? boxOf(map) : undefined;
+  putOnCanvas(canvas, picture, pixels, map, box);
+}
+
+/** Puts `pixels` (the picture's size) on `canvas`, and strokes `box` (in `map`'s pixels). */
+function putOnCanvas(
+  canvas: HTMLCanvasElement,
+  picture: RgbImage,
+  pixels: Uint8ClampedArray,
+  map: IMap | null,
+  box: Box | undefined
+): void {
   const { width, height } = picture;
   if (canvas.width !== width || canvas.height !== height) {
     canvas.width = width;
@@ -95,15 +114,11 @@ export function drawMap(
   if (!context) {
     return;
   }
-  const pixels = map
-    ? paintMap(picture, map, options)
-    : paintMap(picture, blankMap(picture), { ...options, opacity: 0 });
   context.putImageData(
     new ImageData(new Uint8ClampedArray(pixels), width, height),
     0,
     0
   );
-  const box = map && options.box ? boxOf(map) : undefined;
   if (box && map) {
     // The map may be at another size than the picture: scale the box to the picture.
     const sx = width / map.size.width;

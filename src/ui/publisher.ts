@@ -1,7 +1,8 @@
 /**
- * Publishes the thumbnail of the explain() output a panel shows: at most once per animation frame
- * (a burst of changes draws it once), and only when what it shows changed. The renderers of the
- * outputs read it from the OutputPreviews registry; they never compute a map.
+ * Publishes the thumbnail of the explain() output a panel shows, once the changes have settled
+ * (a drag of the opacity slider draws it once, after the drag, never inside a frame of it), and
+ * only when what it shows changed. The renderers of the outputs read it from the OutputPreviews
+ * registry; they never compute a map.
  */
 import type { IDisposable } from '@lumino/disposable';
 
@@ -30,10 +31,7 @@ export class PreviewPublisher implements IDisposable {
       return;
     }
     this._isDisposed = true;
-    if (this._frame) {
-      cancelAnimationFrame(this._frame);
-      this._frame = 0;
-    }
+    clearTimeout(this._timer);
     this._model.changed.disconnect(this._onChange, this);
   }
 
@@ -41,14 +39,12 @@ export class PreviewPublisher implements IDisposable {
     _: ExplanationModel,
     change: ExplanationModel.Change
   ): void {
-    if (
-      (change === 'selection' || change === 'display' || change === 'source') &&
-      !this._frame
-    ) {
-      this._frame = requestAnimationFrame(() => {
-        this._frame = 0;
-        this._publish();
-      });
+    if (change === 'selection' || change === 'display' || change === 'source') {
+      clearTimeout(this._timer);
+      this._timer = setTimeout(
+        () => this._publish(),
+        PreviewPublisher.SETTLE_MS
+      );
     }
   }
 
@@ -104,7 +100,7 @@ export class PreviewPublisher implements IDisposable {
   private _model: ExplanationModel;
   private _previews: IOutputPreviews;
   private _painter = new ThumbnailPainter();
-  private _frame = 0;
+  private _timer: ReturnType<typeof setTimeout> | undefined = undefined;
   private _look: Look | null = null;
   private _isDisposed = false;
 }
@@ -118,6 +114,9 @@ export namespace PreviewPublisher {
     /** Where the thumbnails go. */
     previews: IOutputPreviews;
   }
+
+  /** Milliseconds without a change before the thumbnail is drawn. */
+  export const SETTLE_MS = 150;
 }
 
 /** What a published thumbnail showed: another one is drawn only when something here changes. */

@@ -89,7 +89,11 @@ export class SelectorsView extends Widget {
     this._box.type = 'checkbox';
     this._box.className = 'jp-GradCAM-boxToggle';
     this._box.onchange = () => this._model.setShowBox(this._box.checked);
-    this._field(trans.__('Box'), this._box);
+    // Says which box is drawn: the paper's largest region is for the localisation measure only.
+    this._box.title = trans.__(
+      "Frame the region above 15% of the map's maximum that holds the maximum (the paper's localisation measure boxes the largest such region instead)"
+    );
+    this._field(trans.__('Box (peak region)'), this._box);
 
     this._model.changed.connect(this._onChange, this);
     this.render();

@@ -287,8 +287,12 @@ describe('ExplanationModel', () => {
     expect(seen).toEqual(['selection', 'measures']);
     expect(model.lastSwitch?.kind).toBe('layer');
     expect(model.lastSwitch?.repaintMs).toBeGreaterThanOrEqual(0);
-    model.setOpacity(0.3);
+    model.setLayer('conv1');
     expect(seen.filter(c => c === 'measures')).toHaveLength(1);
+    // A change of the look is timed the same way.
+    model.setOpacity(0.3);
+    expect(seen.slice(-2)).toEqual(['display', 'measures']);
+    expect(model.lastSwitch?.kind).toBe('opacity');
   });
 
   it('takes live settings: colormap and opacity now, top-k on the next pass', async () => {

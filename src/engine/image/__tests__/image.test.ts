@@ -4,6 +4,7 @@
  * colormaps (see scripts/make_fixtures.py's environment: opencv 5.0, torch 2.x).
  */
 import {
+  blend,
   boxFromMap,
   chwToHwc,
   colormapIndex,
@@ -13,6 +14,7 @@ import {
   hwcToChw,
   normaliseImage,
   overlay,
+  peakBoxFromMap,
   resizeAlignCorners,
   resizeBilinear,
   resizePixels,
@@ -257,6 +259,47 @@ describe('box from a map', () => {
 
   test('an all-zero map has no box', () => {
     expect(boxFromMap([0, 0, 0, 0], { height: 2, width: 2 })).toBeUndefined();
+    expect(
+      peakBoxFromMap([0, 0, 0, 0], { height: 2, width: 2 })
+    ).toBeUndefined();
+  });
+
+  test('the drawn box frames the region of the maximum, not the largest one', () => {
+    // A weak ring of 0.2 along the border (the largest region) and one hot spot inside.
+    const size = { height: 5, width: 5 };
+    const map: number[] = Array.from({ length: 25 }, (_, i) => {
+      const y = Math.floor(i / 5);
+      const x = i % 5;
+      return y === 0 || y === 4 || x === 0 || x === 4 ? 0.2 : 0;
+    });
+    map[12] = 1; // the centre
+    expect(boxFromMap(map, size)).toEqual({ x: 0, y: 0, width: 5, height: 5 });
+    expect(peakBoxFromMap(map, size)).toEqual({
+      x: 2,
+      y: 2,
+      width: 1,
+      height: 1
+    });
+  });
+});
+
+describe('blend', () => {
+  test('recomposites colours computed once, as overlay does', () => {
+    const image = {
+      width: 2,
+      height: 1,
+      channels: 3 as const,
+      data: Uint8Array.from([200, 100, 0, 10, 20, 30])
+    };
+    const colours = Uint8ClampedArray.from([0, 0, 128, 255, 128, 0, 0, 255]);
+    expect(Array.from(blend(image, colours, 0.5))).toEqual([
+      100, 50, 64, 255, 69, 10, 15, 255
+    ]);
+    expect(Array.from(blend(image, colours, 0.5))).toEqual(
+      Array.from(
+        overlay(image, [0, 1], { height: 1, width: 2 }, { opacity: 0.5 })
+      )
+    );
   });
 });
 
