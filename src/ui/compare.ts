@@ -43,7 +43,7 @@ export class CompareView extends Widget {
     this._setLook();
     this._fill(
       this._layers,
-      model.compareLayers(),
+      model.compareLayers().map(map => model.shown(map)),
       map => map.layer === model.layer,
       map => map.layer ?? '',
       map => void model.setLayer(map.layer!),
@@ -57,7 +57,7 @@ export class CompareView extends Widget {
     };
     this._fill(
       this._classes,
-      model.compareClasses(),
+      model.compareClasses().map(map => model.shown(map)),
       map => map.target === model.target,
       classText,
       map => void model.setTarget(map.target!),

@@ -14,7 +14,11 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import type { ColormapName } from '../engine/image';
 import { prepareInput } from './input';
-import { isMethodName, METHOD_NAMES } from '../engine/cam/methods';
+import {
+  isMethodName,
+  METHOD_NAMES,
+  methodTraits
+} from '../engine/cam/methods';
 import type { MethodName } from '../engine/cam/methods';
 import { firstChoice, openEngine } from './loading';
 import { Measures } from './measures';
@@ -24,12 +28,21 @@ import type {
 } from './measures';
 import { PassCache, usesLayer } from './passes';
 import { ShownMapResults } from './results';
+import {
+  IScaleRange,
+  largestRaw,
+  Normalisation,
+  NORMALISATIONS,
+  scaleRange,
+  sharedScale
+} from './scale';
 import { Selection } from './selection';
 import {
   DEFAULT_SETTINGS,
   EngineLoader,
   IClassScore,
   IEngine,
+  IExplainResult,
   ILayer,
   IMap,
   IPanelSettings,
@@ -96,7 +109,7 @@ export class ExplanationModel implements IDisposable {
 
   /** The handle of the explain() call shown, or '' for a source without one (files). */
   get handle(): string {
-    return this._handle;
+    return this._source?.handle ?? '';
   }
 
   /** The engine's backend once a model is loaded, else ''. */
@@ -198,6 +211,46 @@ export class ExplanationModel implements IDisposable {
   /** Whether the box around the map's largest component is drawn. */
   get showBox(): boolean {
     return this._selection.showBox;
+  }
+
+  /** How maps are normalised for display: each on its own, or on one scale shared by those compared. */
+  get normalisation(): Normalisation {
+    return this._selection.normalisation;
+  }
+
+  /**
+   * `map` as the views draw it: itself under per-map normalisation; else divided by the largest
+   * raw value among the classes at its layer (or the layers at its class) that are compared.
+   */
+  shown(map: IMap): IMap {
+    switch (this._selection.normalisation) {
+      case 'map':
+        return map;
+      case 'classes':
+        return sharedScale(
+          map,
+          largestRaw(
+            this.listedClasses
+              .map(c => this.mapAt(map.layer ?? '', c.index))
+              .filter((m): m is IMap => m !== null)
+          )
+        );
+      case 'layers':
+        return sharedScale(
+          map,
+          largestRaw(
+            this._layers
+              .map(l => this.mapAt(l.name, map.target))
+              .filter((m): m is IMap => m !== null)
+          )
+        );
+    }
+  }
+
+  /** The raw values the colour bar of the shown map spans, or null (no map, or no raw map). */
+  get scaleRange(): IScaleRange | null {
+    const map = this.current;
+    return map ? scaleRange(this.shown(map), this.normalisation) : null;
   }
 
   /** The settings in effect. */
@@ -338,6 +391,7 @@ export class ExplanationModel implements IDisposable {
     }
     this._selection.output = name;
     this._passes.clear();
+    this._scores = [];
     this._selection.target = null;
     const work = this._work.begin();
     try {
@@ -371,6 +425,18 @@ export class ExplanationModel implements IDisposable {
     this._emit('display');
   }
 
+  /** Normalises the maps per map or on a shared scale (a repaint only). */
+  setNormalisation(normalisation: string): void {
+    if (!(NORMALISATIONS as readonly string[]).includes(normalisation)) {
+      void this._failNow(
+        `unknown normalisation '${normalisation}': expected one of ${NORMALISATIONS.join(', ')}`
+      );
+      return;
+    }
+    this._selection.normalisation = normalisation as Normalisation;
+    this._emit('selection');
+  }
+
   /** Takes new settings: colormap and opacity repaint, top-k and backend apply to the next run. */
   updateSettings(settings: Partial<IPanelSettings>): void {
     const previous = this._settings;
@@ -385,6 +451,17 @@ export class ExplanationModel implements IDisposable {
     if (this._settings.topK !== previous.topK && this.state === 'ready') {
       void this._showOrCompute();
     }
+  }
+
+  /**
+   * Ends what is shown with an error (a choice of image that failed): the work is cancelled and
+   * the explanation cleared, so that no earlier map sits under the error as if it were the result.
+   */
+  fail(message: string): void {
+    this._work.cancel();
+    this._reset();
+    this._emit('source');
+    this._work.failNow(message);
   }
 
   /**
@@ -435,7 +512,6 @@ export class ExplanationModel implements IDisposable {
       std: data.options.std
     });
     this._labels = data.options.labels ?? [];
-    this._handle = data.options.handle ?? '';
     this._layers = await engine.layers(this._input.feeds);
     const first = firstChoice(data.options, this._layers, engine.outputs);
     const selection = this._selection;
@@ -477,6 +553,9 @@ export class ExplanationModel implements IDisposable {
       return;
     }
     this._emit('selection');
+    if (this.state === 'running' && this._runningWorkShows()) {
+      return; // its end shows the map chosen now: starting over would only lose its work
+    }
     const work = this._work.begin();
     try {
       await this._ensurePass(work);
@@ -484,6 +563,26 @@ export class ExplanationModel implements IDisposable {
     } catch (error) {
       this._work.fail(work, error);
     }
+  }
+
+  /**
+   * Whether the running work will show the map chosen now: before the scores are known (an open
+   * or an output change predicts, then computes the pass for whatever is chosen then), or when
+   * the pass under way computes this map (a layer or class of the same method and output).
+   */
+  private _runningWorkShows(): boolean {
+    if (this._scores.length === 0) {
+      return true;
+    }
+    const pass = this._runningPass;
+    return (
+      pass !== null &&
+      pass.method === this.shownMethod &&
+      pass.output === this.output &&
+      (pass.layers.length === 0 || pass.layers.includes(this.layer)) &&
+      (!methodTraits(pass.method).hasTarget ||
+        pass.targets.includes(this.target!))
+    );
   }
 
   /**
@@ -507,18 +606,27 @@ export class ExplanationModel implements IDisposable {
       0.5,
       `Computing ${method} for ${plan.layers.length || 1} layer(s) x ${plan.targets.length} class(es)`
     );
-    const result = await this._measures.time('pass', () =>
-      engine.explain({
-        feeds: this._input!.feeds,
-        method,
-        layers: plan.layers,
-        targets: plan.targets,
-        output,
-        signal: work.signal,
-        onProgress: (fraction, message) =>
-          work.progress(0.5 + fraction / 2, message)
-      })
-    );
+    const running = { method, output, ...plan };
+    this._runningPass = running;
+    let result: IExplainResult;
+    try {
+      result = await this._measures.time('pass', () =>
+        engine.explain({
+          feeds: this._input!.feeds,
+          method,
+          layers: plan.layers,
+          targets: plan.targets,
+          output,
+          signal: work.signal,
+          onProgress: (fraction, message) =>
+            work.progress(0.5 + fraction / 2, message)
+        })
+      );
+    } finally {
+      if (this._runningPass === running) {
+        this._runningPass = null;
+      }
+    }
     work.check();
     this._passes.store(method, output, result);
     if (!this.current) {
@@ -558,8 +666,8 @@ export class ExplanationModel implements IDisposable {
     this._layers = [];
     this._scores = [];
     this._labels = [];
-    this._handle = '';
     this._passes.clear();
+    this._runningPass = null;
     this._selection.resetMap();
     this._measures.reset();
     this._work.clearError();
@@ -590,7 +698,12 @@ export class ExplanationModel implements IDisposable {
   private _layers: ILayer[] = [];
   private _scores: IClassScore[] = [];
   private _labels: string[] = [];
-  private _handle = '';
+  private _runningPass: {
+    method: MethodName;
+    output: string;
+    layers: string[];
+    targets: number[];
+  } | null = null;
   private _isDisposed = false;
 }
 

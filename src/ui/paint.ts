@@ -196,7 +196,9 @@ export function shrinkMap(map: IMap, size: MapSize): IMap {
   }
   const small =
     map.raw && map.rawSize
-      ? scaleToUnit(upsampleRaw(map.raw, map.rawSize, size))
+      ? map.scale !== undefined
+        ? sharedSmall(map.raw, map.rawSize, size, map.scale)
+        : scaleToUnit(upsampleRaw(map.raw, map.rawSize, size))
       : resizeBilinear(map.map, map.size, size);
   return {
     layer: map.layer,
@@ -205,4 +207,18 @@ export function shrinkMap(map: IMap, size: MapSize): IMap {
     map: small,
     size
   };
+}
+
+/** A raw map at `size` on a shared scale: upsampled, divided by `scale`, clamped to [0, 1]. */
+function sharedSmall(
+  raw: Float32Array,
+  rawSize: MapSize,
+  size: MapSize,
+  scale: number
+): Float32Array {
+  const small = resizeBilinear(raw, rawSize, size);
+  for (let i = 0; i < small.length; i++) {
+    small[i] = Math.min(1, Math.max(0, small[i] / scale));
+  }
+  return small;
 }

@@ -76,7 +76,7 @@ export class GradCAMPanel extends Panel {
     this.addWidget(this._status);
 
     this.selectors = new SelectorsView({ model: this.model, trans });
-    this.overlay = new OverlayView({ model: this.model });
+    this.overlay = new OverlayView({ model: this.model, trans });
     this.compare = new CompareView({ model: this.model, trans });
     this._actions = new Widget({ node: this._actionsElement() });
     this.addWidget(this.selectors);
@@ -122,7 +122,6 @@ export class GradCAMPanel extends Panel {
     const trans = this._trans;
     const picker = new ImagePicker({ trans });
     picker.chosen.connect((_, choice) => {
-      this._pickerError = '';
       void this.model.open(
         new FileSource({
           model: modelFile.bytes,
@@ -134,10 +133,8 @@ export class GradCAMPanel extends Panel {
         })
       );
     });
-    picker.failed.connect((_, message) => {
-      this._pickerError = message;
-      this._render();
-    });
+    // A choice that fails replaces the explanation shown: the error clears it.
+    picker.failed.connect((_, message) => this.model.fail(message));
     this.insertWidget(1, picker);
     this._message.textContent = trans.__(
       'Choose an image to explain %1 on (no kernel needed).',
@@ -230,7 +227,7 @@ export class GradCAMPanel extends Panel {
         ? model.error
         : send?.error
           ? this._translate(send.error)
-          : this._pickerError
+          : ''
     );
     this._sent.textContent = !send
       ? ''
@@ -351,7 +348,6 @@ export class GradCAMPanel extends Panel {
   private _sendButton!: HTMLButtonElement;
   private _sendName!: HTMLInputElement;
   private _sent!: HTMLElement;
-  private _pickerError = '';
   private _publisher: PreviewPublisher | null;
 }
 

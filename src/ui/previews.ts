@@ -145,6 +145,7 @@ function samePreview(a: IOutputPreview, b: IOutputPreview): boolean {
     a.method === b.method &&
     a.layer === b.layer &&
     a.target === b.target &&
-    a.label === b.label
+    a.label === b.label &&
+    a.error === b.error
   );
 }

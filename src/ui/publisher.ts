@@ -39,7 +39,12 @@ export class PreviewPublisher implements IDisposable {
     _: ExplanationModel,
     change: ExplanationModel.Change
   ): void {
-    if (change === 'selection' || change === 'display' || change === 'source') {
+    if (
+      change === 'selection' ||
+      change === 'display' ||
+      change === 'source' ||
+      change === 'state'
+    ) {
       clearTimeout(this._timer);
       this._timer = setTimeout(
         () => this._publish(),
@@ -53,7 +58,14 @@ export class PreviewPublisher implements IDisposable {
     const model = this._model;
     const input = model.input;
     const map = model.current;
-    if (this._isDisposed || !model.handle || !input || !map) {
+    if (this._isDisposed || !model.handle) {
+      return;
+    }
+    if (model.state === 'error' && !map) {
+      this._publishError();
+      return;
+    }
+    if (!input || !map) {
       return;
     }
     const look: Look = {
@@ -94,6 +106,22 @@ export class PreviewPublisher implements IDisposable {
       layer: map.layer ?? '',
       target: map.target,
       label: map.target === null ? '' : model.labelOf(map.target)
+    });
+  }
+
+  /** The output says that its explanation failed, and why (no picture of an earlier map). */
+  private _publishError(): void {
+    const model = this._model;
+    this._look = null;
+    this._previews.add(model.handle, {
+      url: '',
+      width: 0,
+      height: 0,
+      method: model.shownMethod,
+      layer: '',
+      target: null,
+      label: '',
+      error: model.error
     });
   }
 

@@ -5,6 +5,7 @@
  */
 import type { ColormapName } from '../engine/image';
 import type { MethodName } from '../engine/cam/methods';
+import type { Normalisation } from './scale';
 import type { View } from './tokens';
 
 /** The choice of one map. */
@@ -42,6 +43,8 @@ export class Selection implements IMapChoice {
   colormap: ColormapName;
   /** Whether the box is drawn. */
   showBox = true;
+  /** How maps are normalised for display: each on its own, or on a scale shared by those compared. */
+  normalisation: Normalisation = 'map';
 
   /** The method whose maps are shown: the chosen method, or the one the view asks for. */
   get shownMethod(): MethodName {

@@ -38,7 +38,11 @@ export class KernelSource implements ISource {
       throw new Error('an explain() output needs a handle; this one has none');
     }
     this.key = `kernel:${options.options.handle}`;
+    this.handle = options.options.handle;
   }
+
+  /** The explain() call's handle. */
+  readonly handle: string;
 
   /** Says what the source is. */
   readonly label: string;

@@ -17,9 +17,6 @@ import type { Tensor } from '../engine/tensor';
 /** What the main canvas shows: the method's map, Guided Grad-CAM, or the counterfactual map. */
 export type View = 'map' | 'guided' | 'counterfactual';
 
-/** The views, for the view select. */
-export const VIEWS: readonly View[] = ['map', 'guided', 'counterfactual'];
-
 /** A layer the engine can explain. */
 export interface ILayer {
   /** The ONNX tensor name (the option value of the layer select). */
@@ -58,6 +55,11 @@ export interface IMap {
   raw?: Float32Array;
   /** Height and width of `raw`. */
   rawSize?: MapSize;
+  /**
+   * Set when `map` is on a scale shared with other maps: `map` is `raw` upsampled and divided by
+   * this (the largest raw value compared), not stretched to its own range.
+   */
+  scale?: number;
 }
 
 /** Reports progress of long work: a fraction in [0, 1] and what is being done. */
@@ -171,6 +173,8 @@ export interface ISource {
   readonly label: string;
   /** A key that is equal for two sources of the same explanation. */
   readonly key: string;
+  /** The handle of the explain() call, for a kernel's source; absent for files. */
+  readonly handle?: string;
   /** Fetches the model and the image. */
   load(signal: AbortSignal, onProgress: ProgressCallback): Promise<ISourceData>;
   /** Puts a map into the kernel's `jupyterlab_gradcam.results[name]`; absent without a kernel. */
@@ -221,6 +225,8 @@ export interface IOutputPreview {
   target: number | null;
   /** The class's name from the explain() labels, or ''. */
   label: string;
+  /** Why the panel could not show the explanation; the thumbnail is empty then. */
+  error?: string;
 }
 
 /** The registry of the thumbnails of explain() outputs, by handle. */

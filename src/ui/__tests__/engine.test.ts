@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { configureWasm, Explainer } from '../../engine';
+import { configureWasm, Explainer, resizeBilinear } from '../../engine';
 import { loadExplainer } from '../engine';
 import { ExplanationModel } from '../model';
 import { METHOD_NAMES as METHODS } from '../../engine/cam/methods';
@@ -124,6 +124,39 @@ describe('ExplanationModel over the engine', () => {
     // A map of its own (an all-zero or a copied Grad-CAM map would pass a channel check).
     expect(Math.max(...counterfactual.map)).toBeGreaterThan(0.99);
     expect(counterfactual.map).not.toEqual(gradcam);
+    model.dispose();
+  });
+
+  it('puts the compared classes on one shared scale, with no run', async () => {
+    const model = await openModel();
+    const classes = model.topClasses.map(c => c.index);
+    const highest = (target: number) =>
+      Math.max(...model.shown(model.mapAt(model.layer, target)!).map);
+    // Per map, every class is stretched to its own range: each reaches 1.
+    for (const target of classes) {
+      expect(highest(target)).toBeGreaterThan(0.99);
+    }
+    model.setNormalisation('classes');
+    const rawMax = (target: number) =>
+      Math.max(...model.mapAt(model.layer, target)!.raw!);
+    const largest = Math.max(...classes.map(rawMax));
+    expect(model.scaleRange).toEqual({
+      normalisation: 'classes',
+      low: 0,
+      high: largest
+    });
+    // On the shared scale a map is its raw map upsampled over the largest raw value compared.
+    for (const target of classes) {
+      const map = model.mapAt(model.layer, target)!;
+      const expected = resizeBilinear(map.raw!, map.rawSize!, map.size).map(v =>
+        Math.min(1, Math.max(0, v / largest))
+      );
+      expect(Array.from(model.shown(map).map)).toEqual(Array.from(expected));
+    }
+    // The weakest class looks weaker than the strongest (per map they looked alike).
+    const byRaw = [...classes].sort((a, b) => rawMax(a) - rawMax(b));
+    expect(highest(byRaw[0])).toBeLessThan(highest(byRaw[byRaw.length - 1]));
+    expect(model.runCount).toBe(2);
     model.dispose();
   });
 
