@@ -11,7 +11,7 @@ import {
   METHOD_NAMES,
   MethodName,
   methodTraits
-} from '../engine/cam/methods';
+} from '../engine/methods';
 import {
   Explainer,
   ExplainedMap,

@@ -17,13 +17,8 @@ export type {
   RunOptions
 } from './explainer';
 export { methodFor } from './cam';
-export {
-  isMethodName,
-  METHOD_NAMES,
-  METHODS,
-  methodTraits
-} from './cam/methods';
-export type { MethodKind, MethodName, MethodTraits } from './cam/methods';
+export { isMethodName, METHOD_NAMES, METHODS, methodTraits } from './methods';
+export type { MethodKind, MethodName, MethodTraits } from './methods';
 export { combineLayerMaps } from './cam/base';
 export { candidateLayers, defaultLayer } from './layers';
 export type { LayerInfo } from './layers';

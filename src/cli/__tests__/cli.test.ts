@@ -258,7 +258,37 @@ test.each([
       '--out',
       'x.npy'
     ],
-    /--layer|unknown layer 'relu9'/
+    /error: unknown layer 'relu9'; nearest tensors: '/
+  ],
+  [
+    [
+      'explain',
+      '--model',
+      MODEL,
+      '--input',
+      INPUT,
+      '--target-output',
+      'scores',
+      '--out',
+      'x.npy'
+    ],
+    /error: --target-output 'scores' is not an output of the model; its outputs are logits$/m
+  ],
+  [
+    [
+      'explain',
+      '--model',
+      MODEL,
+      '--input',
+      INPUT,
+      '--method',
+      'input-gradient',
+      '--wrt',
+      'pixels',
+      '--out',
+      'x.npy'
+    ],
+    /error: --wrt 'pixels' is not an input of the model; its inputs are input$/m
   ],
   [['explain', '--model', MODEL, '--input', INPUT], /needs --out/],
   [

@@ -15,7 +15,7 @@ import {
   ScoreProbe,
   weightedSum
 } from './base';
-import { MethodName } from './methods';
+import { MethodName } from '../methods';
 
 const ABLATION_OFFSET = 1e7;
 

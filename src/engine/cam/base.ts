@@ -10,7 +10,7 @@
 import { ReluMode } from '../autodiff/rule';
 import { combineLayers, MapSize, scaleToUnit, upsampleRaw } from '../image';
 import { CamGraph, GraphCam } from './graph';
-import { MethodName } from './methods';
+import { MethodName } from '../methods';
 
 /** One layer's activation for one image, channels first (K x h x w), as a gradient-free method reads it. */
 export interface LayerData {

@@ -7,7 +7,7 @@
  * reference library's choice too (both signs are accepted by the tests).
  */
 import { CamNeeds, ForwardCam, LayerData } from './base';
-import { MethodName } from './methods';
+import { MethodName } from '../methods';
 
 export class EigenCam extends ForwardCam {
   readonly name: MethodName = 'eigencam';

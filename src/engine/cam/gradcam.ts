@@ -5,7 +5,7 @@
  */
 import { WeightedCam } from './base';
 import { CamGraph } from './graph';
-import { MethodName } from './methods';
+import { MethodName } from '../methods';
 
 export class GradCam extends WeightedCam {
   readonly name: MethodName = 'gradcam';

@@ -7,7 +7,7 @@
  */
 import { ReluMode } from '../autodiff/rule';
 import { InputMapMethod } from './base';
-import { MethodName } from './methods';
+import { MethodName } from '../methods';
 
 export class GuidedBackprop extends InputMapMethod {
   readonly name: MethodName = 'guided-backprop';

@@ -5,7 +5,7 @@
  */
 import { GradientCam } from './base';
 import { CamGraph } from './graph';
-import { MethodName } from './methods';
+import { MethodName } from '../methods';
 
 export class HiResCam extends GradientCam {
   readonly name: MethodName = 'hirescam';

@@ -13,12 +13,11 @@ import { GuidedGradCam } from './guidedGradcam';
 import { HiResCam } from './hirescam';
 import { InputGradient } from './inputGradient';
 import { LayerCam } from './layercam';
-import { MethodName, methodTraits } from './methods';
+import { MethodName, methodTraits } from '../methods';
 import { ScoreCam } from './scorecam';
 import { XGradCam } from './xgradcam';
 
 export * from './base';
-export * from './methods';
 
 /** A method of any kind: a map from gradients, from activations or model runs, or at an input. */
 export type Method = GradientCam | ForwardCam | InputMapMethod;

@@ -6,7 +6,7 @@
  */
 import { ReluMode } from '../autodiff/rule';
 import { InputMapMethod } from './base';
-import { MethodName } from './methods';
+import { MethodName } from '../methods';
 
 export class InputGradient extends InputMapMethod {
   readonly name: MethodName = 'input-gradient';

@@ -5,7 +5,7 @@
  */
 import { GradientCam } from './base';
 import { CamGraph } from './graph';
-import { MethodName } from './methods';
+import { MethodName } from '../methods';
 
 export class LayerCam extends GradientCam {
   readonly name: MethodName = 'layercam';

@@ -26,6 +26,7 @@ import {
   RunOptions
 } from '../explain/types';
 import { MapSize } from '../image';
+import { methodTraits } from '../methods';
 import { sizeOf, Tensor } from '../tensor';
 import {
   finishCam,
@@ -36,8 +37,8 @@ import {
   LayerMap
 } from './base';
 import { GradCam } from './gradcam';
+import { appendCams } from './graph';
 import { methodFor } from './index';
-import { methodTraits } from './methods';
 import { scoreProbe } from './probe';
 
 /** What every answer has, whatever the method. */
@@ -136,7 +137,15 @@ async function gradientMaps(
   const run = await runGradients(
     model.sessions,
     feeds,
-    { layers, cam: method, inputs: [] },
+    {
+      layers,
+      cam: {
+        name: method.name,
+        append: (compiled, shapes) =>
+          appendCams(compiled, targetTensor, layers, shapes, method)
+      },
+      inputs: []
+    },
     targetTensor,
     'plain',
     targets,

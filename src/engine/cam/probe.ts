@@ -12,7 +12,7 @@ import { ModelProto } from '../onnx/proto';
 import { Session } from '../runtime';
 import { float32, Tensor } from '../tensor';
 import { ScoreProbe } from './base';
-import { MethodName } from './methods';
+import { MethodName } from '../methods';
 
 /** Where a probe runs: image n of the feeds, at one layer, for these targets. */
 export interface ProbeOptions {

@@ -14,7 +14,7 @@ import {
   ScoreProbe,
   weightedSum
 } from './base';
-import { MethodName } from './methods';
+import { MethodName } from '../methods';
 
 const EPSILON = 1e-8;
 

@@ -5,7 +5,7 @@
  */
 import { WeightedCam } from './base';
 import { CamGraph } from './graph';
-import { MethodName } from './methods';
+import { MethodName } from '../methods';
 
 const EPSILON = 1e-7;
 

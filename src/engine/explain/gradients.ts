@@ -5,19 +5,32 @@
  */
 import { CompiledModel, compileGradients } from '../autodiff/compile';
 import { ReluMode } from '../autodiff/rule';
-import { appendCams, GraphCam } from '../cam/graph';
 import { Session } from '../runtime';
 import { float32, sizeOf, Tensor } from '../tensor';
 import { concatRows, shapeKey, sliceRows } from './rows';
 import { ModelSessions } from './sessions';
 import { RunOptions } from './types';
 
-/** What a compiled run hands back: the layers' cams, by a method's graph, and input gradients. */
+/**
+ * Builds maps into a compiled graph (a gradient method's cams, cam/graph.ts): adds the nodes and
+ * outputs, and returns the output of each layer's map.
+ */
+export interface MapBuilder {
+  /** Names what is built (compiled sessions are cached by it). */
+  readonly name: string;
+  /** Adds the maps of these layers to the compiled model; returns layer -> map output. */
+  append(
+    compiled: CompiledModel,
+    shapes: ReadonlyMap<string, number[]>
+  ): Record<string, string>;
+}
+
+/** What a compiled run hands back: the layers' maps, built in the graph, and input gradients. */
 export interface Wanted {
-  /** Layer tensors whose cams are wanted. */
+  /** Layer tensors differentiated. */
   layers: string[];
-  /** The method that builds each layer's cam in the graph. */
-  cam?: GraphCam;
+  /** Builds each layer's map in the graph. */
+  cam?: MapBuilder;
   /** Inputs whose gradients are wanted. */
   inputs: string[];
 }
@@ -130,9 +143,7 @@ async function compiledSession(
       shapes: pass.shapes,
       values: pass.constants
     });
-    const cams = what.cam
-      ? appendCams(compiled, targetTensor, what.layers, pass.shapes, what.cam)
-      : {};
+    const cams = what.cam ? what.cam.append(compiled, pass.shapes) : {};
     return {
       session: await sessions.newSession(compiled.model),
       compiled,

@@ -2,7 +2,7 @@
  * The engine's public types: what a caller passes to the Explainer and what it gets back, and the
  * error a request the model cannot answer raises.
  */
-import { MethodName } from '../cam/methods';
+import { MethodName } from '../methods';
 import { MapSize } from '../image';
 import { Backend } from '../runtime';
 import { DType, Tensor } from '../tensor';
