@@ -3,8 +3,8 @@
  * explain() options checked against what the model has (its layers, outputs and the methods),
  * each refusal naming the option and what would be right.
  */
-import { isMethodName, METHOD_NAMES } from '../engine/cam/methods';
-import type { MethodName } from '../engine/cam/methods';
+import { isMethodName, METHOD_NAMES } from '../engine/methods';
+import type { MethodName } from '../engine/methods';
 import type { EngineLoader, IEngine, IExplainOptions, ILayer } from './tokens';
 
 /** The engine for `model`'s bytes; a failure says whose model it was. */

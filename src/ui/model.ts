@@ -14,12 +14,8 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import type { ColormapName } from '../engine/image';
 import { prepareInput } from './input';
-import {
-  isMethodName,
-  METHOD_NAMES,
-  methodTraits
-} from '../engine/cam/methods';
-import type { MethodName } from '../engine/cam/methods';
+import { isMethodName, METHOD_NAMES, methodTraits } from '../engine/methods';
+import type { MethodName } from '../engine/methods';
 import { firstChoice, openEngine } from './loading';
 import { Measures } from './measures';
 import type {

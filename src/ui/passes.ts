@@ -4,8 +4,8 @@
  * so that later switches of layer or class need no run. Costly methods (one model run per channel
  * or more) compute the shown layer and class only.
  */
-import { methodTraits } from '../engine/cam/methods';
-import type { MethodName } from '../engine/cam/methods';
+import { methodTraits } from '../engine/methods';
+import type { MethodName } from '../engine/methods';
 import type { IExplainResult, IMap } from './tokens';
 
 /** Whether `method`'s map depends on a layer (the engine's table of method traits says). */

@@ -3,7 +3,7 @@
  * into the kernel's `jupyterlab_gradcam.results`. What sending last said belongs to the map it was
  * about: the panel shows it only while that map is on screen, and a repaint never erases it.
  */
-import type { MethodName } from '../engine/cam/methods';
+import type { MethodName } from '../engine/methods';
 import type { IMap, ISource } from './tokens';
 
 /** A sentence for the panel, as a translatable pattern and its arguments (`%1`, ...). */

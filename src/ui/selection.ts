@@ -4,7 +4,7 @@
  * what they need; this remembers the map last on screen, for a cancel to return to.
  */
 import type { ColormapName } from '../engine/image';
-import type { MethodName } from '../engine/cam/methods';
+import type { MethodName } from '../engine/methods';
 import type { Normalisation } from './scale';
 import type { View } from './tokens';
 

@@ -9,7 +9,7 @@ import { Widget } from '@lumino/widgets';
 import { COLORMAPS, ColormapName } from '../engine/image';
 import type { ExplanationModel } from './model';
 import { Normalisation, NORMALISATIONS } from './scale';
-import { METHOD_NAMES, methodTraits } from '../engine/cam/methods';
+import { METHOD_NAMES, methodTraits } from '../engine/methods';
 import type { ILayer } from './tokens';
 
 /** The controls of one panel. */

@@ -10,7 +10,7 @@ import type { IDisposable } from '@lumino/disposable';
 import type { ISignal } from '@lumino/signaling';
 import type { Widget } from '@lumino/widgets';
 
-import type { MethodName } from '../engine/cam/methods';
+import type { MethodName } from '../engine/methods';
 import type { ColormapName, MapSize, RgbImage } from '../engine/image';
 import type { Tensor } from '../engine/tensor';
 

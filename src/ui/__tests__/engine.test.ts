@@ -11,7 +11,7 @@ import * as path from 'path';
 import { configureWasm, Explainer, resizeBilinear } from '../../engine';
 import { loadExplainer } from '../engine';
 import { ExplanationModel } from '../model';
-import { METHOD_NAMES as METHODS } from '../../engine/cam/methods';
+import { METHOD_NAMES as METHODS } from '../../engine/methods';
 import { ISource, ISourceData } from '../tokens';
 
 const MODEL = new Uint8Array(
