@@ -31,6 +31,7 @@ import {
   triple,
   UsageError
 } from './args';
+import { audit, AUDIT_FLAGS, AUDIT_HELP, AUDIT_USAGE } from './audit';
 import { readInputs } from './inputs';
 
 const USAGE = `jupyterlab-gradcam: Grad-CAM and its family on ONNX models, with onnxruntime-web.
@@ -41,6 +42,7 @@ Usage:
   jupyterlab-gradcam explain --model M.onnx --input X.npy --out OUT.npy [--layer TENSOR]
                              [--target INDEX] [--target-output NAME] [--method M] [--wrt INPUT]
                              [--raw] [--backend wasm|webgpu]
+${AUDIT_USAGE}
 
 Flags:
   --model M.onnx        the model (external data files are read from beside it)
@@ -70,6 +72,7 @@ Flags:
 Output shapes (the batch axis is dropped when N = 1): maps (H, W), raw maps (h, w), batches
 (N, H, W) / (N, h, w); guided-backprop and guided-gradcam (C, H, W); input-gradient the --wrt
 input's shape. Errors: exit code 2 and one line on stderr.
+${AUDIT_HELP}
 `;
 
 const COMMON: FlagSpec = {
@@ -93,6 +96,13 @@ const VERBS: Record<string, FlagSpec> = {
     wrt: { value: true },
     raw: { value: false },
     out: { value: true }
+  },
+  audit: {
+    model: COMMON.model,
+    'target-output': COMMON['target-output'],
+    backend: COMMON.backend,
+    threads: COMMON.threads,
+    ...AUDIT_FLAGS
   }
 };
 
@@ -117,7 +127,7 @@ export async function main(
     const spec = VERBS[verb];
     if (!spec) {
       throw new UsageError(
-        `unknown verb '${verb}'; use layers, predict or explain (--help for details)`
+        `unknown verb '${verb}'; use layers, predict, explain or audit (--help for details)`
       );
     }
     if (argv.includes('--help') || argv.includes('-h')) {
@@ -148,6 +158,8 @@ export async function main(
           predictions.length === 1 ? predictions[0] : predictions
         ) + '\n'
       );
+    } else if (verb === 'audit') {
+      out(JSON.stringify(await audit(explainer, flags)) + '\n');
     } else {
       requireFeeds(feeds, explainer, verb);
       out(JSON.stringify(await explain(explainer, feeds, flags)) + '\n');

@@ -30,3 +30,5 @@ export { GradientError } from './autodiff/rule';
 export { ModelFormatError } from './onnx/proto';
 export { float32, sizeOf } from './tensor';
 export type { Tensor, DType } from './tensor';
+export { runAudit, imagesFromTensor, AuditError } from './audit';
+export type * from './audit/types';
