@@ -21,7 +21,11 @@ import { OnnxPanelFactory, ONNX_FILE_TYPE } from './ui/document';
 import { loadExplainer } from './ui/engine';
 import { OutputPreviews } from './ui/previews';
 import { rendererFactory } from './ui/renderer';
-import type { IPanelSettings } from './ui/tokens';
+import {
+  IExplanationPanels,
+  IOutputPreviews,
+  IPanelSettings
+} from './ui/tokens';
 import { ExplanationPanels } from './ui/tracker';
 
 /** The extension's command ids (stable: tests and users call them). */
@@ -52,26 +56,36 @@ function pointRuntimeAtStaticFiles(): void {
     URLExt.join(extensions, 'jupyterlab-gradcam', 'static') + '/';
 }
 
-const plugin: JupyterFrontEndPlugin<void> = {
+/** The thumbnails of explain() outputs: panels publish, the outputs' renderers show. */
+const previewsPlugin: JupyterFrontEndPlugin<IOutputPreviews> = {
+  id: 'jupyterlab-gradcam:previews',
+  description:
+    'The thumbnails of explain() outputs, published by the Grad-CAM panels that showed them.',
+  autoStart: true,
+  provides: IOutputPreviews,
+  activate: () => new OutputPreviews()
+};
+
+const plugin: JupyterFrontEndPlugin<IExplanationPanels> = {
   id: 'jupyterlab-gradcam:plugin',
   description:
     'Grad-CAM explanations of ONNX image models, computed in the browser beside notebooks.',
   autoStart: true,
-  requires: [INotebookTracker],
+  requires: [INotebookTracker, IOutputPreviews],
   optional: [ICommandPalette, ITranslator, ISettingRegistry],
+  provides: IExplanationPanels,
   activate: (
     app: JupyterFrontEnd,
     notebooks: INotebookTracker,
+    previews: IOutputPreviews,
     palette: ICommandPalette | null,
     translator: ITranslator | null,
     settingRegistry: ISettingRegistry | null
-  ) => {
+  ): IExplanationPanels => {
     const language = translator ?? nullTranslator;
     const trans = language.load('jupyterlab_gradcam');
     pointRuntimeAtStaticFiles();
 
-    // Panels publish the thumbnail of each explain() call here; its outputs show it.
-    const previews = new OutputPreviews();
     const panels = new ExplanationPanels({
       shell: app.shell,
       notebooks,
@@ -202,7 +216,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       command: CommandIDs.open,
       category: trans.__('Grad-CAM')
     });
+    return panels;
   }
 };
 
-export default plugin;
+export default [previewsPlugin, plugin];

@@ -6,7 +6,7 @@
  */
 import * as fs from 'fs';
 import { InputInfo } from '../engine/explainer';
-import { normaliseImage, resizeBilinear } from '../engine/image';
+import { normaliseImage, resizePixels } from '../engine/image';
 import { RgbImage } from '../engine/image/layout';
 import { decodePng, isImageFile } from '../engine/io/imageFile';
 import { readNpy } from '../engine/io/npy';
@@ -133,19 +133,7 @@ function resizePicture(
   height: number,
   width: number
 ): RgbImage {
-  const { channels } = picture;
-  const out = new Uint8Array(height * width * channels);
-  const plane = new Float32Array(picture.height * picture.width);
-  for (let c = 0; c < channels; c++) {
-    for (let p = 0; p < plane.length; p++) {
-      plane[p] = picture.data[p * channels + c];
-    }
-    const resized = resizeBilinear(plane, picture, { height, width });
-    for (let p = 0; p < resized.length; p++) {
-      out[p * channels + c] = Math.round(
-        Math.min(255, Math.max(0, resized[p]))
-      );
-    }
-  }
-  return { width, height, channels, data: out };
+  const to = { height, width };
+  const data = resizePixels(picture.data, picture, picture.channels, to);
+  return { width, height, channels: picture.channels, data };
 }

@@ -12,18 +12,19 @@ import type { ITranslator } from '@jupyterlab/translation';
 import { GradCAMKernelClient } from '../kernel/client';
 import { kernelRequests } from './kernel';
 import { GradCAMPanel } from './panel';
-import type { OutputPreviews } from './previews';
 import { MIME_TYPE } from './renderer';
 import { KernelSource } from './sources';
 import type {
   EngineLoader,
   IExplainOptions,
+  IExplanationPanels,
+  IOutputPreviews,
   IPanelSettings,
   ISource
 } from './tokens';
 
 /** The panels of all notebooks (and of .onnx files). */
-export class ExplanationPanels {
+export class ExplanationPanels implements IExplanationPanels {
   constructor(options: ExplanationPanels.IOptions) {
     this._shell = options.shell;
     this._notebooks = options.notebooks;
@@ -177,7 +178,7 @@ export class ExplanationPanels {
   private _translator: ITranslator;
   private _loadEngine: EngineLoader;
   private _settings: Partial<IPanelSettings>;
-  private _previews: OutputPreviews | undefined;
+  private _previews: IOutputPreviews | undefined;
   private _panels = new Map<NotebookPanel, GradCAMPanel>();
   private _clients = new Map<NotebookPanel, GradCAMKernelClient>();
   private _all = new Set<GradCAMPanel>();
@@ -199,7 +200,7 @@ export namespace ExplanationPanels {
     /** The settings at the start. */
     settings: Partial<IPanelSettings>;
     /** Where panels publish the thumbnails of explain() outputs. */
-    previews?: OutputPreviews;
+    previews?: IOutputPreviews;
   }
 }
 
