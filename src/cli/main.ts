@@ -4,7 +4,6 @@
  * .npy; any error is one line on stderr and exit code 2.
  */
 import * as fs from 'fs';
-import * as path from 'path';
 import { combineLayerMaps } from '../engine/cam/base';
 import {
   isMethodName,
@@ -32,7 +31,9 @@ import {
   UsageError
 } from './args';
 import { audit, AUDIT_FLAGS, AUDIT_HELP, AUDIT_USAGE } from './audit';
+import { compileCommand, COMPILE_FLAGS, COMPILE_USAGE } from './compile';
 import { readInputs } from './inputs';
+import { externalDataBeside, readModelFile } from './modelFile';
 
 const USAGE = `jupyterlab-gradcam: Grad-CAM and its family on ONNX models, with onnxruntime-web.
 
@@ -43,7 +44,7 @@ Usage:
                              [--target INDEX] [--target-output NAME] [--method M] [--wrt INPUT]
                              [--raw] [--backend wasm|webgpu]
 ${AUDIT_USAGE}
-
+${COMPILE_USAGE}
 Flags:
   --model M.onnx        the model (external data files are read from beside it)
   --input X.npy         a graph input; repeat as --input NAME=X.npy for several inputs.
@@ -103,7 +104,8 @@ const VERBS: Record<string, FlagSpec> = {
     backend: COMMON.backend,
     threads: COMMON.threads,
     ...AUDIT_FLAGS
-  }
+  },
+  compile: COMPILE_FLAGS
 };
 
 /** Runs the CLI; resolves to the exit code. Output goes to the given streams. */
@@ -127,7 +129,7 @@ export async function main(
     const spec = VERBS[verb];
     if (!spec) {
       throw new UsageError(
-        `unknown verb '${verb}'; use layers, predict, explain or audit (--help for details)`
+        `unknown verb '${verb}'; use layers, predict, explain, audit or compile (--help for details)`
       );
     }
     if (argv.includes('--help') || argv.includes('-h')) {
@@ -135,6 +137,10 @@ export async function main(
       return 0;
     }
     const flags = parseFlags(argv.slice(1), spec, verb);
+    if (verb === 'compile') {
+      out(JSON.stringify(await compileCommand(flags)) + '\n');
+      return 0;
+    }
     explainer = await loadModel(flags, verb);
     const feeds = readInputs(flags.get('input') ?? [], explainer.inputs, {
       mean: triple(flags, 'mean'),
@@ -211,14 +217,7 @@ async function loadModel(flags: Flags, verb: string): Promise<Explainer> {
   if (threads !== undefined) {
     configureWasm({ numThreads: threads });
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(fs.readFileSync(file));
-  } catch (error) {
-    throw new UsageError(
-      `--model: cannot read '${file}' (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`
-    );
-  }
+  const bytes = readModelFile(file);
   try {
     return await Explainer.load(bytes, {
       backend: backend as Backend,
@@ -227,33 +226,6 @@ async function loadModel(flags: Flags, verb: string): Promise<Explainer> {
   } catch (error) {
     throw new UsageError(`--model ${file}: ${(error as Error).message}`);
   }
-}
-
-/**
- * Files next to the model that its bytes name: the external data of PyTorch's default exporter
- * (`model.onnx.data`, or any name the location field gives).
- */
-function externalDataBeside(
-  modelFile: string,
-  bytes: Uint8Array
-): Record<string, Uint8Array> {
-  const dir = path.dirname(modelFile);
-  const model = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const found: Record<string, Uint8Array> = {};
-  for (const name of fs.readdirSync(dir)) {
-    const file = path.join(dir, name);
-    if (
-      name === path.basename(modelFile) ||
-      /\.(onnx|npy|png)$/i.test(name) ||
-      !fs.statSync(file).isFile()
-    ) {
-      continue;
-    }
-    if (model.includes(Buffer.from(name, 'utf8'))) {
-      found[name] = new Uint8Array(fs.readFileSync(file));
-    }
-  }
-  return found;
 }
 
 function requireFeeds(

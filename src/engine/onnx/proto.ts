@@ -107,6 +107,9 @@ export interface OperatorSetId {
 export interface ModelProto {
   irVersion?: number;
   producerName?: string;
+  producerVersion?: string;
+  /** Free-form key/value pairs (the explain graph records its model, method and layers). */
+  metadataProps?: StringStringEntry[];
   graph: GraphProto;
   opsetImport: OperatorSetId[];
 }
