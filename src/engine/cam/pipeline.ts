@@ -33,13 +33,14 @@ import {
   ForwardCam,
   GradientCam,
   InputMapMethod,
-  LayerData,
   LayerMap
 } from './base';
 import { GradCam } from './gradcam';
 import { appendCams } from './graph';
 import { methodFor } from './index';
+import { layerData } from './layerView';
 import { scoreProbe } from './probe';
+import { spatialViews, viewOf } from '../layout';
 
 /** What every answer has, whatever the method. */
 type AnswerBase = Omit<Explanation, 'imageSize' | 'scores' | 'layers' | 'maps'>;
@@ -195,6 +196,19 @@ async function forwardMaps(
   const scores = splitRows(values[targetTensor], batch).map((row, n) =>
     targets[n].map(c => row[c])
   );
+  const shapes = await model.sessions.shapes(feeds);
+  const views = spatialViews(model.proto, shapes);
+  const layerViews = layers.map(layer =>
+    viewOf(layer, shapes.get(layer) ?? [], views)
+  );
+  layerViews.forEach((view, l) => {
+    if (method.name === 'ablationcam' && view && view.layout !== 'NCHW') {
+      throw new ExplainError(
+        `ablationcam does not support ${view.layout} layers yet ('${layers[l]}'); use a gradient method, scorecam or eigencam there`,
+        'layers'
+      );
+    }
+  });
   const maps: ExplainedMap[] = [];
   for (let n = 0; n < batch; n++) {
     for (let l = 0; l < layers.length; l++) {
@@ -203,7 +217,7 @@ async function forwardMaps(
         0.2 + (0.8 * (n * layers.length + l)) / (batch * layers.length),
         `${method.name} at ${layers[l]}`
       );
-      const data = layerData(values[layers[l]], n);
+      const data = layerData(values[layers[l]], n, layers[l], layerViews[l]);
       const probe =
         method.needs === 'model-runs'
           ? scoreProbe(model, {
@@ -328,23 +342,6 @@ async function inputMaps(
     scores: run.scores,
     layers,
     maps
-  };
-}
-
-/** Row r of a layer activation [rows, K, h, w] as a gradient-free method reads it. */
-function layerData(activation: Tensor, r: number): LayerData {
-  const [, channels, height, width] = activation.dims;
-  if (activation.dims.length !== 4) {
-    throw new ExplainError(
-      `a layer must be 4-D [N, C, H, W]; this one has shape [${activation.dims.join(', ')}]`,
-      'layers'
-    );
-  }
-  return {
-    activation: rowOf(activation, r),
-    channels,
-    height,
-    width
   };
 }
 

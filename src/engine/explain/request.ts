@@ -82,7 +82,7 @@ export async function checkLayers(
     defaultLayer(await model.layersFor(firstRow(feeds), targetOutput));
   if (fallback === undefined) {
     throw new ExplainError(
-      'the model has no 4-D activation with H, W > 1 to draw a map from; name a layer',
+      'the model has no layer with an image grid (an NCHW, NHWC or token activation with H, W > 1) to draw a map from; name a layer',
       'layers'
     );
   }
