@@ -198,3 +198,45 @@ def test_the_cli_refuses_bad_arguments(tmp_path):
     assert code == 2 and "give either --layer or --all-layers, not both" in stderr
     code, _, stderr = cli("compile", "--model", model)
     assert code == 2 and "compile needs --out" in stderr
+
+
+def test_a_token_layer_with_a_class_token_equals_the_engine(tmp_path):
+    """A ViT-like model (patch Conv, a class token, a token MLP): the token layer's map is its 8x8
+    grid (the class token sliced off, as the engine does), the batch stays free, and the maps equal
+    `explain --raw` of the engine."""
+
+    class TinyViT(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.patches = torch.nn.Conv2d(3, 16, 4, 4)
+            self.cls = torch.nn.Parameter(torch.randn(1, 1, 16))
+            self.mlp = torch.nn.Linear(16, 16)
+            self.head = torch.nn.Linear(16, 5)
+
+        def forward(self, x):
+            tokens = self.patches(x).flatten(2).transpose(1, 2)
+            tokens = torch.cat([self.cls.expand(x.shape[0], -1, -1), tokens], 1)
+            tokens = torch.relu(self.mlp(tokens))
+            return self.head(tokens[:, 1:].mean(1) + tokens[:, 0])
+
+    torch.manual_seed(0)
+    model, image = TinyViT().eval(), torch.randn(1, 3, 32, 32)
+    source = tmp_path / "vit.onnx"
+    torch.onnx.export(
+        model, image, str(source), opset_version=17, dynamo=False, input_names=["input"],
+        output_names=["logits"], dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
+    )
+    np.save(tmp_path / "x.npy", image.numpy())
+    layer = "/Relu_output_0"  # [1, 65, 16]: a class token, then 8 x 8 patches
+    summary = compile_graph(source, tmp_path / "g.onnx", "layercam", [layer])
+    assert summary["maps"] == {f"cam:{layer}": [8, 8]} and summary["batch"] == "free"
+    code, _, stderr = cli(
+        "explain", "--model", source, "--input", tmp_path / "x.npy", "--layer", layer, "--target", 2,
+        "--method", "layercam", "--raw", "--out", tmp_path / "raw.npy",
+    )
+    assert code == 0, stderr
+    engine = np.load(tmp_path / "raw.npy")
+    assert engine.max() > 0
+    maps = ExplainSession(tmp_path / "g.onnx").run_batch(np.repeat(image.numpy(), 3, 0), 2).maps[layer]
+    assert maps.shape == (3, 8, 8)
+    assert np.abs(maps - engine).max() <= 1e-4 * engine.max()

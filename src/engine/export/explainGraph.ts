@@ -18,6 +18,7 @@ import { compileGradients } from '../autodiff/compile';
 import { GradientCam, methodFor } from '../cam';
 import { appendCams } from '../cam/graph';
 import { candidateLayers } from '../layers';
+import { spatialViews, viewOf } from '../layout';
 import { withFreeBatch } from '../onnx/cut';
 import { GraphBuilder, GraphIndex } from '../onnx/graph';
 import { attr } from '../onnx/attributes';
@@ -197,10 +198,11 @@ export async function explainGraphOf(
     }
   }
 
+  // A layer's map is its image grid: [h, w] of NCHW, channels-last and token layers alike.
+  const views = spatialViews(model, first.shapes);
   const mapSizes: Record<string, [number, number]> = {};
   for (const layer of layers) {
-    const dims = first.shapes.get(layer)!;
-    mapSizes[layer] = [dims[2], dims[3]];
+    mapSizes[layer] = viewOf(layer, first.shapes.get(layer)!, views)!.grid;
   }
   declareInterface(base, index.inputs, layers, mapSizes, batch);
   base.metadataProps = [
@@ -259,6 +261,7 @@ function chooseLayers(
   options: ExportOptions
 ): string[] {
   const candidates = candidateLayers(model, shapes, targetOutput);
+  const views = spatialViews(model, shapes);
   if (options.allLayers) {
     if (options.layers?.length) {
       throw new ExportError('give either --layer or --all-layers, not both');
@@ -286,9 +289,9 @@ function chooseLayers(
         `--layer '${layer}' is not a tensor of the model; the layers verb lists its layers`
       );
     }
-    if (dims.length !== 4) {
+    if (!viewOf(layer, dims, views)) {
       throw new ExportError(
-        `--layer '${layer}' has shape [${dims.join(', ')}]; a layer must be 4-D [N, C, H, W]`
+        `--layer '${layer}' (shape [${dims.join(', ')}]) has no image grid; the layers verb lists the layers`
       );
     }
   }
@@ -338,8 +341,9 @@ function buildGraph(
   });
 
   model.graph.output = [...free.graph.output];
+  const views = spatialViews(free, pass.shapes);
   for (const layer of layers) {
-    const [, , h, w] = pass.shapes.get(layer)!;
+    const [h, w] = viewOf(layer, pass.shapes.get(layer)!, views)!.grid;
     const rectified = b.op('Relu', [cams[layer]]);
     b.node('Reshape', [rectified, b.ints([0, h, w])], [], 1, 'map');
     // The map's tensor takes the output's name (`cam:<layer>`), which no model tensor has.

@@ -222,7 +222,7 @@ describe('explain graph of small_cnn', () => {
     ).rejects.toThrow("--layer 'nope' is not a tensor of the model");
     await expect(
       exportExplainGraph(MODEL, { layers: ['logits'] })
-    ).rejects.toThrow(/a layer must be 4-D/);
+    ).rejects.toThrow(/has no image grid/);
     await expect(
       exportExplainGraph(MODEL, { targetOutput: 'scores' })
     ).rejects.toThrow("--target-output 'scores' is not an output of the model");
