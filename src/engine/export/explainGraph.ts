@@ -80,6 +80,12 @@ export interface ExportOptions {
   modelName?: string;
   /** The engine's version, for the metadata. */
   engineVersion?: string;
+  /**
+   * A `target` of -1 explains the row's best class of the target output (ArgMax in the graph),
+   * so that one run gives the prediction and its map (the audit's batched runs). Off for the
+   * exported file, whose `target` is always a class index.
+   */
+  predictedTarget?: boolean;
 }
 
 export interface ExplainGraph {
@@ -104,14 +110,34 @@ export async function exportExplainGraph(
   bytes: Uint8Array,
   options: ExportOptions = {}
 ): Promise<ExplainGraph> {
-  const method = options.method ?? 'gradcam';
-  if (!(EXPORT_METHODS as readonly string[]).includes(method)) {
+  checkMethod(options.method);
+  return explainGraphOf(
+    upgradeModel(decodeModel(bytes, options.externalData)).model,
+    options
+  );
+}
+
+/** True for a method an explain graph can carry. */
+export function isExportMethod(method: string): method is ExportMethod {
+  return (EXPORT_METHODS as readonly string[]).includes(method);
+}
+
+function checkMethod(method: string | undefined): void {
+  if (method !== undefined && !isExportMethod(method)) {
     throw new ExportError(
       `--method '${method}' cannot be exported; use one of ${EXPORT_METHODS.join(', ')}`
     );
   }
+}
+
+/** Builds the explain graph of a decoded, upgraded model (the Explainer's own, for batched runs). */
+export async function explainGraphOf(
+  model: ModelProto,
+  options: ExportOptions = {}
+): Promise<ExplainGraph> {
+  checkMethod(options.method);
+  const method = options.method ?? 'gradcam';
   const cam = methodFor(method) as GradientCam;
-  const model = upgradeModel(decodeModel(bytes, options.externalData)).model;
   const index = new GraphIndex(model);
   if (index.inputs.some(i => i.name === TARGET_INPUT)) {
     throw new ExportError(
@@ -139,7 +165,14 @@ export async function exportExplainGraph(
   const layers = chooseLayers(model, first.shapes, targetOutput, options);
 
   const build = (pass: MeasuredPass): ModelProto =>
-    buildGraph(free, pass, layers, targetTensor, cam);
+    buildGraph(
+      free,
+      pass,
+      layers,
+      targetTensor,
+      cam,
+      options.predictedTarget ? targetOutput : undefined
+    );
   const base = build(measured(first, index));
 
   let batch: 'free' | 1 = 1;
@@ -179,6 +212,9 @@ export async function exportExplainGraph(
     ['target_output', targetOutput],
     ['target_tensor', targetTensor],
     ['batch', String(batch)],
+    ...(options.predictedTarget
+      ? [['target', "-1: the row's best class"]]
+      : []),
     ['engine', `jupyterlab-gradcam ${options.engineVersion ?? ''}`.trim()]
   ].map(([key, value]) => ({ key, value }));
   base.producerName = 'jupyterlab-gradcam';
@@ -264,14 +300,16 @@ function chooseLayers(
 
 /**
  * The compiled graph for one shape pass: the model's outputs plus `cam:<layer>` = ReLU of the
- * method's cam, [N, h, w]; the seed computed from `target` instead of fed.
+ * method's cam, [N, h, w]; the seed computed from `target` instead of fed. With `predictedFrom`
+ * (an output's name), a target of -1 stands for the row's ArgMax of that output.
  */
 function buildGraph(
   free: ModelProto,
   pass: MeasuredPass,
   layers: string[],
   targetTensor: string,
-  cam: GradientCam
+  cam: GradientCam,
+  predictedFrom?: string
 ): ModelProto {
   const compiled = compileGradients(free, {
     layers,
@@ -283,10 +321,19 @@ function buildGraph(
   const model = compiled.model;
   const b = new GraphBuilder(model, 'explain');
   const seedStart = model.graph.node.length;
-  makeSeed(b, compiled.seed, compiled.seedShape, cam.negatesGradients);
-  // The seed's nodes read only `target`: they go first, keeping the graph topologically sorted.
+  const classes = predictedFrom
+    ? withPrediction(b, predictedFrom)
+    : TARGET_INPUT;
+  makeSeed(b, classes, compiled.seed, compiled.seedShape, cam.negatesGradients);
   const seedNodes = model.graph.node.splice(seedStart);
-  model.graph.node.unshift(...seedNodes);
+  if (predictedFrom) {
+    // They read the forward's output: they go just before the backward graph, which reads them.
+    const at = model.graph.node.findIndex(n => n.input.includes(compiled.seed));
+    model.graph.node.splice(at, 0, ...seedNodes);
+  } else {
+    // They read only `target`: they go first, keeping the graph topologically sorted.
+    model.graph.node.unshift(...seedNodes);
+  }
   model.graph.input = model.graph.input.filter(i => i.name !== compiled.seed);
   model.graph.input.push({
     name: TARGET_INPUT,
@@ -308,20 +355,36 @@ function buildGraph(
 }
 
 /**
- * seed[n, c] = (c == target[n]) (negated for counterfactual maps), reshaped to the target
+ * The class of each row: `target`, or where it is negative the row's ArgMax of `output` (first
+ * of equal scores, as the Explainer's `predict` ranks them).
+ */
+function withPrediction(b: GraphBuilder, output: string): string {
+  const rows = b.op('Flatten', [output], [attr.int('axis', 1)]);
+  const best = b.op(
+    'ArgMax',
+    [rows],
+    [attr.int('axis', 1), attr.int('keepdims', 0)]
+  );
+  const asked = b.op('Less', [TARGET_INPUT, b.ints([0], [])]);
+  return b.op('Where', [asked, best, TARGET_INPUT], [], 'class');
+}
+
+/**
+ * seed[n, c] = (c == classes[n]) (negated for counterfactual maps), reshaped to the target
  * tensor's shape: Equal against the class indices, then Cast; ops of every opset >= 11.
  */
 function makeSeed(
   b: GraphBuilder,
+  classes: string,
   seed: string,
   seedShape: number[],
   negate: boolean
 ): void {
-  const classes = sizeOf(seedShape.slice(1));
-  const column = b.op('Reshape', [TARGET_INPUT, b.ints([-1, 1])]);
+  const count = sizeOf(seedShape.slice(1));
+  const column = b.op('Reshape', [classes, b.ints([-1, 1])]);
   const indices = b.ints(
-    Array.from({ length: classes }, (_, k) => k),
-    [1, classes]
+    Array.from({ length: count }, (_, k) => k),
+    [1, count]
   );
   const hot = b.op('Cast', [b.op('Equal', [column, indices])], [castTo()]);
   const signed = negate ? b.op('Neg', [hot]) : hot;
