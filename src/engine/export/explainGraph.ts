@@ -13,6 +13,8 @@
  * replaced by that expression of the fed batch, read from the first input's Shape. Anything else
  * that differs (graph structure, float constants, attributes), or a model whose own graph fixes the
  * batch, gives a graph for batch 1 (one row per run), and `batch` says so.
+ * (Longer than 500 lines for one reason: the batch freeing above is one algorithm, compile three
+ * times, compare, rewrite, and reads best in one file with the seed and map outputs it rewrites.)
  */
 import { compileGradients } from '../autodiff/compile';
 import { GradientCam, methodFor } from '../cam';
