@@ -290,13 +290,7 @@ def _put_result(request, buffers, namespace):
     shape = _shape(request.get("shape"), "shape")
     if len(buffers) != 1:
         raise RequestError(f"put_result takes exactly one buffer with the array's bytes; got {len(buffers)}")
-    array = variables.decode(dtype, shape, buffers[0])
-    if array.dtype.kind == "f" and not np.isfinite(array).all():
-        index = int(np.flatnonzero(~np.isfinite(array.ravel()))[0])
-        raise RequestError(
-            f"put_result {name!r}: the array holds {array.ravel()[index]} at flat index {index}; results must be finite"
-        )
-    results[name] = array
+    results[name] = _finite(variables.decode(dtype, shape, buffers[0]), f"put_result {name!r}: the array")
     return {"name": name, "dtype": dtype, "shape": shape}, []
 
 
@@ -346,9 +340,17 @@ def _put_audit(request, buffers, namespace):
         raise RequestError(f"the audit report is not UTF-8 JSON: {err}") from err
     if not isinstance(report, dict):
         raise RequestError(f"the audit report must be a JSON object; got {type(report).__name__}")
-    array = variables.decode(maps.get("dtype"), maps_shape, payload[report_bytes:])
+    array = _finite(variables.decode(maps.get("dtype"), maps_shape, payload[report_bytes:]), f"put_audit {name!r}: the maps")
     results[name] = {"report": report, "maps": array}
     return {"name": name, "maps": {"dtype": array.dtype.name, "shape": list(array.shape)}}, []
+
+
+def _finite(array, what):
+    """The array itself, when every value is finite: a NaN stored in results would pass silently into the user's code."""
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        index = int(np.flatnonzero(~np.isfinite(array.ravel()))[0])
+        raise RequestError(f"{what} holds {array.ravel()[index]} at flat index {index}; results must be finite")
+    return array
 
 
 def _refuse_constant(constant):

@@ -33,6 +33,10 @@ def _cases():
 
 CASES = _cases()
 
+# Exported by torch at batch 1 with no dynamic axes, these hold the batch in constants the exporter
+# wrote (the class token's Expand, Swin's window Reshapes): their explain graphs run one row per call.
+ONE_ROW = {"small_vit.onnx", "small_deit.onnx", "small_swin.onnx"}
+
 
 @pytest.fixture(scope="module")
 def graphs(tmp_path_factory):
@@ -56,7 +60,7 @@ def test_maps_of_the_exported_graph_equal_the_reference_maps(graphs, key, cases)
     root, model_file, method = key
     layers = sorted({c["layer_tensor"] for c in cases})
     path, summary = graphs(root, model_file, method, layers)
-    assert summary["layers"] == layers and summary["batch"] == "free"
+    assert summary["layers"] == layers and summary["batch"] == (1 if model_file in ONE_ROW else "free")
     onnx.checker.check_model(onnx.load(path), full_check=True)
     session = ExplainSession(path)
     assert session.metadata["method"] == method and json.loads(session.metadata["layers"]) == layers
