@@ -1,8 +1,9 @@
 import {
+  ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { ICommandPalette, WidgetTracker } from '@jupyterlab/apputils';
 import { PageConfig, URLExt } from '@jupyterlab/coreutils';
 import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
@@ -12,6 +13,7 @@ import * as ort from 'onnxruntime-web';
 import { runSelftest } from './selftest';
 import { OnnxPanelFactory, ONNX_FILE_TYPE } from './ui/document';
 import { loadExplainer } from './ui/engine';
+import type { GradCAMPanel } from './ui/panel';
 import { OutputPreviews } from './ui/previews';
 import { rendererFactory } from './ui/renderer';
 import type { IPanelSettings } from './ui/tokens';
@@ -49,13 +51,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
     'Grad-CAM explanations of ONNX image models, computed in the browser beside notebooks.',
   autoStart: true,
   requires: [INotebookTracker],
-  optional: [ICommandPalette, ITranslator, ISettingRegistry],
+  optional: [ICommandPalette, ITranslator, ISettingRegistry, ILayoutRestorer],
   activate: (
     app: JupyterFrontEnd,
     notebooks: INotebookTracker,
     palette: ICommandPalette | null,
     translator: ITranslator | null,
-    settingRegistry: ISettingRegistry | null
+    settingRegistry: ISettingRegistry | null,
+    restorer: ILayoutRestorer | null
   ) => {
     const language = translator ?? nullTranslator;
     const trans = language.load('jupyterlab_gradcam');
@@ -63,13 +66,19 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     // Panels publish the thumbnail of each explain() call here; its outputs show it.
     const previews = new OutputPreviews();
+    // The notebooks' panels, for the layout restorer (the .onnx file panels are documents).
+    const tracker = new WidgetTracker<GradCAMPanel>({
+      namespace: 'jupyterlab-gradcam'
+    });
     const panels = new ExplanationPanels({
       shell: app.shell,
       notebooks,
       translator: language,
       loadEngine: loadExplainer,
       settings: {},
-      previews
+      previews,
+      isLite: PageConfig.getOption('appName') === 'JupyterLite',
+      tracker
     });
 
     // Settings take effect live in every panel.
@@ -121,7 +130,34 @@ const plugin: JupyterFrontEndPlugin<void> = {
     app.commands.addCommand(CommandIDs.open, {
       label: trans.__('Grad-CAM: Open Explanation Panel'),
       caption: trans.__('Open the Grad-CAM panel beside the current notebook'),
-      execute: () => panels.openForCurrent()
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: {
+            path: {
+              type: 'string',
+              description:
+                'the notebook whose panel to reopen (the layout restorer)'
+            },
+            handle: {
+              type: 'string',
+              description: 'the explain() output to show in it'
+            }
+          }
+        }
+      },
+      execute: args =>
+        typeof args.path === 'string'
+          ? panels.restore(
+              args.path,
+              typeof args.handle === 'string' ? args.handle : ''
+            )
+          : panels.openForCurrent()
+    });
+    void restorer?.restore(tracker, {
+      command: CommandIDs.open,
+      args: panel => panels.restoreArgs(panel),
+      name: panel => panels.restoreArgs(panel).path || 'no notebook'
     });
 
     app.commands.addCommand(CommandIDs.explainCell, {
