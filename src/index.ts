@@ -13,7 +13,7 @@ import * as ort from 'onnxruntime-web';
 import { runSelftest } from './selftest';
 import { OnnxPanelFactory, ONNX_FILE_TYPE } from './ui/document';
 import { loadExplainer } from './ui/engine';
-import type { GradCAMPanel } from './ui/panel';
+import { GradCAMPanel } from './ui/panel';
 import { OutputPreviews } from './ui/previews';
 import { rendererFactory } from './ui/renderer';
 import type { IPanelSettings } from './ui/tokens';
@@ -112,20 +112,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
-    // .onnx files open in a panel that asks for an image: no kernel needed.
-    app.docRegistry.addFileType(ONNX_FILE_TYPE);
-    app.docRegistry.addWidgetFactory(
-      new OnnxPanelFactory({
-        name: 'Grad-CAM',
-        label: trans.__('Grad-CAM'),
-        fileTypes: ['onnx'],
-        defaultFor: ['onnx'],
-        modelName: 'base64',
-        readOnly: true,
-        translator: language,
-        createPanel: () => panels.createPanel()
-      })
-    );
+    // From now on the .onnx file panels follow the settings too.
+    makeFilePanel = () => panels.createPanel();
 
     app.commands.addCommand(CommandIDs.open, {
       label: trans.__('Grad-CAM: Open Explanation Panel'),
@@ -196,4 +184,39 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default plugin;
+/**
+ * Makes the panel of an .onnx file: the main plugin's, which follows the settings, once it is
+ * active; before that (or without notebooks) a panel with the default settings.
+ */
+let makeFilePanel = (): GradCAMPanel =>
+  new GradCAMPanel({ loadEngine: loadExplainer });
+
+/**
+ * `.onnx` files open in a panel that asks for an image: no kernel needed. A plugin of its own,
+ * without requirements, so that it registers the file type and the Open With factory at the start,
+ * before JupyterLab's document manager settings plugin listens for registry changes: a change after
+ * that reloads those settings, and a read during the reload fails (Notebook 7's tree page logged
+ * `Cannot convert undefined or null to object` from @jupyterlab/docmanager-extension:plugin).
+ */
+const onnxFiles: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-gradcam:onnx-files',
+  description: 'Opens .onnx files with Grad-CAM (Open With), without a kernel.',
+  autoStart: true,
+  activate: (app: JupyterFrontEnd) => {
+    const trans = nullTranslator.load('jupyterlab_gradcam');
+    app.docRegistry.addFileType(ONNX_FILE_TYPE);
+    app.docRegistry.addWidgetFactory(
+      new OnnxPanelFactory({
+        name: 'Grad-CAM',
+        label: trans.__('Grad-CAM'),
+        fileTypes: ['onnx'],
+        defaultFor: ['onnx'],
+        modelName: 'base64',
+        readOnly: true,
+        createPanel: () => makeFilePanel()
+      })
+    );
+  }
+};
+
+export default [onnxFiles, plugin];

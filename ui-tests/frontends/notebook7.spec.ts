@@ -72,15 +72,26 @@ async function writeFiles(page: Page): Promise<void> {
   expect(notebook.ok()).toBe(true);
 }
 
-/** Console errors and uncaught exceptions of the page, as they come. */
+/**
+ * An error Notebook 7.6.5 logs by itself, with or without this extension (its shortcuts plugin
+ * reads the schema of a settings plugin that is not loaded yet): not ours to fix, left out.
+ */
+const NOT_OURS = /Cannot read properties of undefined \(reading 'schema'\)/;
+
+/** Console errors and uncaught exceptions of the page, as they come (but NOT_OURS). */
 function collectErrors(page: Page): string[] {
   const errors: string[] = [];
+  const take = (text: string) => {
+    if (!NOT_OURS.test(text)) {
+      errors.push(text);
+    }
+  };
   page.on('console', message => {
     if (message.type() === 'error') {
-      errors.push(message.text());
+      take(message.text());
     }
   });
-  page.on('pageerror', error => errors.push(`${error.name}: ${error.message}`));
+  page.on('pageerror', error => take(`${error.name}: ${error.message}`));
   return errors;
 }
 
@@ -170,13 +181,27 @@ test('Notebook 7: explain() opens the panel in the right side panel with a map; 
   expect(errors).toEqual([]);
 });
 
-test('Notebook 7: the tree page logs no error', async ({ page }) => {
+test('Notebook 7: the tree page logs no error, and offers Open With > Grad-CAM', async ({
+  page
+}) => {
   const errors = collectErrors(page);
-  await page.goto('/tree');
-  await expect(page.locator('.jp-DirListing')).toBeVisible({
-    timeout: 60_000
-  });
-  // Plugins finish activating after the listing shows.
-  await page.waitForTimeout(2000);
+  await writeFiles(page);
+  // The error this extension used to cause (a settings reload racing the document manager's
+  // first read) came on some loads only: three loads.
+  for (let load = 0; load < 3; load++) {
+    await page.goto('/tree');
+    await expect(page.locator('.jp-DirListing')).toBeVisible({
+      timeout: 60_000
+    });
+    // Plugins finish activating after the listing shows.
+    await page.waitForTimeout(1500);
+  }
   expect(errors).toEqual([]);
+  await page.locator('.jp-DirListing-item', { hasText: 'shapes.onnx' }).click({
+    button: 'right'
+  });
+  await page.locator('.lm-Menu-item', { hasText: 'Open With' }).hover();
+  await expect(
+    page.locator('.lm-Menu-itemLabel', { hasText: /^Grad-CAM$/ })
+  ).toBeVisible();
 });
