@@ -89,12 +89,14 @@ export class ExplanationPanels {
     if (!notebook) {
       return null;
     }
-    await notebook.context.ready;
     const panel = this._panelOf(notebook);
-    const options = handle ? explainOutputWithHandle(notebook, handle) : null;
-    if (options) {
-      void panel.showSource(this._source(notebook, options));
-    }
+    // Not awaited: a notebook's context waits for the app to be restored, which waits for this.
+    void notebook.context.ready.then(() => {
+      const options = handle ? explainOutputWithHandle(notebook, handle) : null;
+      if (options && !panel.isDisposed) {
+        void panel.showSource(this._source(notebook, options));
+      }
+    });
     return panel;
   }
 
