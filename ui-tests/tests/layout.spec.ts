@@ -34,7 +34,7 @@ async function explainIn(
 }
 
 test.describe('the panels in the layout', () => {
-  test.setTimeout(240_000);
+  test.setTimeout(420_000);
 
   test.beforeEach(async ({ page, tmpPath }) => {
     expect(
