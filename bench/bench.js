@@ -10,7 +10,9 @@
 // Models: the shared fixtures' (../shared/fixtures or $GRADCAM_FIXTURES), the repository's refs,
 // and any .onnx given (fed standard-normal inputs of their declared shape, symbolic dims = 1).
 // Timings are of whole engine calls with their sessions cached: a forward run of the plain model;
-// Explainer.explain for a fixed class (compiled backward run, read-back, maps).
+// Explainer.explain for a fixed class (compiled backward run, read-back, maps). For a transformer,
+// also "blocks": one layer per block (each block's input, as the default layer is the last
+// block's) in one pass.
 'use strict';
 const { spawnSync } = require('child_process');
 const fs = require('fs');
@@ -145,17 +147,24 @@ async function benchModel(entry, options) {
       : randomInput(input.shape.map(d => (typeof d === 'number' ? d : 1)));
   }
   const layers = explainer.layers().map(l => l.name);
+  const blocks = await transformerBlocks(bytes, feeds);
   const forwardSession = await createSession(bytes, { backend: 'wasm' });
   const [top] = await explainer.predict(feeds, { top: 1 });
   const target = [top[0].index];
-  const [forward, last, all] = await timeInterleaved(
+  const calls = [
+    () => forwardSession.run(feeds),
+    () => explainer.explain({ feeds, targets: target }),
+    () => explainer.explain({ feeds, targets: target, layers })
+  ];
+  if (blocks.length > 0) {
+    calls.push(() =>
+      explainer.explain({ feeds, targets: target, layers: blocks })
+    );
+  }
+  const [forward, last, all, blocksMs] = await timeInterleaved(
     options.runs,
     options.warmup,
-    [
-      () => forwardSession.run(feeds),
-      () => explainer.explain({ feeds, targets: target }),
-      () => explainer.explain({ feeds, targets: target, layers })
-    ]
+    calls
   );
   await forwardSession.release();
   await explainer.dispose();
@@ -166,8 +175,20 @@ async function benchModel(entry, options) {
     lastLayerMs: last,
     allLayersMs: all,
     lastRatio: last / forward,
-    allRatio: all / forward
+    allRatio: all / forward,
+    blocks: blocks.length,
+    blocksRatio: blocks.length > 0 ? blocksMs / forward : undefined
   };
+}
+
+/** Each transformer block's input (layers.ts `blockInputs`); empty for other models. */
+async function transformerBlocks(bytes, feeds) {
+  const { decodeModel } = require(path.join(LIB, 'onnx', 'proto.js'));
+  const { measureShapes } = require(path.join(LIB, 'onnx', 'shapes.js'));
+  const { blockInputs } = require(path.join(LIB, 'layers.js'));
+  const model = decodeModel(bytes);
+  const { shapes } = await measureShapes(model, feeds, { backend: 'wasm' });
+  return blockInputs(model, shapes);
 }
 
 async function child(options) {
@@ -203,7 +224,7 @@ function main() {
   if (options.child) {
     return child(options);
   }
-  const widths = [24, 7, 6, 10, 10, 10, 7, 7];
+  const widths = [24, 7, 6, 10, 10, 10, 7, 7, 14];
   console.log(
     `median of ${options.runs} runs after ${options.warmup} warm-up runs; onnxruntime-web wasm in Node ${process.version}`
   );
@@ -217,7 +238,8 @@ function main() {
         'last',
         'all',
         'last/f',
-        'all/f'
+        'all/f',
+        'blocks: n, /f'
       ],
       widths
     )
@@ -262,7 +284,8 @@ function main() {
             r.lastLayerMs.toFixed(1) + ' ms',
             r.allLayersMs.toFixed(1) + ' ms',
             r.lastRatio.toFixed(2),
-            r.allRatio.toFixed(2)
+            r.allRatio.toFixed(2),
+            r.blocks > 0 ? `${r.blocks}, ${r.blocksRatio.toFixed(2)}` : '-'
           ],
           widths
         )

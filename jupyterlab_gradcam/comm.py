@@ -12,8 +12,10 @@ Nothing in a message is evaluated: variables are looked up by name in the user's
 """
 
 import hashlib
+import json
 
 from . import variables
+from .audit import Audit, audits
 from .errors import RequestError
 from .from_browser import buffers_from_browser, json_from_browser
 from .export import check_input_shape, to_onnx_bytes
@@ -170,6 +172,12 @@ def _int_field(request, name, minimum):
     return value
 
 
+def _shape(shape, name):
+    if not isinstance(shape, list) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
+        raise RequestError(f"'{name}' must be a list of non-negative integers; got {shape!r}")
+    return shape
+
+
 def _str_field(request, name):
     value = request.get(name)
     if not isinstance(value, str) or not value:
@@ -178,16 +186,27 @@ def _str_field(request, name):
 
 
 def _subject(request, namespace):
-    """(value, what, explanation) named by exactly one of `name` and `handle`."""
+    """(value, what, call) named by exactly one of `name` and `handle` (an explain() or audit() call)."""
     if ("name" in request) == ("handle" in request):
-        raise RequestError("give exactly one of 'name' (a kernel variable) and 'handle' (from an explain() output)")
+        raise RequestError(
+            "give exactly one of 'name' (a kernel variable) and 'handle' (from an explain() or audit() output)"
+        )
     if "name" in request:
         name = _str_field(request, "name")
         return variables.lookup(namespace, name), f"the variable {name!r}", None
     handle = _str_field(request, "handle")
+    if handle in audits:
+        return None, f"the audit() call {handle}", audits[handle]
     if handle not in explanations:
         raise RequestError(f"no explain() output with handle {handle!r} in this kernel (was the kernel restarted?)")
     return None, f"the explain() call {handle}", explanations[handle]
+
+
+def _audit(request):
+    handle = _str_field(request, "handle")
+    if handle not in audits:
+        raise RequestError(f"no audit() output with handle {handle!r} in this kernel (was the kernel restarted?)")
+    return audits[handle]
 
 
 def _ping(request, buffers, namespace):
@@ -202,6 +221,8 @@ def _list(request, buffers, namespace):
 
 def _get_tensor(request, buffers, namespace):
     value, what, explanation = _subject(request, namespace)
+    if isinstance(explanation, Audit):
+        raise RequestError(f"{what} has many images: ask get_images for them, get_audit for labels and boxes")
     fields, payload = variables.encode(explanation.image if explanation else value, what)
     return fields, [payload]
 
@@ -225,13 +246,66 @@ def _get_model(request, buffers, namespace):
 def _put_result(request, buffers, namespace):
     name = _str_field(request, "name")
     dtype = _str_field(request, "dtype")
-    shape = request.get("shape")
-    if not isinstance(shape, list) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
-        raise RequestError(f"'shape' must be a list of non-negative integers; got {shape!r}")
+    shape = _shape(request.get("shape"), "shape")
     if len(buffers) != 1:
         raise RequestError(f"put_result takes exactly one buffer with the array's bytes; got {len(buffers)}")
     results[name] = variables.decode(dtype, shape, buffers[0])
     return {"name": name, "dtype": dtype, "shape": shape}, []
+
+
+def _get_audit(request, buffers, namespace):
+    """An audit's options, and its labels and boxes (int64) as one payload, labels first."""
+    entry = _audit(request)
+    parts, fields, offset = [], {}, 0
+    for name, array in (("labels", entry.labels), ("boxes", entry.boxes)):
+        if array is None:
+            fields[name] = None
+            continue
+        fields[name] = {"dtype": "int64", "shape": list(array.shape), "offset": offset}
+        encoded = variables.encode(array, name)[1]
+        parts.append(encoded)
+        offset += len(encoded)
+    return {"options": entry.options, **fields}, parts
+
+
+def _get_images(request, buffers, namespace):
+    """Images start..start+count of an audit as one buffer (the chunk's images, C order)."""
+    entry = _audit(request)
+    total = entry.images.shape[0]
+    start = _int_field(request, "start", minimum=0)
+    count = _int_field(request, "count", minimum=1)
+    if start >= total or start + count > total:
+        raise RequestError(
+            f"images {start}..{start + count - 1} asked of an audit of {total} images (indices 0..{total - 1})"
+        )
+    fields, payload = variables.encode(entry.images[start : start + count], "images")
+    return {**fields, "layout": entry.layout, "start": start}, [payload]
+
+
+def _put_audit(request, buffers, namespace):
+    """An audit's report (UTF-8 JSON) and maps (one float32 array) into results[name]."""
+    name = _str_field(request, "name")
+    report_bytes = _int_field(request, "report_bytes", minimum=2)
+    maps = request.get("maps")
+    if not isinstance(maps, dict):
+        raise RequestError(f"'maps' must be {{'dtype': 'float32', 'shape': [...]}}; got {maps!r}")
+    maps_shape = _shape(maps.get("shape"), "maps.shape")
+    payload = b"".join(bytes(buffer) for buffer in buffers)
+    if len(payload) < report_bytes:
+        raise RequestError(f"'report_bytes' is {report_bytes}, but the payload holds only {len(payload)} bytes")
+    try:
+        report = json.loads(payload[:report_bytes].decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise RequestError(f"the audit report is not UTF-8 JSON: {err}") from err
+    if not isinstance(report, dict):
+        raise RequestError(f"the audit report must be a JSON object; got {type(report).__name__}")
+    array = variables.decode(maps.get("dtype"), maps_shape, payload[report_bytes:])
+    results[name] = {"report": report, "maps": array}
+    return {"name": name, "maps": {"dtype": array.dtype.name, "shape": list(array.shape)}}, []
+
+
+def _refuse_constant(constant):
+    raise RequestError(f"the audit report holds {constant}: its numbers must be finite")
 
 
 # Every method the helper answers; anything else gets an error reply naming these.
@@ -241,6 +315,9 @@ METHODS = {
     "get_tensor": _get_tensor,
     "get_model": _get_model,
     "put_result": _put_result,
+    "get_audit": _get_audit,
+    "get_images": _get_images,
+    "put_audit": _put_audit,
 }
 
 

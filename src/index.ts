@@ -5,12 +5,19 @@ import {
 } from '@jupyterlab/application';
 import { ICommandPalette, WidgetTracker } from '@jupyterlab/apputils';
 import { PageConfig, URLExt } from '@jupyterlab/coreutils';
-import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
+import {
+  INotebookTracker,
+  NotebookActions,
+  NotebookPanel
+} from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import * as ort from 'onnxruntime-web';
 
 import { runSelftest } from './selftest';
+import { runAuditInPage } from './ui/audit/engine';
+import { auditRendererFactory } from './ui/audit/renderer';
+import { AuditViews } from './ui/audit/tracker';
 import { OnnxPanelFactory, ONNX_FILE_TYPE } from './ui/document';
 import { loadExplainer } from './ui/engine';
 import { GradCAMPanel } from './ui/panel';
@@ -25,6 +32,8 @@ export namespace CommandIDs {
   export const open = 'jupyterlab-gradcam:open';
   /** Show the active cell's explain() output in the panel (the cell context menu's item). */
   export const explainCell = 'jupyterlab-gradcam:explain-cell';
+  /** Open the audit view of the active cell's audit() output. */
+  export const openAudit = 'jupyterlab-gradcam:open-audit';
   /** Run a one-node model with onnxruntime-web and return its output. */
   export const selftest = 'jupyterlab-gradcam:selftest';
 }
@@ -81,13 +90,31 @@ const plugin: JupyterFrontEndPlugin<void> = {
       tracker
     });
 
-    // Settings take effect live in every panel.
+    // audit() outputs open a view of their own beside the notebook; a clicked image opens in the panel.
+    const audits = new AuditViews({
+      shell: app.shell,
+      notebooks,
+      translator: language,
+      run: runAuditInPage,
+      panels,
+      settings: { backend: 'auto', colormap: 'jet', overlayOpacity: 0.5 }
+    });
+
+    // Settings take effect live in every panel and audit view.
     if (settingRegistry) {
       void settingRegistry.load(plugin.id).then(settings => {
-        const update = () =>
-          panels.updateSettings(
-            settings.composite as unknown as Partial<IPanelSettings>
-          );
+        const update = () => {
+          const composite =
+            settings.composite as unknown as Partial<IPanelSettings>;
+          panels.updateSettings(composite);
+          audits.updateSettings({
+            ...(composite.backend && { backend: composite.backend }),
+            ...(composite.colormap && { colormap: composite.colormap }),
+            ...(composite.overlayOpacity !== undefined && {
+              overlayOpacity: composite.overlayOpacity
+            })
+          });
+        };
         update();
         settings.changed.connect(update);
       });
@@ -99,16 +126,21 @@ const plugin: JupyterFrontEndPlugin<void> = {
       trans,
       previews
     );
-    notebooks.widgetAdded.connect((_, notebook) =>
-      notebook.content.rendermime.addFactory(factory)
+    const auditFactory = auditRendererFactory(
+      (options, node) => audits.showOutput(options, node),
+      trans
     );
-    notebooks.forEach(notebook =>
-      notebook.content.rendermime.addFactory(factory)
-    );
+    const addFactories = (notebook: NotebookPanel) => {
+      notebook.content.rendermime.addFactory(factory);
+      notebook.content.rendermime.addFactory(auditFactory);
+    };
+    notebooks.widgetAdded.connect((_, notebook) => addFactories(notebook));
+    notebooks.forEach(addFactories);
     NotebookActions.executed.connect((_, { notebook, cell, success }) => {
       const panel = notebooks.find(n => n.content === notebook);
       if (success && panel) {
         panels.showExecutedCell(panel, cell.model);
+        audits.showExecutedCell(panel, cell.model);
       }
     });
 
@@ -161,6 +193,19 @@ const plugin: JupyterFrontEndPlugin<void> = {
       command: CommandIDs.explainCell,
       selector: '.jp-Notebook .jp-CodeCell',
       rank: 20
+    });
+
+    app.commands.addCommand(CommandIDs.openAudit, {
+      label: trans.__('Grad-CAM: Open Audit View'),
+      caption: trans.__("Open the audit view of this cell's audit() output"),
+      isEnabled: () => audits.activeCellHasAudit(),
+      isVisible: () => audits.activeCellHasAudit(),
+      execute: () => audits.openForCurrent()
+    });
+    app.contextMenu.addItem({
+      command: CommandIDs.openAudit,
+      selector: '.jp-Notebook .jp-CodeCell',
+      rank: 21
     });
 
     app.commands.addCommand(CommandIDs.selftest, {

@@ -12,10 +12,15 @@ module.exports = {
   ...baseConfig,
   // The README's screenshots are written into docs/ only on request (GRADCAM_SCREENSHOTS=1):
   // left out of a normal run rather than reported as skipped.
-  // frontends/ holds the Notebook 7 and JupyterLite tests, which have configs of their own.
-  testIgnore: process.env.GRADCAM_SCREENSHOTS
-    ? ['**/frontends/**']
-    : ['**/panel-screenshots.spec.ts', '**/frontends/**'],
+  testIgnore: [
+    ...(process.env.GRADCAM_SCREENSHOTS
+      ? []
+      : ['**/panel-screenshots.spec.ts']),
+    // The audit's figures (1,000 images) are measured on request only.
+    ...(process.env.GRADCAM_AUDIT_BENCH ? [] : ['**/audit-bench.spec.ts']),
+    // frontends/ holds the Notebook 7 and JupyterLite tests, which have configs of their own.
+    '**/frontends/**'
+  ],
   // One retry absorbs a slow moment of a loaded two-core machine; a flaky test still shows as
   // "flaky" in the summary, and one that fails twice fails the run.
   retries: 1,

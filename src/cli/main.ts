@@ -5,9 +5,19 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Explainer, ExplainedMap, Explanation } from '../engine/explainer';
-import { METHOD_NAMES, MethodName } from '../engine/cam';
 import { combineLayerMaps } from '../engine/cam/base';
+import {
+  isMethodName,
+  METHOD_NAMES,
+  MethodName,
+  methodTraits
+} from '../engine/methods';
+import {
+  Explainer,
+  ExplainedMap,
+  ExplainError,
+  Explanation
+} from '../engine/explainer';
 import { writeNpy } from '../engine/io/npy';
 import { Backend, configureWasm } from '../engine/runtime';
 import { Tensor } from '../engine/tensor';
@@ -21,6 +31,7 @@ import {
   triple,
   UsageError
 } from './args';
+import { audit, AUDIT_FLAGS, AUDIT_HELP, AUDIT_USAGE } from './audit';
 import { readInputs } from './inputs';
 
 const USAGE = `jupyterlab-gradcam: Grad-CAM and its family on ONNX models, with onnxruntime-web.
@@ -31,6 +42,7 @@ Usage:
   jupyterlab-gradcam explain --model M.onnx --input X.npy --out OUT.npy [--layer TENSOR]
                              [--target INDEX] [--target-output NAME] [--method M] [--wrt INPUT]
                              [--raw] [--backend wasm|webgpu]
+${AUDIT_USAGE}
 
 Flags:
   --model M.onnx        the model (external data files are read from beside it)
@@ -60,6 +72,7 @@ Flags:
 Output shapes (the batch axis is dropped when N = 1): maps (H, W), raw maps (h, w), batches
 (N, H, W) / (N, h, w); guided-backprop and guided-gradcam (C, H, W); input-gradient the --wrt
 input's shape. Errors: exit code 2 and one line on stderr.
+${AUDIT_HELP}
 `;
 
 const COMMON: FlagSpec = {
@@ -83,6 +96,13 @@ const VERBS: Record<string, FlagSpec> = {
     wrt: { value: true },
     raw: { value: false },
     out: { value: true }
+  },
+  audit: {
+    model: COMMON.model,
+    'target-output': COMMON['target-output'],
+    backend: COMMON.backend,
+    threads: COMMON.threads,
+    ...AUDIT_FLAGS
   }
 };
 
@@ -107,7 +127,7 @@ export async function main(
     const spec = VERBS[verb];
     if (!spec) {
       throw new UsageError(
-        `unknown verb '${verb}'; use layers, predict or explain (--help for details)`
+        `unknown verb '${verb}'; use layers, predict, explain or audit (--help for details)`
       );
     }
     if (argv.includes('--help') || argv.includes('-h')) {
@@ -138,19 +158,46 @@ export async function main(
           predictions.length === 1 ? predictions[0] : predictions
         ) + '\n'
       );
+    } else if (verb === 'audit') {
+      out(JSON.stringify(await audit(explainer, flags)) + '\n');
     } else {
       requireFeeds(feeds, explainer, verb);
       out(JSON.stringify(await explain(explainer, feeds, flags)) + '\n');
     }
     return 0;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message =
+      error instanceof ExplainError
+        ? inFlags(error)
+        : error instanceof Error
+          ? error.message
+          : String(error);
     err(
       `jupyterlab-gradcam ${verb}: error: ${message.replace(/\s*\n\s*/g, ' ')}\n`
     );
     return 2;
   } finally {
     await explainer?.dispose();
+  }
+}
+
+/**
+ * An engine error in the CLI's words: the engine names the part of a request that was wrong
+ * (a target output, the input to differentiate, a layer); the CLI names the flag that sets it.
+ */
+function inFlags(error: ExplainError): string {
+  switch (error.part) {
+    case 'targetOutput':
+      return error.message.replace(/^target output /, '--target-output ');
+    case 'wrt':
+      return error.message.replace(
+        /^the input to differentiate, ('[^']*'),/,
+        '--wrt $1'
+      );
+    case 'layers':
+      return error.message.replace(/name a layer$/, 'name a --layer');
+    default:
+      return error.message;
   }
 }
 
@@ -231,8 +278,8 @@ async function explain(
   flags: Flags
 ): Promise<object> {
   const outFile = required(flags, 'out', 'explain');
-  const method = (single(flags, 'method') ?? 'gradcam') as MethodName;
-  if (!METHOD_NAMES.includes(method)) {
+  const method = single(flags, 'method') ?? 'gradcam';
+  if (!isMethodName(method)) {
     throw new UsageError(
       `--method '${method}' is not a method; use one of ${METHOD_NAMES.join(', ')}`
     );
@@ -248,7 +295,9 @@ async function explain(
     method,
     layers,
     targets:
-      target !== undefined && method !== 'eigencam' ? [target] : undefined,
+      target !== undefined && methodTraits(method).hasTarget
+        ? [target]
+        : undefined,
     targetOutput: single(flags, 'target-output'),
     wrt: single(flags, 'wrt')
   });

@@ -13,10 +13,12 @@ export type {
   PredictOptions,
   Prediction,
   ProgressCallback,
+  RequestPart,
   RunOptions
 } from './explainer';
-export { METHOD_NAMES, methodFor } from './cam';
-export type { MethodName } from './cam';
+export { methodFor } from './cam';
+export { isMethodName, METHOD_NAMES, METHODS, methodTraits } from './methods';
+export type { MethodKind, MethodName, MethodTraits } from './methods';
 export { combineLayerMaps } from './cam/base';
 export { candidateLayers, defaultLayer } from './layers';
 export type { LayerInfo } from './layers';
@@ -28,3 +30,5 @@ export { GradientError } from './autodiff/rule';
 export { ModelFormatError } from './onnx/proto';
 export { float32, sizeOf } from './tensor';
 export type { Tensor, DType } from './tensor';
+export { runAudit, imagesFromTensor, AuditError } from './audit';
+export type * from './audit/types';

@@ -1,12 +1,20 @@
 /**
  * Candidate layers of a model, and the default one. A candidate is every activation a CAM can be
- * drawn from: a 4-D node output [N, C, H, W] with H, W > 1, in graph order. The default follows
- * DESIGN.md: the output of the last convolution-like block (a Conv, or an activation,
- * normalisation, Add or Concat that directly follows convolutions); pooling outputs are listed
- * but never the default.
+ * drawn from, in graph order: a tensor with an image grid of H, W > 1 in one of three layouts
+ * (layout.ts): NCHW maps (CNNs; also any 4-D tensor not derived from the image input, as before
+ * layouts were known), channels-last NHWC maps (Swin, ConvNeXt blocks) and tokens [N, T, C] (ViT:
+ * a grid after leading extra tokens). Tensors inside attention are not candidates.
+ *
+ * The default follows DESIGN.md: for a transformer, the input of the last block's first
+ * normalisation (where pytorch-grad-cam's ViT and Swin examples hook); otherwise the output of the
+ * last convolution-like block (a Conv, or an activation, normalisation, Add or Concat that directly
+ * follows convolutions). Pooling outputs are listed but never the default.
  */
+import { intAttr, intsAttr } from './onnx/attributes';
 import { GraphIndex } from './onnx/graph';
 import { ModelProto, NodeProto } from './onnx/proto';
+import { Layout, SpatialView, spatialViews, viewOf } from './layout';
+import { layerLabels } from './layerLabels';
 
 /** One candidate layer, as the `layers` command prints it. */
 export interface LayerInfo {
@@ -18,6 +26,14 @@ export interface LayerInfo {
   shape: number[];
   /** Whether it is the default layer. */
   default: boolean;
+  /** How the tensor holds the image grid. */
+  layout: Layout;
+  /** Rows and columns of the grid (the raw map's size). */
+  grid: [number, number];
+  /** Tokens before the grid's (class, distillation, register tokens); tokens layout only. */
+  extra_tokens?: number;
+  /** A readable name for transformer layers (`encoder_layer_3 / ln_1`); `name` stays the tensor. */
+  label?: string;
 }
 
 const CONVOLUTIONS = new Set([
@@ -62,6 +78,7 @@ export function candidateLayers(
   scoresOutput?: string
 ): LayerInfo[] {
   const index = new GraphIndex(model);
+  const views = spatialViews(model, shapes);
   const convLike = new Set<string>();
   const layers: LayerInfo[] = [];
   const head = classifierHead(model, index, shapes, scoresOutput);
@@ -78,24 +95,136 @@ export function candidateLayers(
         convLike.add(output);
       }
       const shape = shapes.get(output);
-      if (!shape || shape.length !== 4 || shape[2] <= 1 || shape[3] <= 1) {
+      const view = shape ? viewOf(output, shape, views) : undefined;
+      if (
+        !shape ||
+        !view ||
+        view.grid[0] <= 1 ||
+        view.grid[1] <= 1 ||
+        isPiece(node, view)
+      ) {
         continue;
       }
-      if (isConvLike && !head.has(output)) {
+      if (isConvLike && view.layout === 'NCHW' && !head.has(output)) {
         defaultAt = layers.length;
       }
       layers.push({
         name: output,
         op: node.opType,
         shape: [...shape],
-        default: false
+        default: false,
+        layout: view.layout,
+        grid: [...view.grid],
+        ...(view.layout === 'tokens' ? { extra_tokens: view.extraTokens } : {})
       });
     }
   }
-  if (defaultAt >= 0) {
+  const attentionInput = blockInputs(model, shapes, views).at(-1);
+  const chosen = layers.findIndex(l => l.name === attentionInput);
+  if (chosen >= 0) {
+    layers[chosen].default = true;
+  } else if (defaultAt >= 0) {
     layers[defaultAt].default = true;
   }
+  if (layers.some(l => l.layout !== 'NCHW')) {
+    const labels = layerLabels(
+      layers.map(l => l.name),
+      index
+    );
+    layers.forEach((l, k) => {
+      if (labels[k]) {
+        l.label = labels[k];
+      }
+    });
+  }
   return layers;
+}
+
+/**
+ * Channels-last pieces that carry a grid only to pass it on: a padding to whole windows (a no-op
+ * at the listed size) and the strided slices Swin's patch merging concatenates.
+ */
+function isPiece(node: NodeProto, view: SpatialView): boolean {
+  return (
+    view.layout !== 'NCHW' && (node.opType === 'Pad' || node.opType === 'Slice')
+  );
+}
+
+/**
+ * The input of each transformer block's first normalisation, in graph order: of the
+ * normalisations over the channels of tokens or channels-last maps (LayerNormalization, or its
+ * decomposed form ReduceMean(x) feeding Sub(x, mean)), those whose output reaches an attention
+ * Softmax before the next normalisation. Empty for a model without attention.
+ */
+export function blockInputs(
+  model: ModelProto,
+  shapes: ReadonlyMap<string, number[]>,
+  views: ReadonlyMap<string, SpatialView | null> = spatialViews(model, shapes)
+): string[] {
+  const index = new GraphIndex(model);
+  const norms = new Map<NodeProto, string>();
+  for (const node of model.graph.node) {
+    if (isChannelNorm(node, index, shapes)) {
+      norms.set(node, node.input[0]);
+    }
+  }
+  const found: string[] = [];
+  for (const [node, input] of norms) {
+    const view = views.get(input);
+    if (view && view.layout !== 'NCHW' && reachesSoftmax(node, index, norms)) {
+      found.push(input);
+    }
+  }
+  return found;
+}
+
+function isChannelNorm(
+  node: NodeProto,
+  index: GraphIndex,
+  shapes: ReadonlyMap<string, number[]>
+): boolean {
+  const x = node.input[0];
+  const rank = shapes.get(x)?.length ?? 0;
+  if (node.opType === 'LayerNormalization') {
+    const axis = intAttr(node, 'axis', -1);
+    return axis === -1 || axis === rank - 1;
+  }
+  if (node.opType !== 'ReduceMean') {
+    return false;
+  }
+  const axes = node.input[1]
+    ? Array.from(index.constantValues(node.input[1]) ?? [])
+    : intsAttr(node, 'axes', []);
+  const lastOnly =
+    axes.length === 1 && (axes[0] === -1 || axes[0] === rank - 1);
+  const centres = (index.consumers.get(node.output[0]) ?? []).some(
+    c => c.opType === 'Sub' && c.input[0] === x
+  );
+  return lastOnly && centres;
+}
+
+/** Whether a Softmax is reached from the node's outputs without passing another normalisation. */
+function reachesSoftmax(
+  start: NodeProto,
+  index: GraphIndex,
+  norms: ReadonlyMap<NodeProto, string>
+): boolean {
+  const seen = new Set<NodeProto>();
+  const queue = [...start.output];
+  while (queue.length > 0) {
+    const tensor = queue.pop()!;
+    for (const consumer of index.consumers.get(tensor) ?? []) {
+      if (seen.has(consumer) || norms.has(consumer)) {
+        continue;
+      }
+      if (consumer.opType === 'Softmax') {
+        return true;
+      }
+      seen.add(consumer);
+      queue.push(...consumer.output);
+    }
+  }
+  return false;
 }
 
 /** The default layer's tensor name, or undefined when the model has no candidate. */

@@ -17,7 +17,9 @@ import {
 } from './codec';
 import {
   IKernelVariable,
+  IPayloadArray,
   IReply,
+  IReplyFields,
   IRequestFields,
   Method,
   Subject,
@@ -45,6 +47,22 @@ export interface IKernelModel {
   bytes: Uint8Array;
   /** The SHA-256 the kernel computed, hex. */
   sha256: string;
+}
+
+/** What `get_audit` answers: the call's options, its labels `[N]` and boxes `[N, 4]` (int64). */
+export interface IKernelAudit {
+  /** The options the audit() output shows. */
+  options: { [key: string]: unknown };
+  /** The true class of each image, or null. */
+  labels: IKernelTensor | null;
+  /** The object's box in each image (x0, y0, x1, y1), or null. */
+  boxes: IKernelTensor | null;
+}
+
+/** A chunk of an audit's images: uint8 NHWC/NCHW, or float NCHW already normalised. */
+export interface IKernelImages extends IKernelTensor {
+  /** Where the channels are. */
+  layout: 'NHWC' | 'NCHW';
 }
 
 /** Talks to the kernel helper of one notebook (or one kernel connection). */
@@ -155,6 +173,93 @@ export class GradCAMKernelClient {
       { name, dtype: 'float32', shape },
       options,
       bytes
+    );
+  }
+
+  /** An audit() call's labels and boxes (null where it has none), from one binary payload. */
+  async getAudit(
+    handle: string,
+    options?: GradCAMKernelClient.IRequestOptions
+  ): Promise<IKernelAudit> {
+    const reply = await this._request('get_audit', { handle }, options);
+    const fields = reply.fields as unknown as IReplyFields['get_audit'];
+    const slice = (array: IPayloadArray | null): IKernelTensor | null =>
+      array === null
+        ? null
+        : decodeTensor(
+            { dtype: array.dtype, shape: array.shape },
+            reply.payload.subarray(
+              array.offset,
+              array.offset + elementCount(array.shape) * 8
+            )
+          );
+    return {
+      options: fields.options,
+      labels: slice(fields.labels),
+      boxes: slice(fields.boxes)
+    };
+  }
+
+  /** Images `start` .. `start + count - 1` of an audit() call: one reply, one buffer for them all. */
+  async getImages(
+    handle: string,
+    start: number,
+    count: number,
+    options?: GradCAMKernelClient.IRequestOptions
+  ): Promise<IKernelImages> {
+    const reply = await this._request(
+      'get_images',
+      { handle, start, count },
+      options
+    );
+    const layout = reply.fields.layout;
+    if (layout !== 'NHWC' && layout !== 'NCHW') {
+      throw new ProtocolError(
+        `the kernel sent images in layout ${JSON.stringify(layout)}; expected NHWC or NCHW`
+      );
+    }
+    const tensor = decodeTensor(reply.fields, reply.payload);
+    if (tensor.shape.length !== 4 || tensor.shape[0] !== count) {
+      throw new ProtocolError(
+        `the kernel sent images of shape [${tensor.shape}] for ${count} images`
+      );
+    }
+    return { ...tensor, layout };
+  }
+
+  /**
+   * Store an audit's report and maps in the kernel as `jupyterlab_gradcam.results[name]`
+   * (`{"report": dict, "maps": ndarray}`); the report travels as UTF-8 JSON in the payload, so a
+   * chunked upload does not repeat it in every chunk.
+   */
+  async putAudit(
+    name: string,
+    report: unknown,
+    maps: Float32Array,
+    mapsShape: number[],
+    options?: GradCAMKernelClient.IRequestOptions
+  ): Promise<void> {
+    if (elementCount(mapsShape) !== maps.length) {
+      throw new Error(
+        `putAudit('${name}'): shape [${mapsShape}] holds ${elementCount(mapsShape)} values; the maps have ${maps.length}`
+      );
+    }
+    const text = new TextEncoder().encode(JSON.stringify(report));
+    const payload = new Uint8Array(text.byteLength + maps.byteLength);
+    payload.set(text, 0);
+    payload.set(
+      new Uint8Array(maps.buffer, maps.byteOffset, maps.byteLength),
+      text.byteLength
+    );
+    await this._request(
+      'put_audit',
+      {
+        name,
+        report_bytes: text.byteLength,
+        maps: { dtype: 'float32', shape: mapsShape }
+      },
+      options,
+      payload
     );
   }
 

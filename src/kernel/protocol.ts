@@ -43,6 +43,23 @@ export interface IRequestFields {
   get_tensor: Subject;
   get_model: Subject & { input_shape?: number[] };
   put_result: { name: string; dtype: WireDType; shape: number[] };
+  get_audit: { handle: string };
+  get_images: { handle: string; start: number; count: number };
+  put_audit: {
+    name: string;
+    report_bytes: number;
+    maps: { dtype: 'float32'; shape: number[] };
+  };
+}
+
+/** Where an array of a `get_audit` reply lies in its payload. */
+export interface IPayloadArray {
+  /** Always int64 (labels, boxes). */
+  dtype: 'int64';
+  /** The shape: `[N]` for labels, `[N, 4]` for boxes. */
+  shape: number[];
+  /** Its first byte in the reply's payload. */
+  offset: number;
 }
 
 /** The fields of each method's successful reply (besides `v`, `id`, `ok`). */
@@ -52,6 +69,18 @@ export interface IReplyFields {
   get_tensor: { dtype: WireDType; shape: number[]; source_dtype?: string };
   get_model: { format: 'onnx'; bytes: number; sha256: string };
   put_result: { name: string; dtype: WireDType; shape: number[] };
+  get_audit: {
+    options: { [key: string]: unknown };
+    labels: IPayloadArray | null;
+    boxes: IPayloadArray | null;
+  };
+  get_images: {
+    dtype: WireDType;
+    shape: number[];
+    layout: 'NHWC' | 'NCHW';
+    start: number;
+  };
+  put_audit: { name: string; maps: { dtype: string; shape: number[] } };
 }
 
 /** A method the helper answers. */

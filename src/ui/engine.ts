@@ -49,7 +49,11 @@ class ExplainerEngine implements IEngine {
       name: l.name,
       op: l.op,
       shape: l.shape,
-      isDefault: l.default
+      isDefault: l.default,
+      layout: l.layout,
+      grid: l.grid,
+      extraTokens: l.extra_tokens,
+      label: l.label
     }));
   }
 

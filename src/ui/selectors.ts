@@ -211,9 +211,18 @@ export namespace SelectorsView {
   }
 }
 
-/** A layer as the layer select lists it: name, op and shape, and a mark on the default. */
+/**
+ * A layer as the layer select lists it: its readable label (or tensor name), op and shape, the
+ * grid of a token or channels-last layer, and a mark on the default.
+ */
 export function layerText(layer: ILayer, trans: TranslationBundle): string {
-  const text = `${layer.name} (${layer.op}, ${layer.shape.join('\u00d7')})`;
+  const shape = layer.shape.join('\u00d7');
+  const grid =
+    layer.grid && layer.layout && layer.layout !== 'NCHW'
+      ? `, ${layer.layout} ${layer.grid.join('\u00d7')}` +
+        (layer.extraTokens ? ` + ${layer.extraTokens}` : '')
+      : '';
+  const text = `${layer.label ?? layer.name} (${layer.op}, ${shape}${grid})`;
   return layer.isDefault ? trans.__('%1 - default', text) : text;
 }
 

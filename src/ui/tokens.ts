@@ -49,6 +49,14 @@ export interface ILayer {
   shape: number[];
   /** Whether this is the engine's default layer. */
   isDefault: boolean;
+  /** How the tensor holds the image grid: NCHW, channels-last NHWC, or tokens [N, T, C]. */
+  layout?: 'NCHW' | 'NHWC' | 'tokens';
+  /** Rows and columns of the grid. */
+  grid?: [number, number];
+  /** Tokens before the grid's (class, distillation tokens); tokens layout only. */
+  extraTokens?: number;
+  /** A readable name for transformer layers (`encoder_layer_3 / ln_1`). */
+  label?: string;
 }
 
 /** A class and its score in one output. */

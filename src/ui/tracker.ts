@@ -19,7 +19,12 @@ import { showInRightArea } from './placement';
 import type { OutputPreviews } from './previews';
 import { MIME_TYPE } from './renderer';
 import { KernelSource } from './sources';
-import type { EngineLoader, IExplainOptions, IPanelSettings } from './tokens';
+import type {
+  EngineLoader,
+  IExplainOptions,
+  IPanelSettings,
+  ISource
+} from './tokens';
 
 /** The panels of all notebooks (and of .onnx files). */
 export class ExplanationPanels {
@@ -127,6 +132,25 @@ export class ExplanationPanels {
     }
   }
 
+  /** Shows any source (an audit's image) in the panel beside `notebook`. */
+  showSourceIn(notebook: NotebookPanel, source: ISource): void {
+    void this._panelOf(notebook).showSource(source);
+  }
+
+  /** The notebook's kernel client: one per notebook, for its panel and its audit views. */
+  clientOf(notebook: NotebookPanel): GradCAMKernelClient {
+    let client = this._clients.get(notebook);
+    if (!client || client.isDisposed) {
+      client = new GradCAMKernelClient({
+        sessionContext: notebook.sessionContext,
+        installHint: installHint(this._isLite)
+      });
+      this._clients.set(notebook, client);
+      notebook.disposed.connect(() => client!.dispose());
+    }
+    return client;
+  }
+
   /** Passes new settings to every panel. */
   updateSettings(settings: Partial<IPanelSettings>): void {
     this._settings = { ...this._settings, ...settings };
@@ -188,17 +212,9 @@ export class ExplanationPanels {
     notebook: NotebookPanel,
     options: IExplainOptions
   ): KernelSource {
-    let client = this._clients.get(notebook);
-    if (!client || client.isDisposed) {
-      client = new GradCAMKernelClient({
-        sessionContext: notebook.sessionContext,
-        installHint: installHint(this._isLite)
-      });
-      this._clients.set(notebook, client);
-    }
     return new KernelSource({
       kernel: checkedRequests(
-        kernelRequests(client),
+        kernelRequests(this.clientOf(notebook)),
         notebook.sessionContext,
         this._isLite
       ),

@@ -76,11 +76,37 @@ test('layers: JSON in graph order with op, shape and one default', () => {
     name: '/features/conv1/Conv_output_0',
     op: 'Conv',
     shape: [1, 8, 32, 32],
-    default: false
+    default: false,
+    layout: 'NCHW',
+    grid: [32, 32]
   });
   expect(layers.filter((l: { default: boolean }) => l.default)).toEqual([
-    { name: LAYER, op: 'Relu', shape: [1, 16, 8, 8], default: true }
+    {
+      name: LAYER,
+      op: 'Relu',
+      shape: [1, 16, 8, 8],
+      default: true,
+      layout: 'NCHW',
+      grid: [8, 8]
+    }
   ]);
+});
+
+test('layers of a ViT: token layers with their grid, extra tokens and readable labels', () => {
+  const vit = path.join(REFS, 'small_vit.onnx');
+  const { code, stdout } = cli('layers', '--model', vit);
+  expect(code).toBe(0);
+  const layers = JSON.parse(stdout);
+  expect(layers.find((l: { default: boolean }) => l.default)).toEqual({
+    name: '/encoder/layers/encoder_layer_0/Add_1_output_0',
+    op: 'Add',
+    shape: [1, 17, 32],
+    default: true,
+    layout: 'tokens',
+    grid: [4, 4],
+    extra_tokens: 1,
+    label: 'encoder_layer_0 / Add_1'
+  });
 });
 
 test("layers --input: shapes for the input's batch", () => {
@@ -258,7 +284,37 @@ test.each([
       '--out',
       'x.npy'
     ],
-    /--layer|unknown layer 'relu9'/
+    /error: unknown layer 'relu9'; nearest tensors: '/
+  ],
+  [
+    [
+      'explain',
+      '--model',
+      MODEL,
+      '--input',
+      INPUT,
+      '--target-output',
+      'scores',
+      '--out',
+      'x.npy'
+    ],
+    /error: --target-output 'scores' is not an output of the model; its outputs are logits$/m
+  ],
+  [
+    [
+      'explain',
+      '--model',
+      MODEL,
+      '--input',
+      INPUT,
+      '--method',
+      'input-gradient',
+      '--wrt',
+      'pixels',
+      '--out',
+      'x.npy'
+    ],
+    /error: --wrt 'pixels' is not an input of the model; its inputs are input$/m
   ],
   [['explain', '--model', MODEL, '--input', INPUT], /needs --out/],
   [

@@ -129,7 +129,7 @@ export function scaled(ctx: GradContext, x: string, factor: number): string {
  * from opset 10; before it they are attributes and steps do not exist.
  */
 export function slice(
-  ctx: GradContext,
+  ctx: Emitter,
   x: string,
   starts: number[],
   ends: number[],

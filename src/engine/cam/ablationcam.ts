@@ -12,10 +12,10 @@ import {
   CamNeeds,
   ForwardCam,
   LayerData,
-  MethodName,
   ScoreProbe,
   weightedSum
 } from './base';
+import { MethodName } from '../methods';
 
 const ABLATION_OFFSET = 1e7;
 

@@ -10,21 +10,7 @@
 import { ReluMode } from '../autodiff/rule';
 import { combineLayers, MapSize, scaleToUnit, upsampleRaw } from '../image';
 import { CamGraph, GraphCam } from './graph';
-
-/** The CLI's method names, also the values of the panel's method selector. */
-export type MethodName =
-  | 'gradcam'
-  | 'hirescam'
-  | 'gradcam++'
-  | 'xgradcam'
-  | 'layercam'
-  | 'eigencam'
-  | 'scorecam'
-  | 'ablationcam'
-  | 'counterfactual'
-  | 'guided-backprop'
-  | 'guided-gradcam'
-  | 'input-gradient';
+import { MethodName } from '../methods';
 
 /** One layer's activation for one image, channels first (K x h x w), as a gradient-free method reads it. */
 export interface LayerData {
@@ -121,12 +107,9 @@ export abstract class InputMapMethod {
   abstract readonly name: MethodName;
   /** The ReLU rule of the backward graph. */
   abstract readonly relu: ReluMode;
-  /** Whether the result multiplies in the displayed Grad-CAM map of a layer. */
-  abstract readonly usesLayerMap: boolean;
-
   /**
    * The result for one image and target from dy/d(input) (one batch row, C x H x W for an
-   * image) and, when `usesLayerMap`, the displayed Grad-CAM map (H x W).
+   * image) and, for a method that uses a layer (methods.ts), the displayed Grad-CAM map (H x W).
    */
   abstract map(
     inputGradient: Float32Array,

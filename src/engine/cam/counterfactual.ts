@@ -4,7 +4,7 @@
  * model's confidence in the target. The engine negates the seed of the compiled backward graph.
  */
 import { GradCam } from './gradcam';
-import { MethodName } from './base';
+import { MethodName } from '../methods';
 
 export class CounterfactualCam extends GradCam {
   readonly name: MethodName = 'counterfactual';

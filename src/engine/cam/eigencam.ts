@@ -6,7 +6,8 @@
  * engine picks the one whose projection has the larger positive mass, which is usually the
  * reference library's choice too (both signs are accepted by the tests).
  */
-import { CamNeeds, ForwardCam, LayerData, MethodName } from './base';
+import { CamNeeds, ForwardCam, LayerData } from './base';
+import { MethodName } from '../methods';
 
 export class EigenCam extends ForwardCam {
   readonly name: MethodName = 'eigencam';

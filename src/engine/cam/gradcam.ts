@@ -3,8 +3,9 @@
  * Gradient-based Localization", ICCV 2017, Eq. 1: `w_k = 1/Z sum_ij dy/dA_k[i,j]`, and Eq. 2:
  * `L = ReLU(sum_k w_k A_k)`.
  */
-import { MethodName, WeightedCam } from './base';
+import { WeightedCam } from './base';
 import { CamGraph } from './graph';
+import { MethodName } from '../methods';
 
 export class GradCam extends WeightedCam {
   readonly name: MethodName = 'gradcam';

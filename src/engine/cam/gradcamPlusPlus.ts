@@ -4,8 +4,9 @@
  * as pytorch-grad-cam computes it: `a = g^2 / (2 g^2 + sum_ij(A_k) g^3 + 1e-6)` (0 where g = 0,
  * which the formula gives by itself), `w_k = sum_ij max(g, 0) a`, with `g = dy/dA`.
  */
-import { MethodName, WeightedCam } from './base';
+import { WeightedCam } from './base';
 import { CamGraph } from './graph';
+import { MethodName } from '../methods';
 
 const EPSILON = 1e-6;
 

@@ -6,9 +6,17 @@
  * about as long as the backward pass itself.
  */
 import { CompiledModel } from '../autodiff/compile';
-import { Emitter, reduceMean, reduceSum, reshape } from '../autodiff/emit';
+import {
+  Emitter,
+  reduceMean,
+  reduceSum,
+  reshape,
+  slice
+} from '../autodiff/emit';
+import { attr } from '../onnx/attributes';
 import { GraphBuilder } from '../onnx/graph';
 import { defaultOpset } from '../onnx/proto';
+import { SpatialView, spatialViews, viewOf } from '../layout';
 
 /** The ops a method composes its map from, for one layer of static shape [rows, K, h, w]. */
 export class CamGraph {
@@ -101,13 +109,21 @@ export interface GraphCam {
 /**
  * Rewrites a compiled model's outputs to the target and one cam per layer (A and dA stay
  * inside the graph, where onnxruntime can reuse their memory). Returns layer -> cam output.
+ * A channels-last or token layer's A and dA are first viewed as NCHW [rows, C, h, w] in the graph
+ * (the extra tokens sliced off, the grid's tokens reshaped to it, the channels moved first: the
+ * reshape transforms pytorch-grad-cam documents for ViT and Swin), so every method reads NCHW.
+ * `views` are the layers' layouts (layout.ts), computed from the model when not given.
  */
 export function appendCams(
   compiled: CompiledModel,
   target: string,
   layers: string[],
   shapes: ReadonlyMap<string, number[]>,
-  method: GraphCam
+  method: GraphCam,
+  views: ReadonlyMap<string, SpatialView | null> = spatialViews(
+    compiled.model,
+    shapes
+  )
 ): Record<string, string> {
   const { model } = compiled;
   const emitter: Emitter = {
@@ -116,20 +132,51 @@ export function appendCams(
   };
   const cams: Record<string, string> = {};
   for (const layer of layers) {
-    const dims = shapes.get(layer);
-    if (!dims || dims.length !== 4) {
+    const dims = shapes.get(layer) ?? [];
+    const view = viewOf(layer, dims, views);
+    if (!view) {
       throw new Error(
-        `a layer must be 4-D [N, C, H, W]; '${layer}' has shape [${(dims ?? []).join(', ')}]`
+        `layer '${layer}' (shape [${dims.join(', ')}]) has no image grid: it lies inside attention, after pooling, or is not derived from the image; choose one of the layers that 'layers' lists`
       );
     }
+    const nchw = (x: string): string => asNchw(emitter, x, dims, view);
     cams[layer] = method.cam(
-      new CamGraph(emitter, dims),
-      layer,
-      compiled.gradients[layer]
+      new CamGraph(emitter, nchwDims(dims, view)),
+      nchw(layer),
+      nchw(compiled.gradients[layer])
     );
   }
   model.graph.output = model.graph.output.filter(o => o.name === target);
   emitter.builder.addOutput(target);
   Object.values(cams).forEach(cam => emitter.builder.addOutput(cam));
   return cams;
+}
+
+/** The NCHW shape [rows, C, h, w] of a layer seen through its view. */
+export function nchwDims(dims: number[], view: SpatialView): number[] {
+  const channels = view.layout === 'NCHW' ? dims[1] : dims[dims.length - 1];
+  return [dims[0], channels, ...view.grid];
+}
+
+/** x (shaped like the layer) as NCHW [rows, C, h, w]. */
+function asNchw(
+  emitter: Emitter,
+  x: string,
+  dims: number[],
+  view: SpatialView
+): string {
+  if (view.layout === 'NCHW') {
+    return x;
+  }
+  const toChannelsFirst = (y: string): string =>
+    emitter.builder.op('Transpose', [y], [attr.ints('perm', [0, 3, 1, 2])]);
+  if (view.layout === 'NHWC') {
+    return toChannelsFirst(x);
+  }
+  const [tokens, channels] = [dims[1], dims[2]];
+  const grid =
+    view.extraTokens > 0
+      ? slice(emitter, x, [view.extraTokens], [tokens], [1])
+      : x;
+  return toChannelsFirst(reshape(emitter, grid, [0, ...view.grid, channels]));
 }

@@ -6,12 +6,12 @@
  * C x H x W, un-normalised.
  */
 import { ReluMode } from '../autodiff/rule';
-import { InputMapMethod, MethodName } from './base';
+import { InputMapMethod } from './base';
+import { MethodName } from '../methods';
 
 export class GuidedBackprop extends InputMapMethod {
   readonly name: MethodName = 'guided-backprop';
   readonly relu: ReluMode = 'guided';
-  readonly usesLayerMap = false;
 
   map(inputGradient: Float32Array): Float32Array {
     return inputGradient.slice();

@@ -5,12 +5,12 @@
  * here channels first).
  */
 import { ReluMode } from '../autodiff/rule';
-import { InputMapMethod, MethodName } from './base';
+import { InputMapMethod } from './base';
+import { MethodName } from '../methods';
 
 export class GuidedGradCam extends InputMapMethod {
   readonly name: MethodName = 'guided-gradcam';
   readonly relu: ReluMode = 'guided';
-  readonly usesLayerMap = true;
 
   map(inputGradient: Float32Array, layerMap?: Float32Array): Float32Array {
     if (!layerMap) {

@@ -3,8 +3,9 @@
  * convolutional neural networks", 2020, Eq. 3: `L = ReLU(sum_k dy/dA_k * A_k)`, element-wise,
  * without Grad-CAM's spatial averaging of the gradient.
  */
-import { GradientCam, MethodName } from './base';
+import { GradientCam } from './base';
 import { CamGraph } from './graph';
+import { MethodName } from '../methods';
 
 export class HiResCam extends GradientCam {
   readonly name: MethodName = 'hirescam';

@@ -1,6 +1,9 @@
-/** The registered methods: each file supplies one, and this table is the only list of them. */
+/**
+ * The registered methods: each file supplies one implementation, `methods.ts` holds their traits,
+ * and this table pairs every name with its implementation (a missing one is a compile error).
+ */
 import { AblationCam } from './ablationcam';
-import { ForwardCam, GradientCam, InputMapMethod, MethodName } from './base';
+import { ForwardCam, GradientCam, InputMapMethod } from './base';
 import { CounterfactualCam } from './counterfactual';
 import { EigenCam } from './eigencam';
 import { GradCam } from './gradcam';
@@ -10,6 +13,7 @@ import { GuidedGradCam } from './guidedGradcam';
 import { HiResCam } from './hirescam';
 import { InputGradient } from './inputGradient';
 import { LayerCam } from './layercam';
+import { MethodName, methodTraits } from '../methods';
 import { ScoreCam } from './scorecam';
 import { XGradCam } from './xgradcam';
 
@@ -18,8 +22,8 @@ export * from './base';
 /** A method of any kind: a map from gradients, from activations or model runs, or at an input. */
 export type Method = GradientCam | ForwardCam | InputMapMethod;
 
-/** Every method by its CLI name, in the order selectors list them. */
-export const METHODS: Readonly<Record<MethodName, Method>> = {
+/** Every method's implementation by its name. */
+export const IMPLEMENTATIONS: Readonly<Record<MethodName, Method>> = {
   gradcam: new GradCam(),
   hirescam: new HiResCam(),
   'gradcam++': new GradCamPlusPlus(),
@@ -34,16 +38,7 @@ export const METHODS: Readonly<Record<MethodName, Method>> = {
   'input-gradient': new InputGradient()
 };
 
-/** Method names, for selectors and argument checks. */
-export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];
-
-/** The method of a name, or an error listing the valid names. */
+/** The implementation of a method, or an error listing the valid names. */
 export function methodFor(name: string): Method {
-  const method = (METHODS as Record<string, Method>)[name];
-  if (!method) {
-    throw new Error(
-      `unknown method '${name}': use one of ${METHOD_NAMES.join(', ')}`
-    );
-  }
-  return method;
+  return IMPLEMENTATIONS[methodTraits(name).name];
 }

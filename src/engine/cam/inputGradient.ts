@@ -5,12 +5,12 @@
  * image), shaped like that input, un-normalised.
  */
 import { ReluMode } from '../autodiff/rule';
-import { InputMapMethod, MethodName } from './base';
+import { InputMapMethod } from './base';
+import { MethodName } from '../methods';
 
 export class InputGradient extends InputMapMethod {
   readonly name: MethodName = 'input-gradient';
   readonly relu: ReluMode = 'plain';
-  readonly usesLayerMap = false;
 
   map(inputGradient: Float32Array): Float32Array {
     return inputGradient.slice();

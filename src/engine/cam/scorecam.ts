@@ -11,10 +11,10 @@ import {
   CamNeeds,
   ForwardCam,
   LayerData,
-  MethodName,
   ScoreProbe,
   weightedSum
 } from './base';
+import { MethodName } from '../methods';
 
 const EPSILON = 1e-8;
 

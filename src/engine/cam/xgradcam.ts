@@ -3,8 +3,9 @@
  * CNNs", BMVC 2020, Eq. 10: `w_k = sum_ij (A_k[i,j] / sum_ij A_k) dy/dA_k[i,j]` (with 1e-7 added
  * to the denominator, as pytorch-grad-cam).
  */
-import { MethodName, WeightedCam } from './base';
+import { WeightedCam } from './base';
 import { CamGraph } from './graph';
+import { MethodName } from '../methods';
 
 const EPSILON = 1e-7;
 

@@ -567,3 +567,141 @@ describe('GradCAMKernelClient: kernel restarts, changes and disposal', () => {
     expect(session.kernelChanged.slots).toEqual([]);
   });
 });
+
+describe('GradCAMKernelClient: the audit requests', () => {
+  let kernel: FakeKernel;
+  let client: GradCAMKernelClient;
+  beforeEach(() => {
+    kernel = new FakeKernel();
+    kernel.helperImported = true;
+    client = new GradCAMKernelClient({ kernel: kernel.asConnection() });
+  });
+  afterEach(() => client.dispose());
+
+  it('reads labels and boxes out of one get_audit payload by their offsets', async () => {
+    const payload = BigInt64Array.from([
+      5n,
+      0n,
+      3n,
+      1n,
+      2n,
+      10n,
+      20n,
+      0n,
+      0n,
+      9n,
+      9n
+    ]);
+    kernel.helper = (data, _b, reply) =>
+      reply(
+        {
+          v: 1,
+          id: data.id,
+          ok: true,
+          options: { count: 3 },
+          labels: { dtype: 'int64', shape: [3], offset: 0 },
+          boxes: { dtype: 'int64', shape: [2, 4], offset: 24 }
+        },
+        [payload.buffer]
+      );
+    const audit = await client.getAudit('h1');
+    expect(kernel.comms[0].sent[0].data).toEqual({
+      v: 1,
+      id: '1',
+      method: 'get_audit',
+      handle: 'h1'
+    });
+    expect(Array.from(audit.labels!.data as BigInt64Array)).toEqual([
+      5n,
+      0n,
+      3n
+    ]);
+    expect(audit.boxes!.shape).toEqual([2, 4]);
+    expect(Array.from(audit.boxes!.data as BigInt64Array)).toEqual([
+      1n,
+      2n,
+      10n,
+      20n,
+      0n,
+      0n,
+      9n,
+      9n
+    ]);
+    expect(audit.options).toEqual({ count: 3 });
+  });
+
+  it('asks for a chunk of images in one request and gets them in one tensor', async () => {
+    const pixels = Uint8Array.from({ length: 2 * 4 * 4 * 3 }, (_, i) => i);
+    kernel.helper = (data, _b, reply) =>
+      replyInChunks(
+        reply,
+        {
+          v: 1,
+          id: data.id,
+          ok: true,
+          dtype: 'uint8',
+          shape: [2, 4, 4, 3],
+          layout: 'NHWC',
+          start: 6
+        },
+        pixels,
+        40
+      );
+    const images = await client.getImages('h1', 6, 2);
+    expect(kernel.comms[0].sent.map(m => m.data)).toEqual([
+      { v: 1, id: '1', method: 'get_images', handle: 'h1', start: 6, count: 2 }
+    ]);
+    expect(images.layout).toBe('NHWC');
+    expect(images.shape).toEqual([2, 4, 4, 3]);
+    expect(Array.from(images.data as Uint8Array)).toEqual(Array.from(pixels));
+  });
+
+  it('refuses a chunk with another number of images than asked for', async () => {
+    kernel.helper = (data, _b, reply) =>
+      reply(
+        {
+          v: 1,
+          id: data.id,
+          ok: true,
+          dtype: 'uint8',
+          shape: [1, 1, 1, 1],
+          layout: 'NCHW',
+          start: 0
+        },
+        [Uint8Array.from([7]).buffer]
+      );
+    await expect(client.getImages('h1', 0, 2)).rejects.toThrow(
+      'the kernel sent images of shape [1,1,1,1] for 2 images'
+    );
+  });
+
+  it('sends the report as UTF-8 JSON ahead of the maps in one payload', async () => {
+    let sent: { data: Data; buffers: ArrayBuffer[] } | null = null;
+    kernel.helper = (data, buffers, reply) => {
+      sent = { data, buffers };
+      reply({ v: 1, id: data.id, ok: true, name: 'a', maps: {} });
+    };
+    const report = { images: 2, classes: [{ name: 'ring\u00e9' }] };
+    const maps = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
+    await client.putAudit('a', report, maps, [2, 2, 2]);
+    const text = new TextEncoder().encode(JSON.stringify(report));
+    expect(sent!.data).toEqual({
+      v: 1,
+      id: '1',
+      method: 'put_audit',
+      name: 'a',
+      report_bytes: text.byteLength,
+      maps: { dtype: 'float32', shape: [2, 2, 2] }
+    });
+    const payload = new Uint8Array(sent!.buffers[0]);
+    expect(new TextDecoder().decode(payload.subarray(0, text.byteLength))).toBe(
+      JSON.stringify(report)
+    );
+    expect(
+      Array.from(new Float32Array(payload.slice(text.byteLength).buffer))
+    ).toEqual(Array.from(maps));
+    await expect(client.putAudit('a', report, maps, [3, 3])).rejects.toThrow(
+      "putAudit('a'): shape [3,3] holds 9 values; the maps have 8"
+    );
+  });
+});

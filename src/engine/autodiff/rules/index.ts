@@ -4,6 +4,7 @@ import { GradRule } from '../rule';
 import * as activations from './activations';
 import * as arithmetic from './arithmetic';
 import * as conv from './conv';
+import * as einsum from './einsum';
 import * as linear from './linear';
 import * as math from './math';
 import * as normalization from './normalization';
@@ -20,6 +21,7 @@ export const ruleModules: Record<string, Record<string, unknown>> = {
   activations,
   arithmetic,
   conv,
+  einsum,
   linear,
   math,
   normalization,

@@ -186,22 +186,24 @@ describe('explain', () => {
 
   test('counterfactual is Grad-CAM of the negated gradients', async () => {
     const feeds = { input: x() };
+    // Class 3 at relu2: Grad-CAM's cam is positive at most pixels and negative at some (for
+    // class 1 it is positive everywhere, and the counterfactual map all zero).
     const layer = ['/features/relu2/Relu_output_0'];
     const plain = await cnn.explain({
       feeds,
-      targets: [1],
+      targets: [3],
       layers: layer,
       method: 'hirescam'
     });
     const grad = await cnn.explain({
       feeds,
-      targets: [1],
+      targets: [3],
       layers: layer,
       method: 'gradcam'
     });
     const counter = await cnn.explain({
       feeds,
-      targets: [1],
+      targets: [3],
       layers: layer,
       method: 'counterfactual'
     });
@@ -212,6 +214,15 @@ describe('explain', () => {
         expect(counter.maps[0].raw![i]).toBe(0);
       }
     });
+    // And it is not all zero: it is positive where Grad-CAM's cam is negative (clipped to 0).
+    const positive = Array.from(counter.maps[0].raw!).filter(v => v > 0);
+    expect(positive.length).toBeGreaterThan(0);
+    counter.maps[0].raw!.forEach((v, i) => {
+      if (v > 0) {
+        expect(grad.maps[0].raw![i]).toBe(0);
+      }
+    });
+    expect(counter.scores).toEqual(grad.scores);
   });
 
   test('errors name the bad argument', async () => {
@@ -327,7 +338,7 @@ describe('explain', () => {
           method: 'input-gradient',
           wrt: 'ids'
         })
-      ).rejects.toThrow(/--wrt 'ids' is an int64 input/);
+      ).rejects.toThrow(/the input to differentiate, 'ids', is an int64 input/);
     } finally {
       await withIds.dispose();
     }
@@ -352,7 +363,7 @@ describe('explain', () => {
         { feeds: { input: x() }, method: 'scorecam', targets: [0] },
         { signal: controller.signal }
       )
-    ).rejects.toThrow();
+    ).rejects.toMatchObject({ name: 'AbortError' });
   });
 });
 
