@@ -10,8 +10,6 @@ export interface IKernelSituation {
   isDisposed: boolean;
   /** The session context has finished starting (or failed to). */
   isReady: boolean;
-  /** The user chose No Kernel, or the session ended without one. */
-  hasNoKernel: boolean;
   /** How many kernel kinds this front end can start; null while they are not known yet. */
   kernelSpecs: number | null;
   /** The kernel connection's status; null when the session has no kernel connection. */
@@ -57,8 +55,10 @@ export function judgeKernel(situation: IKernelSituation): KernelVerdict {
     );
   }
   if (situation.kernelStatus === null) {
-    // Before the session is ready a kernel may still be on its way; after, there is none.
-    if (situation.isReady || situation.hasNoKernel) {
+    // Before the session is ready a kernel may still be on its way (and the session context calls
+    // itself "No Kernel" until then); once ready without one, there is none: No Kernel was chosen,
+    // or none could start.
+    if (situation.isReady) {
       return unavailable(
         'the notebook has no kernel: select one (Kernel > Change Kernel), run the explain() cell, then show its output'
       );

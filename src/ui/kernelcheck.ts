@@ -44,7 +44,6 @@ export function situationOf(
   return {
     isDisposed: context.isDisposed,
     isReady: context.isReady,
-    hasNoKernel: !context.isDisposed && context.hasNoKernel,
     kernelSpecs: specs ? Object.keys(specs.kernelspecs ?? {}).length : null,
     kernelStatus: context.session?.kernel?.status ?? null,
     isLite

@@ -91,6 +91,10 @@ test.describe('the panels in the layout', () => {
     });
     await expect(panels).toHaveCount(2, { timeout: 60_000 });
     await expect(shown).toHaveCount(1);
+    // An error would name itself here.
+    await expect(shown.locator('.jp-GradCAM-error')).toHaveText('', {
+      timeout: 60_000
+    });
     await expect(shown).toHaveAttribute('data-target', '1', {
       timeout: 60_000
     });

@@ -7,7 +7,6 @@ import { IKernelSituation, judgeKernel } from '../availability';
 const RUNNING: IKernelSituation = {
   isDisposed: false,
   isReady: true,
-  hasNoKernel: false,
   kernelSpecs: 1,
   kernelStatus: 'idle',
   isLite: false
@@ -80,15 +79,16 @@ describe('judgeKernel', () => {
   );
 
   it('gives up on a ready session without a kernel (No Kernel chosen, or it could not start)', () => {
-    for (const situation of [
-      { ...RUNNING, kernelStatus: null },
-      { ...RUNNING, isReady: false, hasNoKernel: true, kernelStatus: null }
-    ]) {
-      expect(judgeKernel(situation)).toEqual({
-        kind: 'unavailable',
-        message: expect.stringContaining('Kernel > Change Kernel')
-      });
-    }
+    expect(judgeKernel({ ...RUNNING, kernelStatus: null })).toEqual({
+      kind: 'unavailable',
+      message: expect.stringContaining('Kernel > Change Kernel')
+    });
+  });
+
+  it('waits for a session that is not ready yet, though it has no kernel so far (a page reload)', () => {
+    expect(
+      judgeKernel({ ...RUNNING, isReady: false, kernelStatus: null })
+    ).toEqual({ kind: 'wait' });
   });
 
   it('gives up on a closed notebook', () => {

@@ -11,7 +11,6 @@ import { checkedRequests, whenKernelUsable } from '../kernelcheck';
 class FakeSessionContext {
   isDisposed = false;
   isReady = false;
-  hasNoKernel = false;
   session: { kernel: { status: string } | null } | null = null;
   specsManager = {
     specs: null as { kernelspecs: Record<string, unknown> } | null,
