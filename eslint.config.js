@@ -18,7 +18,9 @@ const nodeGlobals = {
   URL: 'readonly',
   performance: 'readonly',
   setTimeout: 'readonly',
-  clearTimeout: 'readonly'
+  clearTimeout: 'readonly',
+  setInterval: 'readonly',
+  clearInterval: 'readonly'
 };
 
 module.exports = tseslint.config(

@@ -13,6 +13,7 @@
 // model otherwise runs image by image). The sessions are warmed up on the first chunk before timing.
 'use strict';
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -20,33 +21,56 @@ const LIB = path.join(ROOT, 'lib-cli');
 const { Explainer } = require(path.join(LIB, 'engine', 'explainer'));
 const { runAudit } = require(path.join(LIB, 'engine', 'audit'));
 const { configureWasm } = require(path.join(LIB, 'engine', 'runtime'));
-const { decodeModel, encodeModel } = require(path.join(LIB, 'engine', 'onnx', 'proto'));
+const { decodeModel, encodeModel } = require(
+  path.join(LIB, 'engine', 'onnx', 'proto')
+);
 const { npyRows } = require(path.join(LIB, 'cli', 'npyRows'));
-const { modelInput, imageLayout } = require(path.join(LIB, 'engine', 'audit', 'images'));
+const { modelInput, imageLayout } = require(
+  path.join(LIB, 'engine', 'audit', 'images')
+);
 
 function parseArgs(argv) {
-  const o = { chunk: 32, threads: 1, rss: false, forward: true, freeBatch: false };
+  const o = {
+    chunk: 32,
+    threads: 1,
+    rss: false,
+    forward: true,
+    freeBatch: false
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => argv[++i];
-    if (a === '--model') o.model = next();
-    else if (a === '--images') o.images = next();
-    else if (a === '--random') o.random = Number(next());
-    else if (a === '--limit') o.limit = Number(next());
-    else if (a === '--chunk') o.chunk = Number(next());
-    else if (a === '--threads') o.threads = Number(next());
-    else if (a === '--mean') o.mean = next().split(',').map(Number);
-    else if (a === '--std') o.std = next().split(',').map(Number);
-    else if (a === '--free-batch') o.freeBatch = true;
-    else if (a === '--rss') o.rss = true;
-    else if (a === '--no-forward') o.forward = false;
-    else {
+    if (a === '--model') {
+      o.model = next();
+    } else if (a === '--images') {
+      o.images = next();
+    } else if (a === '--random') {
+      o.random = Number(next());
+    } else if (a === '--limit') {
+      o.limit = Number(next());
+    } else if (a === '--chunk') {
+      o.chunk = Number(next());
+    } else if (a === '--threads') {
+      o.threads = Number(next());
+    } else if (a === '--mean') {
+      o.mean = next().split(',').map(Number);
+    } else if (a === '--std') {
+      o.std = next().split(',').map(Number);
+    } else if (a === '--free-batch') {
+      o.freeBatch = true;
+    } else if (a === '--rss') {
+      o.rss = true;
+    } else if (a === '--no-forward') {
+      o.forward = false;
+    } else {
       process.stderr.write(`bench/audit: unknown argument '${a}'\n`);
       process.exit(2);
     }
   }
   if (!o.model || (!o.images && !o.random)) {
-    process.stderr.write('bench/audit: give --model and --images or --random\n');
+    process.stderr.write(
+      'bench/audit: give --model and --images or --random\n'
+    );
     process.exit(2);
   }
   return o;
@@ -68,9 +92,19 @@ function randomSource(count, height, width, channels) {
           data[(n - start) * item + i] = state >> 23;
         }
       }
-      return { dtype: 'uint8', dims: [end - start, height, width, channels], data };
+      return {
+        dtype: 'uint8',
+        dims: [end - start, height, width, channels],
+        data
+      };
     }
   };
+}
+
+/** User + system CPU seconds of this process since `since`. */
+function cpuSeconds(since) {
+  const used = process.cpuUsage(since);
+  return +((used.user + used.system) / 1e6).toFixed(3);
 }
 
 function limited(source, limit) {
@@ -84,21 +118,32 @@ async function main() {
   if (o.freeBatch) {
     const model = decodeModel(bytes);
     for (const info of [...model.graph.input, ...model.graph.output]) {
-      const dims = info.type && info.type.tensorType && info.type.tensorType.shape && info.type.tensorType.shape.dim;
-      if (dims && dims.length > 0) dims[0] = { dimParam: 'batch' };
+      const dims =
+        info.type &&
+        info.type.tensorType &&
+        info.type.tensorType.shape &&
+        info.type.tensorType.shape.dim;
+      if (dims && dims.length > 0) {
+        dims[0] = { dimParam: 'batch' };
+      }
     }
     bytes = encodeModel(model);
   }
   const explainer = await Explainer.load(bytes, { backend: 'wasm' });
   const declared = explainer.inputs[0].shape;
   const source = limited(
-    o.images ? npyRows(o.images, 'images') : randomSource(o.random, declared[2], declared[3], declared[1]),
+    o.images
+      ? npyRows(o.images, 'images')
+      : randomSource(o.random, declared[2], declared[3], declared[1]),
     o.limit
   );
   const chunk = typeof declared[0] === 'number' ? declared[0] : o.chunk;
   const options = { mean: o.mean, std: o.std, chunkSize: o.chunk };
   let peak = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+  const sampler = setInterval(
+    () => (peak = Math.max(peak, process.memoryUsage().rss)),
+    100
+  );
   // Warm-up: sessions compiled and shape passes cached on one chunk.
   await runAudit(explainer, limited(source, chunk), options);
   const rssAfterWarmup = process.memoryUsage().rss;
@@ -114,32 +159,65 @@ async function main() {
     const input = explainer.imageInput;
     const time = async rows => {
       const started = Date.now();
+      const cpu = process.cpuUsage();
       for (let start = 0; start < source.count; start += rows) {
         const end = Math.min(source.count, start + rows);
         const pixels = modelInput(await source.read(start, end), layout, start);
         await explainer.predict({ [input]: pixels });
       }
-      return (Date.now() - started) / 1000;
+      return { wall: (Date.now() - started) / 1000, cpu: cpuSeconds(cpu) };
     };
     await time(chunk); // warm the batched session's shapes
-    result.forward_batched_s = await time(chunk);
-    result.forward_single_s = chunk === 1 ? result.forward_batched_s : await time(1);
+    const batched = await time(chunk);
+    const single = chunk === 1 ? batched : await time(1);
+    result.forward_batched_s = batched.wall;
+    result.forward_single_s = single.wall;
+    result.forward_batched_cpu_s = batched.cpu;
+    result.forward_single_cpu_s = single.cpu;
   }
   peak = process.memoryUsage().rss;
   const started = Date.now();
-  const { report } = await runAudit(explainer, source, options);
+  const cpu = process.cpuUsage();
+  let mapCpu;
+  const { report } = await runAudit(explainer, source, options, {
+    // The map phase's CPU time: up to its last progress message.
+    onProgress: (_, message) => {
+      if (message === 'maps done') {
+        mapCpu = cpuSeconds(cpu);
+      }
+    }
+  });
   const total = (Date.now() - started) / 1000;
   clearInterval(sampler);
   result.audit_map_phase_s = report.seconds.maps;
   result.audit_total_s = total;
   result.audit_images_per_s = +(source.count / total).toFixed(2);
-  result.map_phase_images_per_s = +(source.count / report.seconds.maps).toFixed(2);
+  result.map_phase_images_per_s = +(source.count / report.seconds.maps).toFixed(
+    2
+  );
   if (o.forward) {
-    result.forward_batched_images_per_s = +(source.count / result.forward_batched_s).toFixed(2);
-    result.forward_single_images_per_s = +(source.count / result.forward_single_s).toFixed(2);
-    result.map_phase_over_forward_batched = +(report.seconds.maps / result.forward_batched_s).toFixed(2);
-    result.map_phase_over_forward_single = +(report.seconds.maps / result.forward_single_s).toFixed(2);
+    result.forward_batched_images_per_s = +(
+      source.count / result.forward_batched_s
+    ).toFixed(2);
+    result.forward_single_images_per_s = +(
+      source.count / result.forward_single_s
+    ).toFixed(2);
+    result.map_phase_over_forward_batched = +(
+      report.seconds.maps / result.forward_batched_s
+    ).toFixed(2);
+    result.map_phase_over_forward_single = +(
+      report.seconds.maps / result.forward_single_s
+    ).toFixed(2);
+    // CPU time (one wasm thread runs on the main thread): what a loaded machine distorts least.
+    result.audit_map_phase_cpu_s = mapCpu;
+    result.map_phase_over_forward_batched_cpu = +(
+      mapCpu / result.forward_batched_cpu_s
+    ).toFixed(2);
+    result.map_phase_over_forward_single_cpu = +(
+      mapCpu / result.forward_single_cpu_s
+    ).toFixed(2);
   }
+  result.load_average = os.loadavg().map(l => +l.toFixed(1));
   result.flagged = report.classes.filter(c => c.flagged).map(c => c.name);
   if (o.rss) {
     result.rss_after_warmup_mb = +(rssAfterWarmup / 2 ** 20).toFixed(1);
@@ -147,7 +225,9 @@ async function main() {
   }
   process.stdout.write(JSON.stringify(result) + '\n');
   await explainer.dispose();
-  if (source.close) source.close();
+  if (source.close) {
+    source.close();
+  }
 }
 
 main().catch(error => {

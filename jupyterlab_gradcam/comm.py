@@ -11,8 +11,12 @@ Protocol (DESIGN.md, "Tensors and models from the notebook"):
 Nothing in a message is evaluated: variables are looked up by name in the user's namespace.
 """
 
+import asyncio
 import hashlib
 import json
+import time
+
+import numpy as np
 
 from . import variables
 from .audit import Audit, audits
@@ -29,6 +33,13 @@ CHUNK_BYTES = 8 * 1024 * 1024
 # Unfinished uploads kept at once: chunks of an upload the browser gave up on (a closed panel, a
 # timeout) must not stay for the kernel's lifetime. The oldest is dropped, and answered with an error.
 MAX_UPLOADS = 4
+# Bytes one upload may bring, and all unfinished uploads of a comm together: the largest result the
+# panel sends (a batch of maps or gradient images) is tens of MiB; an upload that declares
+# `chunks: 10**9` must not hold everything it is sent until newer uploads evict it.
+MAX_UPLOAD_BYTES = 256 * 1024 * 1024
+MAX_HELD_BYTES = 512 * 1024 * 1024
+# An upload with no new chunk for this long has stopped (a closed panel, a lost connection): dropped.
+UPLOAD_TIMEOUT_S = 60.0
 
 
 def register():
@@ -64,16 +75,18 @@ def _receive(channel, msg):
 class Channel:
     """One open comm: reassembles chunked requests, answers each request once, chunks big replies."""
 
-    def __init__(self, send, namespace):
+    def __init__(self, send, namespace, clock=time.monotonic):
         """send(data, buffers) puts one message on the comm; namespace() is the user's variables."""
         self._send = send
         self._namespace = namespace
+        self._clock = clock
         self._uploads = {}
 
     def receive(self, data, buffers):
         """Handle one incoming message; every complete request gets its reply here."""
         request_id = data.get("id") if isinstance(data, dict) else None
         reply_buffers = []
+        self._drop_stopped_uploads()
         try:
             request = self._complete(data, buffers)
             if request is None:
@@ -111,29 +124,65 @@ class Channel:
             self._uploads.pop(request_id, None)
             raise RequestError(f"'chunk' must be below 'chunks' ({chunks}); got {chunk}")
         if request_id not in self._uploads and len(self._uploads) >= MAX_UPLOADS:
-            self._drop_oldest_upload()
-        upload = self._uploads.setdefault(request_id, {"chunks": chunks, "parts": {}})
+            self._drop_upload(
+                next(iter(self._uploads)), f"when a newer one began with {MAX_UPLOADS} uploads open"
+            )
+        upload = self._uploads.setdefault(request_id, {"chunks": chunks, "parts": {}, "bytes": 0})
         if upload["chunks"] != chunks:
             self._uploads.pop(request_id)
             raise RequestError(
                 f"chunk {chunk} of request {request_id!r} says {chunks} chunks; an earlier one said {upload['chunks']}"
             )
+        size = sum(memoryview(piece).nbytes for piece in buffers)
+        upload["bytes"] += size - sum(memoryview(p).nbytes for p in upload["parts"].get(chunk, []))
         upload["parts"][chunk] = list(buffers)
+        upload["last"] = self._clock()
+        if upload["bytes"] > MAX_UPLOAD_BYTES:
+            arrived = len(upload["parts"])
+            self._uploads.pop(request_id)
+            raise RequestError(
+                f"upload {request_id!r} was dropped: its {arrived} chunks so far hold {upload['bytes']} bytes, "
+                f"more than the {MAX_UPLOAD_BYTES} one upload may bring"
+            )
+        self._hold_at_most(MAX_HELD_BYTES, keep=request_id)
         if len(upload["parts"]) < chunks:
+            self._schedule_timeout()
             return None
         del self._uploads[request_id]
         payload = b"".join(piece for i in range(chunks) for piece in upload["parts"][i])
         request = {key: value for key, value in data.items() if key not in ("chunk", "chunks")}
         return request, [payload]
 
-    def _drop_oldest_upload(self):
-        oldest = next(iter(self._uploads))
-        upload = self._uploads.pop(oldest)
+    def _drop_upload(self, request_id, why):
+        """Forget an unfinished upload and give it its one reply: an error saying why."""
+        upload = self._uploads.pop(request_id)
         error = (
-            f"upload {oldest!r} was dropped unfinished ({len(upload['parts'])} of {upload['chunks']} chunks "
-            f"had arrived) when a newer one began with {MAX_UPLOADS} uploads open"
+            f"upload {request_id!r} was dropped unfinished ({len(upload['parts'])} of {upload['chunks']} chunks "
+            f"had arrived) {why}"
         )
-        self._reply(oldest, {"ok": False, "error": error}, [])
+        self._reply(request_id, {"ok": False, "error": error}, [])
+
+    def _hold_at_most(self, limit, keep):
+        """Drop the oldest other uploads until all unfinished ones together hold at most `limit` bytes."""
+        for request_id in list(self._uploads):
+            if sum(u["bytes"] for u in self._uploads.values()) <= limit:
+                return
+            if request_id != keep:
+                self._drop_upload(request_id, f"to keep unfinished uploads under {limit} bytes in all")
+
+    def _drop_stopped_uploads(self):
+        """Drop the uploads that have had no chunk for UPLOAD_TIMEOUT_S."""
+        now = self._clock()
+        for request_id in [i for i, u in self._uploads.items() if now - u["last"] > UPLOAD_TIMEOUT_S]:
+            self._drop_upload(request_id, f"after no chunk came for {UPLOAD_TIMEOUT_S:g} s")
+
+    def _schedule_timeout(self):
+        """Check for stopped uploads once the timeout has passed, even if no other message comes."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # outside a kernel's event loop: checked on the next message only
+            return
+        loop.call_later(UPLOAD_TIMEOUT_S + 0.01, self._drop_stopped_uploads)
 
     def _reply(self, request_id, fields, buffers):
         head = {"v": PROTOCOL_VERSION, "id": request_id, **fields}
@@ -249,7 +298,13 @@ def _put_result(request, buffers, namespace):
     shape = _shape(request.get("shape"), "shape")
     if len(buffers) != 1:
         raise RequestError(f"put_result takes exactly one buffer with the array's bytes; got {len(buffers)}")
-    results[name] = variables.decode(dtype, shape, buffers[0])
+    array = variables.decode(dtype, shape, buffers[0])
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        index = int(np.flatnonzero(~np.isfinite(array.ravel()))[0])
+        raise RequestError(
+            f"put_result {name!r}: the array holds {array.ravel()[index]} at flat index {index}; results must be finite"
+        )
+    results[name] = array
     return {"name": name, "dtype": dtype, "shape": shape}, []
 
 

@@ -3,7 +3,7 @@ users export them) against pytorch-grad-cam with its documented reshape transfor
 model's default layer, for the top-1 and second class. A developer tool (needs torch,
 torchvision, grad-cam and a built CLI: `npx tsc -p tsconfig.cli.json`).
 
-    .venv/bin/python scripts/check_transformers.py OUT_DIR [OPSET ...]
+    .venv/bin/python scripts/check_transformers.py OUT_DIR [OPSET ...] [--only swin,convnext]
 """
 
 import json
@@ -28,8 +28,12 @@ def tokens(extra, grid):
 
 
 def main():
-    out = sys.argv[1]
-    opsets = [int(o) for o in sys.argv[2:]] or [14, 17]
+    args = sys.argv[1:]
+    only = args[args.index("--only") + 1].split(",") if "--only" in args else None
+    if only:
+        del args[args.index("--only"):args.index("--only") + 2]
+    out = args[0]
+    opsets = [int(o) for o in args[1:]] or [14, 17]
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
     # name: (model, module of the default layer, reshape transform)
@@ -43,6 +47,8 @@ def main():
     x = torch.randn(1, 3, 224, 224)
     np.save(os.path.join(out, "x.npy"), x.numpy())
     for name, (model, module, transform) in models.items():
+        if only and name not in only:
+            continue
         model = tm.random_heads(tm.randomise_norms(model.eval()))
         with torch.no_grad():
             ranked = model(x)[0].argsort(descending=True)[:2].tolist()

@@ -23,7 +23,11 @@ import { loadExplainer } from './ui/engine';
 import { GradCAMPanel } from './ui/panel';
 import { OutputPreviews } from './ui/previews';
 import { rendererFactory } from './ui/renderer';
-import type { IPanelSettings } from './ui/tokens';
+import {
+  IExplanationPanels,
+  IOutputPreviews,
+  IPanelSettings
+} from './ui/tokens';
 import { ExplanationPanels } from './ui/tracker';
 
 /** The extension's command ids (stable: tests and users call them). */
@@ -54,27 +58,37 @@ function pointRuntimeAtStaticFiles(): void {
     URLExt.join(extensions, 'jupyterlab-gradcam', 'static') + '/';
 }
 
-const plugin: JupyterFrontEndPlugin<void> = {
+/** The thumbnails of explain() outputs: panels publish, the outputs' renderers show. */
+const previewsPlugin: JupyterFrontEndPlugin<IOutputPreviews> = {
+  id: 'jupyterlab-gradcam:previews',
+  description:
+    'The thumbnails of explain() outputs, published by the Grad-CAM panels that showed them.',
+  autoStart: true,
+  provides: IOutputPreviews,
+  activate: () => new OutputPreviews()
+};
+
+const plugin: JupyterFrontEndPlugin<IExplanationPanels> = {
   id: 'jupyterlab-gradcam:plugin',
   description:
     'Grad-CAM explanations of ONNX image models, computed in the browser beside notebooks.',
   autoStart: true,
-  requires: [INotebookTracker],
+  requires: [INotebookTracker, IOutputPreviews],
   optional: [ICommandPalette, ITranslator, ISettingRegistry, ILayoutRestorer],
+  provides: IExplanationPanels,
   activate: (
     app: JupyterFrontEnd,
     notebooks: INotebookTracker,
+    previews: IOutputPreviews,
     palette: ICommandPalette | null,
     translator: ITranslator | null,
     settingRegistry: ISettingRegistry | null,
     restorer: ILayoutRestorer | null
-  ) => {
+  ): IExplanationPanels => {
     const language = translator ?? nullTranslator;
     const trans = language.load('jupyterlab_gradcam');
     pointRuntimeAtStaticFiles();
 
-    // Panels publish the thumbnail of each explain() call here; its outputs show it.
-    const previews = new OutputPreviews();
     // The notebooks' panels, for the layout restorer (the .onnx file panels are documents).
     const tracker = new WidgetTracker<GradCAMPanel>({
       namespace: 'jupyterlab-gradcam'
@@ -226,6 +240,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       command: CommandIDs.open,
       category: trans.__('Grad-CAM')
     });
+    return panels;
   }
 };
 
@@ -264,4 +279,4 @@ const onnxFiles: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [onnxFiles, plugin];
+export default [onnxFiles, previewsPlugin, plugin];

@@ -7,7 +7,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Explainer, LayerInfo } from '../engine';
+import { forwardModel } from '../engine/autodiff/__tests__/harness';
 import { readNpy } from '../engine/io/npy';
+import { attr } from '../engine/onnx/attributes';
+import { encodeModel } from '../engine/onnx/proto';
 
 jest.setTimeout(120_000);
 
@@ -110,6 +113,103 @@ describe('layers of transformer exports', () => {
     expect(layers.filter(l => l.default).map(l => l.name)).toEqual([
       '/features/features.3/features.3.0/Add_output_0'
     ]);
+  });
+});
+
+describe('register tokens (DINOv2-style)', () => {
+  /**
+   * A patch Conv (8x8 image, 2x2 patches: a 4x4 grid), a class token, then 4 register tokens
+   * inserted after it as DINOv2 does (cat(x[:, :1], registers, x[:, 1:])), a LayerNorm, one
+   * attention, a residual Add and the class token's logits.
+   */
+  function registersModel(): { bytes: Uint8Array; tokens: string } {
+    let tokens = '';
+    const { model } = forwardModel({
+      opset: 17,
+      inputs: { image: [1, 3, 8, 8] },
+      build: g => {
+        const w = (dims: number[], hint: string) =>
+          g.floats(
+            Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) =>
+              Math.sin(i + hint.length)
+            ),
+            dims,
+            hint
+          );
+        const patches = g.op(
+          'Conv',
+          ['image', w([4, 3, 2, 2], 'patch')],
+          [
+            attr.ints('kernel_shape', [2, 2]),
+            attr.ints('strides', [2, 2]),
+            attr.ints('pads', [0, 0, 0, 0]),
+            attr.ints('dilations', [1, 1])
+          ]
+        );
+        const grid = g.op(
+          'Transpose',
+          [g.op('Reshape', [patches, g.ints([1, 4, 16])])],
+          [attr.ints('perm', [0, 2, 1])]
+        );
+        const withCls = g.op(
+          'Concat',
+          [w([1, 1, 4], 'cls'), grid],
+          [attr.int('axis', 1)]
+        );
+        const part = (start: number, end: number) =>
+          g.op('Slice', [withCls, g.ints([start]), g.ints([end]), g.ints([1])]);
+        tokens = g.op(
+          'Concat',
+          [part(0, 1), w([1, 4, 4], 'registers'), part(1, 17)],
+          [attr.int('axis', 1)]
+        );
+        const normed = g.op(
+          'LayerNormalization',
+          [tokens, w([4], 'scale')],
+          [attr.int('axis', -1)]
+        );
+        const scores = g.op('MatMul', [
+          g.op('MatMul', [normed, w([4, 4], 'q')]),
+          g.op('Transpose', [normed], [attr.ints('perm', [0, 2, 1])])
+        ]);
+        const attended = g.op('MatMul', [
+          g.op('Softmax', [scores], [attr.int('axis', -1)]),
+          normed
+        ]);
+        const block = g.op('Add', [tokens, attended]);
+        const cls = g.op(
+          'Gather',
+          [block, g.ints([0], [], 'cls_index')],
+          [attr.int('axis', 1)]
+        );
+        return g.op('MatMul', [cls, w([4, 3], 'head')]);
+      }
+    });
+    return { bytes: encodeModel(model), tokens };
+  }
+
+  it('count as leading extra tokens: class + 4 registers = 5 before the 4x4 grid', async () => {
+    const { bytes, tokens } = registersModel();
+    const explainer = await Explainer.load(bytes, { backend: 'wasm' });
+    const layers = explainer.layers();
+    expect(layers.find(l => l.default)).toMatchObject({
+      name: tokens,
+      layout: 'tokens',
+      grid: [4, 4],
+      extra_tokens: 5,
+      shape: [1, 21, 4]
+    });
+    const image = {
+      dtype: 'float32' as const,
+      dims: [1, 3, 8, 8],
+      data: Float32Array.from({ length: 192 }, (_, i) => Math.cos(i))
+    };
+    const result = await explainer.explain({
+      feeds: { image },
+      targets: [1]
+    });
+    expect(result.maps[0].rawSize).toEqual({ height: 4, width: 4 });
+    await explainer.dispose();
   });
 });
 

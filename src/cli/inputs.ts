@@ -6,12 +6,14 @@
  */
 import * as fs from 'fs';
 import { InputInfo } from '../engine/explainer';
-import { normaliseImage, resizeBilinear } from '../engine/image';
+import { normaliseImage, resizePixels } from '../engine/image';
 import { RgbImage } from '../engine/image/layout';
 import { decodePng, isImageFile } from '../engine/io/imageFile';
 import { readNpy } from '../engine/io/npy';
 import { float32, Tensor } from '../engine/tensor';
 import { UsageError } from './args';
+import { checkInputValues } from './checks';
+import { MAX_DATA_BYTES, readBounded } from './files';
 
 export interface ImageOptions {
   mean?: number[];
@@ -65,30 +67,34 @@ function readInput(
   input: InputInfo,
   image: ImageOptions
 ): Tensor {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(fs.readFileSync(file));
-  } catch (error) {
-    throw new UsageError(
-      `--input ${input.name}: cannot read '${file}' (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`
-    );
-  }
+  const bytes = readBounded(file, `--input ${input.name}`, MAX_DATA_BYTES);
   if (isImageFile(file)) {
-    return imageTensor(decodePng(bytes, file), input, image);
+    let picture: RgbImage;
+    try {
+      picture = decodePng(bytes, `'${file}'`);
+    } catch (error) {
+      throw new UsageError(
+        `--input ${input.name}: ${(error as Error).message}`
+      );
+    }
+    return imageTensor(picture, input, image);
   }
   if (!file.toLowerCase().endsWith('.npy')) {
     throw new UsageError(
       `--input ${input.name}: '${file}' is neither a .npy nor a .png file`
     );
   }
+  let tensor: Tensor;
   try {
     // The engine converts to the input's declared dtype (float32 for images, integers for ids).
-    return readNpy(bytes);
+    tensor = readNpy(bytes);
   } catch (error) {
     throw new UsageError(
       `--input ${input.name}: '${file}': ${(error as Error).message}`
     );
   }
+  checkInputValues(tensor, `--input ${input.name}: '${file}'`);
+  return tensor;
 }
 
 function imageTensor(
@@ -127,19 +133,7 @@ function resizePicture(
   height: number,
   width: number
 ): RgbImage {
-  const { channels } = picture;
-  const out = new Uint8Array(height * width * channels);
-  const plane = new Float32Array(picture.height * picture.width);
-  for (let c = 0; c < channels; c++) {
-    for (let p = 0; p < plane.length; p++) {
-      plane[p] = picture.data[p * channels + c];
-    }
-    const resized = resizeBilinear(plane, picture, { height, width });
-    for (let p = 0; p < resized.length; p++) {
-      out[p * channels + c] = Math.round(
-        Math.min(255, Math.max(0, resized[p]))
-      );
-    }
-  }
-  return { width, height, channels, data: out };
+  const to = { height, width };
+  const data = resizePixels(picture.data, picture, picture.channels, to);
+  return { width, height, channels: picture.channels, data };
 }

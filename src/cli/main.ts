@@ -4,7 +4,7 @@
  * .npy; any error is one line on stderr and exit code 2.
  */
 import * as fs from 'fs';
-import * as path from 'path';
+import * as os from 'os';
 import { combineLayerMaps } from '../engine/cam/base';
 import {
   isMethodName,
@@ -32,7 +32,12 @@ import {
   UsageError
 } from './args';
 import { audit, AUDIT_FLAGS, AUDIT_HELP, AUDIT_USAGE } from './audit';
+import { checkResultValues, declaredLayers } from './checks';
+import { compileCommand, COMPILE_FLAGS, COMPILE_USAGE } from './compile';
+import * as metrics from './evaluate';
 import { readInputs } from './inputs';
+import { readModelFile } from './modelFile';
+import { errorLine, jsonLine } from './output';
 
 const USAGE = `jupyterlab-gradcam: Grad-CAM and its family on ONNX models, with onnxruntime-web.
 
@@ -42,8 +47,8 @@ Usage:
   jupyterlab-gradcam explain --model M.onnx --input X.npy --out OUT.npy [--layer TENSOR]
                              [--target INDEX] [--target-output NAME] [--method M] [--wrt INPUT]
                              [--raw] [--backend wasm|webgpu]
-${AUDIT_USAGE}
-
+${metrics.EVALUATE_USAGE}${AUDIT_USAGE}
+${COMPILE_USAGE}
 Flags:
   --model M.onnx        the model (external data files are read from beside it)
   --input X.npy         a graph input; repeat as --input NAME=X.npy for several inputs.
@@ -66,7 +71,7 @@ Flags:
   --raw                 write the raw map at layer resolution instead of the displayed map
   --top K               classes printed by predict (default 5)
   --backend B           wasm (default) or webgpu
-  --threads N           wasm threads (default: onnxruntime's choice)
+  --threads N           wasm threads, at most the machine's cores (default: onnxruntime's choice)
   --out OUT.npy         where explain writes its float32 result
 
 Output shapes (the batch axis is dropped when N = 1): maps (H, W), raw maps (h, w), batches
@@ -86,7 +91,7 @@ const COMMON: FlagSpec = {
 };
 
 const VERBS: Record<string, FlagSpec> = {
-  layers: COMMON,
+  layers: { ...COMMON, ...metrics.RECOMMEND_FLAGS },
   predict: { ...COMMON, top: { value: true } },
   explain: {
     ...COMMON,
@@ -97,13 +102,15 @@ const VERBS: Record<string, FlagSpec> = {
     raw: { value: false },
     out: { value: true }
   },
+  evaluate: { ...COMMON, ...metrics.EVALUATE_FLAGS },
   audit: {
     model: COMMON.model,
     'target-output': COMMON['target-output'],
     backend: COMMON.backend,
     threads: COMMON.threads,
     ...AUDIT_FLAGS
-  }
+  },
+  compile: COMPILE_FLAGS
 };
 
 /** Runs the CLI; resolves to the exit code. Output goes to the given streams. */
@@ -127,7 +134,7 @@ export async function main(
     const spec = VERBS[verb];
     if (!spec) {
       throw new UsageError(
-        `unknown verb '${verb}'; use layers, predict, explain or audit (--help for details)`
+        `unknown verb '${verb}'; use layers, predict, explain, evaluate, audit or compile (--help for details)`
       );
     }
     if (argv.includes('--help') || argv.includes('-h')) {
@@ -135,45 +142,51 @@ export async function main(
       return 0;
     }
     const flags = parseFlags(argv.slice(1), spec, verb);
+    if (verb === 'compile') {
+      out(JSON.stringify(await compileCommand(flags)) + '\n');
+      return 0;
+    }
     explainer = await loadModel(flags, verb);
     const feeds = readInputs(flags.get('input') ?? [], explainer.inputs, {
       mean: triple(flags, 'mean'),
       std: triple(flags, 'std')
     });
     if (verb === 'layers') {
-      const layers =
-        Object.keys(feeds).length > 0
+      const layers = flags.has('recommend')
+        ? await metrics.layersWithRecommendation(explainer, feeds, flags)
+        : Object.keys(feeds).length > 0
           ? await explainer.layersFor(feeds)
-          : explainer.layers();
-      out(JSON.stringify(layers) + '\n');
+          : await declaredLayers(explainer, single(flags, 'model')!);
+      out(jsonLine(layers));
     } else if (verb === 'predict') {
       requireFeeds(feeds, explainer, verb);
       const top = integer(flags, 'top') ?? 5;
+      const targetOutput = single(flags, 'target-output');
       const predictions = await explainer.predict(feeds, {
         top,
-        targetOutput: single(flags, 'target-output')
+        targetOutput
       });
-      out(
-        JSON.stringify(
-          predictions.length === 1 ? predictions[0] : predictions
-        ) + '\n'
+      checkResultValues(
+        predictions.flat().map(p => p.score),
+        `the scores of output '${targetOutput ?? explainer.outputs[0]}'`
       );
+      out(jsonLine(predictions.length === 1 ? predictions[0] : predictions));
+    } else if (verb === 'evaluate') {
+      requireFeeds(feeds, explainer, verb);
+      out(jsonLine(await metrics.evaluate(explainer, feeds, flags)));
     } else if (verb === 'audit') {
-      out(JSON.stringify(await audit(explainer, flags)) + '\n');
+      out(jsonLine(await audit(explainer, flags)));
     } else {
       requireFeeds(feeds, explainer, verb);
-      out(JSON.stringify(await explain(explainer, feeds, flags)) + '\n');
+      out(jsonLine(await explain(explainer, feeds, flags)));
     }
     return 0;
   } catch (error) {
-    const message =
-      error instanceof ExplainError
-        ? inFlags(error)
-        : error instanceof Error
-          ? error.message
-          : String(error);
     err(
-      `jupyterlab-gradcam ${verb}: error: ${message.replace(/\s*\n\s*/g, ' ')}\n`
+      errorLine(
+        verb,
+        error instanceof ExplainError ? inFlags(error) : messageOf(error)
+      )
     );
     return 2;
   } finally {
@@ -209,51 +222,28 @@ async function loadModel(flags: Flags, verb: string): Promise<Explainer> {
   }
   const threads = integer(flags, 'threads');
   if (threads !== undefined) {
+    // A thread per core at most: onnxruntime would try to start every one asked for.
+    const cores = os.availableParallelism();
+    if (threads > cores) {
+      throw new UsageError(
+        `--threads ${threads} is more than this machine's ${cores} cores; give 1 to ${cores} (0 for onnxruntime's choice)`
+      );
+    }
     configureWasm({ numThreads: threads });
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(fs.readFileSync(file));
-  } catch (error) {
-    throw new UsageError(
-      `--model: cannot read '${file}' (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`
-    );
-  }
+  const { bytes, externalData } = readModelFile(file);
   try {
     return await Explainer.load(bytes, {
       backend: backend as Backend,
-      externalData: externalDataBeside(file, bytes)
+      externalData
     });
   } catch (error) {
-    throw new UsageError(`--model ${file}: ${(error as Error).message}`);
+    throw new UsageError(`--model ${file}: ${messageOf(error)}`);
   }
 }
 
-/**
- * Files next to the model that its bytes name: the external data of PyTorch's default exporter
- * (`model.onnx.data`, or any name the location field gives).
- */
-function externalDataBeside(
-  modelFile: string,
-  bytes: Uint8Array
-): Record<string, Uint8Array> {
-  const dir = path.dirname(modelFile);
-  const model = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const found: Record<string, Uint8Array> = {};
-  for (const name of fs.readdirSync(dir)) {
-    const file = path.join(dir, name);
-    if (
-      name === path.basename(modelFile) ||
-      /\.(onnx|npy|png)$/i.test(name) ||
-      !fs.statSync(file).isFile()
-    ) {
-      continue;
-    }
-    if (model.includes(Buffer.from(name, 'utf8'))) {
-      found[name] = new Uint8Array(fs.readFileSync(file));
-    }
-  }
-  return found;
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function requireFeeds(
@@ -307,6 +297,11 @@ async function explain(
     raw,
     Object.values(feeds)[0].dims[0]
   );
+  checkResultValues(
+    explanation.scores.flat(),
+    `the target scores of output '${explanation.targetOutput}'`
+  );
+  checkResultValues(data, `the ${method} result`);
   try {
     fs.writeFileSync(outFile, writeNpy(data, dims));
   } catch (error) {

@@ -8,6 +8,7 @@
  * `explain/request.ts`, and the path of an explanation in `cam/pipeline.ts`.
  */
 import { explain } from './cam/pipeline';
+import { explainRows, RowMaps, RowMapsRequest } from './export/rowMaps';
 import { LoadedModel } from './explain/model';
 import { predict } from './explain/predict';
 import { checkFeeds } from './explain/request';
@@ -24,6 +25,8 @@ import { LayerInfo } from './layers';
 import { Tensor } from './tensor';
 
 export { ExplainError } from './explain/types';
+export { PREDICTED } from './export/rowMaps';
+export type { RowMaps, RowMapsRequest } from './export/rowMaps';
 export type {
   ExplainedMap,
   ExplainRequest,
@@ -99,6 +102,18 @@ export class Explainer {
     options: RunOptions = {}
   ): Promise<Explanation> {
     return explain(this.model, request, options);
+  }
+
+  /**
+   * Explains each image for its own class (PREDICTED: its best class) at one layer, in one run
+   * of the explain graph: the scores and the raw maps together. Gradient methods that an explain
+   * graph carries only (EXPORT_METHODS).
+   */
+  explainRows(
+    request: RowMapsRequest,
+    options: RunOptions = {}
+  ): Promise<RowMaps> {
+    return explainRows(this.model, request, options);
   }
 
   /** Releases every session. The explainer cannot run afterwards. */

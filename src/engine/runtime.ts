@@ -34,9 +34,55 @@ export interface SessionOptions {
 
 /** Raised when a model cannot be loaded or run by onnxruntime. */
 export class RuntimeError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** onnxruntime's wasm instance broke (out of memory, a trap): no later run in this page works. */
+    readonly fatal = false
+  ) {
     super(message);
     this.name = 'RuntimeError';
+  }
+}
+
+// What a broken wasm instance says: a trap (WebAssembly.RuntimeError) or an abort. Seen after a
+// 2000x2000 image: "table index is out of bounds", then "failed to allocate a buffer" for every
+// later explanation and the self-test, until the page was reloaded.
+const FATAL =
+  /table index is out of bounds|memory access out of bounds|unreachable|Aborted\(|out of memory|bad_alloc/i;
+
+/** The first fatal error of this page (or process), after which onnxruntime is not used again. */
+let brokenBy: string | undefined;
+
+/**
+ * Whether onnxruntime broke earlier in this page, and how. Its wasm instance cannot be started
+ * afresh in the same page: the host (a worker that is replaced, or a reload) has to.
+ */
+export function runtimeBroken(): string | undefined {
+  return brokenBy;
+}
+
+/** A RuntimeError for a failure of onnxruntime; a fatal one marks the runtime broken. */
+function failure(what: string, error: unknown): RuntimeError {
+  const message = messageOf(error);
+  // WebAssembly.RuntimeError, named so that Node's type libraries need not declare it.
+  const trap = error instanceof Error && error.name === 'RuntimeError';
+  if (trap || FATAL.test(message)) {
+    brokenBy ??= message;
+    return new RuntimeError(
+      `${what}: onnxruntime's WebAssembly memory broke (${message}); nothing more can run in this page until it is reloaded (a smaller image or model may then fit)`,
+      true
+    );
+  }
+  return new RuntimeError(`${what}: ${message}`);
+}
+
+/** Refuses at once to use a broken runtime, rather than failing in its words. */
+function checkNotBroken(): void {
+  if (brokenBy !== undefined) {
+    throw new RuntimeError(
+      `onnxruntime broke earlier in this page (${brokenBy}); reload the page to start it afresh`,
+      true
+    );
   }
 }
 
@@ -61,8 +107,11 @@ export async function createSession(
   model: Uint8Array,
   options: SessionOptions = {}
 ): Promise<Session> {
+  checkNotBroken();
   const backend = options.backend ?? 'auto';
-  const webgpu = backend !== 'wasm' && (await hasWebGpu());
+  const adapter = backend === 'wasm' ? 'none' : await webGpuAdapter();
+  // 'auto' takes a real GPU only: a software adapter (SwiftShader) is far slower than wasm.
+  const webgpu = backend === 'webgpu' ? adapter !== 'none' : adapter === 'gpu';
   if (backend === 'webgpu' && !webgpu) {
     throw new RuntimeError(
       'backend webgpu was asked for, but this environment has no WebGPU adapter'
@@ -85,46 +134,91 @@ export async function createSession(
   return new OrtSession(await createWasm(model), 'wasm');
 }
 
+// onnxruntime's own log lines (coloured `[E:onnxruntime ...]` on stderr, or the browser console)
+// repeat what its exceptions say, which reach the user as errors: only fatal ones are logged.
+const FATAL_ONLY = 4;
+
 const webgpuOptions: ort.InferenceSession.SessionOptions = {
   executionProviders: ['webgpu'],
-  graphOptimizationLevel: 'all'
+  graphOptimizationLevel: 'all',
+  logSeverityLevel: FATAL_ONLY
 };
 
 const wasmOptions: ort.InferenceSession.SessionOptions = {
   executionProviders: ['wasm'],
-  graphOptimizationLevel: 'all'
+  graphOptimizationLevel: 'all',
+  logSeverityLevel: FATAL_ONLY
+};
+
+const runOptions: ort.InferenceSession.RunOptions = {
+  logSeverityLevel: FATAL_ONLY
 };
 
 async function createWasm(model: Uint8Array): Promise<ort.InferenceSession> {
   try {
     return await queued(() => ort.InferenceSession.create(model, wasmOptions));
   } catch (error) {
-    throw new RuntimeError(
-      `onnxruntime could not load the model: ${messageOf(error)}`
-    );
+    throw failure('onnxruntime could not load the model', error);
   }
 }
 
-let gpuAvailable: Promise<boolean> | undefined;
+/** What `navigator.gpu` offers: no adapter, a software one, or a real GPU. */
+export type AdapterKind = 'none' | 'software' | 'gpu';
 
-/** Whether `navigator.gpu` gives an adapter (asked once). */
-function hasWebGpu(): Promise<boolean> {
-  gpuAvailable ??= (async () => {
+/** The parts of a GPUAdapter that tell a software one (older browsers lack `info`). */
+export interface AdapterLike {
+  isFallbackAdapter?: boolean;
+  info?: {
+    vendor?: string;
+    architecture?: string;
+    device?: string;
+    description?: string;
+    isFallbackAdapter?: boolean;
+  };
+}
+
+// Software rasterisers that browsers expose as WebGPU adapters (Chrome's SwiftShader reports
+// vendor 'google', architecture 'swiftshader'; Mesa's llvmpipe/lavapipe; Windows' WARP).
+const SOFTWARE =
+  /swiftshader|llvmpipe|lavapipe|softpipe|software|basic render|warp/i;
+
+/** Whether an adapter is a real GPU or a software (fallback) one. */
+export function adapterKind(
+  adapter: AdapterLike | null | undefined
+): AdapterKind {
+  if (!adapter) {
+    return 'none';
+  }
+  const info = adapter.info ?? {};
+  if (adapter.isFallbackAdapter || info.isFallbackAdapter) {
+    return 'software';
+  }
+  const text = [info.vendor, info.architecture, info.device, info.description]
+    .filter(Boolean)
+    .join(' ');
+  return SOFTWARE.test(text) ? 'software' : 'gpu';
+}
+
+let adapterAsked: Promise<AdapterKind> | undefined;
+
+/** The kind of adapter `navigator.gpu` gives (asked once). */
+export function webGpuAdapter(): Promise<AdapterKind> {
+  adapterAsked ??= (async () => {
     const gpu = (
       globalThis as {
-        navigator?: { gpu?: { requestAdapter(): Promise<unknown> } };
+        navigator?: { gpu?: { requestAdapter(): Promise<AdapterLike | null> } };
       }
     ).navigator?.gpu;
     if (!gpu) {
-      return false;
+      return 'none';
     }
     try {
-      return (await gpu.requestAdapter()) !== null;
+      return adapterKind(await gpu.requestAdapter());
     } catch {
-      return false;
+      return 'none';
     }
   })();
-  return gpuAvailable;
+  return adapterAsked;
 }
 
 let queue: Promise<unknown> = Promise.resolve();
@@ -162,14 +256,16 @@ class OrtSession implements Session {
         tensor.dims
       );
     }
+    checkNotBroken();
     let results: ort.InferenceSession.ReturnType;
     try {
       results = outputs
-        ? await this.session.run(ortFeeds, outputs)
-        : await this.session.run(ortFeeds);
+        ? await this.session.run(ortFeeds, outputs, runOptions)
+        : await this.session.run(ortFeeds, runOptions);
     } catch (error) {
-      throw new RuntimeError(
-        `onnxruntime (${this.backend}) failed to run the model: ${messageOf(error)}`
+      throw failure(
+        `onnxruntime (${this.backend}) failed to run the model`,
+        error
       );
     }
     const out: Record<string, Tensor> = {};
@@ -216,7 +312,10 @@ class FallbackSession implements Session {
     try {
       return await this.current.run(feeds, outputs);
     } catch (error) {
-      if (this.current.backend !== 'webgpu') {
+      if (
+        this.current.backend !== 'webgpu' ||
+        (error instanceof RuntimeError && error.fatal)
+      ) {
         throw error;
       }
       const failed = this.current;
@@ -232,5 +331,41 @@ class FallbackSession implements Session {
 }
 
 function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return runtimeMessage(error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * onnxruntime's message as a sentence: without its wrapper ("Can't create a session. ERROR_CODE: 1,
+ * ERROR_MESSAGE: "), the C++ source location and signature it sometimes starts with, line breaks
+ * and control characters (a model's node names come back in it).
+ */
+export function runtimeMessage(message: string): string {
+  return escapeControl(
+    message
+      .replace(/^.*?ERROR_CODE: \d+, ERROR_MESSAGE: /s, '')
+      // "path/graph.cc:1555 void onnxruntime::Graph::F(args) " or "file.cc:1472 FunctionName ".
+      .replace(
+        /^\S*\.(?:cc|h|cpp):\d+ (?:[^()]*::[^()]*\((?:[^()]|\([^()]*\))*\)\S* |[A-Z]\w+ (?=[A-Z]))?/,
+        ''
+      )
+      .replace(/^\s*(?:\w+Error: )?/, '')
+      .replace(
+        /^.*\bOpset (\d+) is under development.*?till opset (\d+)\b.*$/s,
+        'the model imports opset $1, newer than this onnxruntime knows (ai.onnx up to opset $2)'
+      )
+      .replace(
+        /^No Op registered for (.*) with domain_version of (\d+)$/s,
+        "it has no implementation of op '$1' at opset $2 (the op or its domain is unknown to it)"
+      )
+      .replace(/\s*\n\s*/g, ' ')
+      .trim()
+  );
+}
+
+/** Control characters written as visible escapes (\x1b, \r), so that a terminal shows them inert. */
+export function escapeControl(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, c =>
+    c === '\n' ? '\\n' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`
+  );
 }

@@ -2,17 +2,24 @@
  * The compare strip `.jp-GradCAM-compare`: the chosen class at every computed layer side by side,
  * and the chosen layer for each of the top-k classes. Each thumbnail is a button (keyboard
  * reachable) that makes its map the main one; thumbnails are `canvas.jp-GradCAM-thumb`, never the
- * main overlay's class.
+ * main overlay's class. A thumbnail's canvas holds the coloured map over the small picture (a CSS
+ * background) at the overlay's opacity (a CSS variable): an opacity step repaints none, and new
+ * thumbnails are drawn in the frames after a switch, so that the switch itself paints one map.
  */
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import type { ExplanationModel } from './model';
 import { shortLayerName } from './names';
-import { drawMap } from './overlay';
-import { shrinkMap, shrinkPicture, thumbnailSize } from './paint';
+import { thumbnailSize } from './paint';
+import { ThumbnailPainter } from './thumbnails';
 import type { IMap } from './tokens';
-import type { RgbImage } from '../engine/image';
+
+/** Milliseconds of thumbnail drawing per animation frame, leaving the rest of the frame free. */
+const DRAW_BUDGET_MS = 6;
+
+/** Milliseconds without an opacity change before the thumbnails follow it. */
+const SETTLE_MS = 150;
 
 /** The strip of thumbnails comparing layers and classes. */
 export class CompareView extends Widget {
@@ -27,15 +34,16 @@ export class CompareView extends Widget {
     this.render();
   }
 
-  /** Redraws both rows from the cached pass. */
+  /** Lays out both rows from the cached pass; thumbnails not drawn yet are drawn frame by frame. */
   render(): void {
     const model = this._model;
     const trans = this._trans;
     // Shown first, so that the strips have a layout to scroll the current thumbnail into.
     this.node.hidden = model.current === null;
+    this._setLook();
     this._fill(
       this._layers,
-      model.compareLayers(),
+      model.compareLayers().map(map => model.shown(map)),
       map => map.layer === model.layer,
       map => map.layer ?? '',
       map => void model.setLayer(map.layer!),
@@ -49,21 +57,68 @@ export class CompareView extends Widget {
     };
     this._fill(
       this._classes,
-      model.compareClasses(),
+      model.compareClasses().map(map => model.shown(map)),
       map => map.target === model.target,
       classText,
       map => void model.setTarget(map.target!),
       classText
     );
+    this._scheduleDrawing();
+  }
+
+  /** Stops drawing with the strip. */
+  dispose(): void {
+    clearTimeout(this._lookTimer);
+    if (this._frame) {
+      cancelAnimationFrame(this._frame);
+      this._frame = 0;
+    }
+    super.dispose();
   }
 
   private _onChange(
     _: ExplanationModel,
     change: ExplanationModel.Change
   ): void {
-    if (change === 'selection' || change === 'display' || change === 'source') {
+    if (change === 'selection' || change === 'source') {
       this.render();
+    } else if (change === 'display') {
+      // A colormap change colours the kept small maps again; opacity is CSS, and follows once a
+      // drag of the slider settles (77 thumbnails re-rastered per step cost a frame on a CPU).
+      if (this._colormap !== this._model.colormap) {
+        this.render();
+      } else {
+        clearTimeout(this._lookTimer);
+        this._lookTimer = setTimeout(() => this._setLook(), SETTLE_MS);
+      }
     }
+  }
+
+  /** The opacity of every thumbnail's map and the picture under it (set when they change only). */
+  private _setLook(): void {
+    const model = this._model;
+    const opacity = String(model.opacity);
+    if (opacity !== this._opacity) {
+      this._opacity = opacity;
+      this.node.style.setProperty('--jp-GradCAM-thumbOpacity', opacity);
+    }
+    const input = model.input;
+    if (input) {
+      const url = this._painter.pictureUrl(input.picture, this._size());
+      if (url !== this._pictureUrl) {
+        this._pictureUrl = url;
+        this.node.style.setProperty(
+          '--jp-GradCAM-thumbPicture',
+          `url("${url}")`
+        );
+      }
+    }
+    this._colormap = model.colormap;
+  }
+
+  private _size() {
+    const picture = this._model.input!.picture;
+    return thumbnailSize({ height: picture.height, width: picture.width });
   }
 
   private _row(title: string): HTMLElement {
@@ -94,79 +149,130 @@ export class CompareView extends Widget {
       return;
     }
     const buttons = maps.map(map => {
-      const button = document.createElement('button');
-      button.className = 'jp-GradCAM-thumbButton';
-      button.type = 'button';
-      button.title = title(map);
-      button.setAttribute('aria-pressed', String(isCurrent(map)));
-      if (isCurrent(map)) {
-        button.classList.add('jp-mod-current');
-      }
-      const canvas = this._thumbnail(map, input.picture, items);
-      const label = document.createElement('span');
-      label.className = 'jp-GradCAM-thumbCaption';
-      label.textContent = caption(map);
-      button.append(canvas, label);
-      button.onclick = () => choose(map);
+      const button = this._thumbnail(map, items, title, choose, caption);
+      const current = isCurrent(map);
+      button.setAttribute('aria-pressed', String(current));
+      button.classList.toggle('jp-mod-current', current);
       return button;
     });
-    items.replaceChildren(...buttons);
-    // Keep the current thumbnail in view in a long strip (horizontally only: never move the page).
+    const same =
+      items.children.length === buttons.length &&
+      buttons.every((button, i) => items.children[i] === button);
+    if (!same) {
+      items.replaceChildren(...buttons);
+    }
     const current = buttons.find(button =>
       button.classList.contains('jp-mod-current')
     );
-    if (current && items.scrollWidth > items.clientWidth) {
-      items.scrollLeft =
-        current.offsetLeft - (items.clientWidth - current.offsetWidth) / 2;
+    if (current && current !== this._inView.get(items)) {
+      this._inView.set(items, current);
+      this._toScroll.add(items);
     }
   }
 
   /**
-   * The thumbnail canvas of a map, drawn small and kept until the opacity or colormap changes:
-   * a layer or class switch redraws the strips, and a model has dozens of layers.
+   * Keeps the current thumbnail in view in a long strip (horizontally only: never move the
+   * page). Done in the frame, where the layout is computed anyway, not inside a switch.
+   */
+  private _scrollCurrent(): void {
+    for (const items of this._toScroll) {
+      const current = this._inView.get(items);
+      if (current?.isConnected && items.scrollWidth > items.clientWidth) {
+        items.scrollLeft =
+          current.offsetLeft - (items.clientWidth - current.offsetWidth) / 2;
+      }
+    }
+    this._toScroll.clear();
+  }
+
+  /**
+   * The thumbnail button of a map (its canvas in a frame, and a caption), kept per row, so that a
+   * switch moves the current mark and makes no element; queued for drawing when not drawn yet.
    */
   private _thumbnail(
     map: IMap,
-    picture: RgbImage,
-    row: HTMLElement
-  ): HTMLCanvasElement {
-    const look = `${this._model.opacity}|${this._model.colormap}`;
+    row: HTMLElement,
+    title: (map: IMap) => string,
+    choose: (map: IMap) => void,
+    caption: (map: IMap) => string
+  ): HTMLButtonElement {
     // One cache per row: the shown map is in both rows, and a canvas can have one parent only.
     const thumbnails =
       row === this._layers ? this._layerThumbnails : this._classThumbnails;
-    const cached = thumbnails.get(map);
-    if (cached && cached.look === look) {
-      return cached.canvas;
+    let thumbnail = thumbnails.get(map);
+    if (!thumbnail) {
+      const canvas = document.createElement('canvas');
+      canvas.className = 'jp-GradCAM-thumb';
+      if (map.channels !== 1) {
+        canvas.classList.add('jp-mod-image');
+      }
+      const frame = document.createElement('span');
+      frame.className = 'jp-GradCAM-thumbFrame';
+      frame.appendChild(canvas);
+      const button = document.createElement('button');
+      button.className = 'jp-GradCAM-thumbButton';
+      button.type = 'button';
+      button.title = title(map);
+      const label = document.createElement('span');
+      label.className = 'jp-GradCAM-thumbCaption';
+      label.textContent = caption(map);
+      button.append(frame, label);
+      button.onclick = () => choose(map);
+      thumbnail = { button, canvas, colormap: null };
+      thumbnails.set(map, thumbnail);
     }
-    if (this._smallPicture?.source !== picture) {
-      const size = thumbnailSize({
-        height: picture.height,
-        width: picture.width
+    if (thumbnail.colormap !== this._model.colormap) {
+      this._queue.set(thumbnail, map);
+    }
+    return thumbnail.button;
+  }
+
+  private _scheduleDrawing(): void {
+    if (!this._frame && (this._queue.size > 0 || this._toScroll.size > 0)) {
+      this._frame = requestAnimationFrame(() => {
+        this._frame = 0;
+        this._drawSome();
       });
-      this._smallPicture = {
-        source: picture,
-        small: shrinkPicture(picture, size)
-      };
     }
-    const small = this._smallPicture.small;
-    const canvas = document.createElement('canvas');
-    canvas.className = 'jp-GradCAM-thumb';
-    // Images (guided backpropagation) are drawn at their own size, over the full picture.
-    const shrunk = shrinkMap(map, { height: small.height, width: small.width });
-    drawMap(canvas, shrunk.channels === 1 ? small : picture, shrunk, {
-      opacity: this._model.opacity,
-      colormap: this._model.colormap,
-      box: false
-    });
-    thumbnails.set(map, { look, canvas });
-    return canvas;
+  }
+
+  /** Draws queued thumbnails for at most DRAW_BUDGET_MS, then leaves the rest to the next frame. */
+  private _drawSome(): void {
+    this._scrollCurrent();
+    const input = this._model.input;
+    if (this.isDisposed || !input) {
+      this._queue.clear();
+      return;
+    }
+    const start = performance.now();
+    const size = this._size();
+    const colormap = this._model.colormap;
+    for (const [thumbnail, map] of this._queue) {
+      this._queue.delete(thumbnail);
+      if (thumbnail.canvas.isConnected && thumbnail.colormap !== colormap) {
+        this._painter.paintMap(thumbnail.canvas, map, size, colormap);
+        thumbnail.colormap = colormap;
+      }
+      if (performance.now() - start > DRAW_BUDGET_MS) {
+        break;
+      }
+    }
+    this._scheduleDrawing();
   }
 
   private _model: ExplanationModel;
   private _trans: TranslationBundle;
+  private _painter = new ThumbnailPainter();
   private _layerThumbnails = new WeakMap<IMap, Thumbnail>();
   private _classThumbnails = new WeakMap<IMap, Thumbnail>();
-  private _smallPicture: { source: RgbImage; small: RgbImage } | null = null;
+  private _queue = new Map<Thumbnail, IMap>();
+  private _inView = new WeakMap<HTMLElement, HTMLElement>();
+  private _toScroll = new Set<HTMLElement>();
+  private _frame = 0;
+  private _colormap = '';
+  private _opacity = '';
+  private _pictureUrl = '';
+  private _lookTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   private _layers: HTMLElement;
   private _classes: HTMLElement;
 }
@@ -182,8 +288,9 @@ export namespace CompareView {
   }
 }
 
-/** A drawn thumbnail and the opacity and colormap it was drawn with. */
+/** A thumbnail's button, its canvas (the map) and the colormap it was drawn with. */
 interface Thumbnail {
-  look: string;
+  button: HTMLButtonElement;
   canvas: HTMLCanvasElement;
+  colormap: string | null;
 }

@@ -9,8 +9,8 @@ import type {
   IClassScore,
   IEngine,
   IExplainRequest,
-  ILayer,
-  IMap
+  IExplainResult,
+  ILayer
 } from './tokens';
 
 /** Loads the engine's Explainer for a model's bytes. */
@@ -69,7 +69,7 @@ class ExplainerEngine implements IEngine {
     return scores;
   }
 
-  async explain(request: IExplainRequest): Promise<IMap[]> {
+  async explain(request: IExplainRequest): Promise<IExplainResult> {
     const explanation = await this._explainer.explain(
       {
         feeds: request.feeds,
@@ -82,7 +82,10 @@ class ExplainerEngine implements IEngine {
     );
     // The engine's maps as they are: a CAM map is computed when first read, so an all-layers x
     // top-k pass costs only the maps the panel shows (copying `map` here would compute them all).
-    return explanation.maps;
+    return {
+      maps: explanation.maps,
+      targetNote: explanation.targetNote ?? ''
+    };
   }
 
   dispose(): Promise<void> {

@@ -7,8 +7,8 @@ import {
   IMAGENET_MEAN,
   IMAGENET_STD,
   MapSize,
-  RgbImage,
-  resizeBilinear
+  resizePixels,
+  RgbImage
 } from '../engine/image';
 import type { Tensor } from '../engine/tensor';
 import type { IPreparedInput, ISourceImage } from './tokens';
@@ -124,22 +124,10 @@ function toRgb(
       `image has ${channels} channels; expected 1 (grey), 3 (RGB) or 4 (RGBA)`
     );
   }
-  const plane = from.height * from.width;
-  const out = new Uint8ClampedArray(to.height * to.width * 3);
-  for (let c = 0; c < 3; c++) {
-    const source = channels === 1 ? 0 : c;
-    let values: ArrayLike<number> = Float32Array.from(
-      { length: plane },
-      (_, p) => data[p * channels + source]
-    );
-    if (from.height !== to.height || from.width !== to.width) {
-      values = resizeBilinear(values, from, to);
-    }
-    for (let p = 0; p < values.length; p++) {
-      out[p * 3 + c] = Math.round(values[p]);
-    }
-  }
-  return { width: to.width, height: to.height, channels: 3, data: out };
+  // A grey image gives each of R, G and B its one channel; RGBA drops alpha.
+  const take = channels === 1 ? [0, 0, 0] : [0, 1, 2];
+  const pixels = resizePixels(data, from, channels, to, take);
+  return { width: to.width, height: to.height, channels: 3, data: pixels };
 }
 
 function prepareFloat(

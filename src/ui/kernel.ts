@@ -9,10 +9,10 @@ import type { ISourceImage } from './tokens';
 /** The requests of a KernelSource, made through `client`. */
 export function kernelRequests(client: GradCAMKernelClient): IKernelRequests {
   return {
-    getModel: async (handle, signal) =>
-      (await client.getModel({ handle }, { signal })).bytes,
-    getImage: async (handle, signal) =>
-      imageOf(await client.getTensor({ handle }, { signal })),
+    getModel: async (handle, signal, onProgress) =>
+      (await client.getModel({ handle }, { signal, onProgress })).bytes,
+    getImage: async (handle, signal, onProgress) =>
+      imageOf(await client.getTensor({ handle }, { signal, onProgress })),
     putResult: (name, data, shape) => client.putResult(name, data, shape)
   };
 }

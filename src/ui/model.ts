@@ -1,46 +1,77 @@
 /**
  * The model of one explanation panel: where the model and image come from, the engine over them,
- * the passes computed so far (all candidate layers x the top-k classes from ONE engine run per
- * method), and what the user has chosen. Views only render it. A change of layer, of class among
- * those computed, of opacity, colormap or box repaints from the cached pass; only another method,
- * output, or a class outside the pass runs the model again (`runCount` counts every run).
+ * and what the user has chosen; views only render it. Its parts, one job each: `selection.ts`
+ * (the choices), `passes.ts` (the maps computed and the next run's plan), `work.ts` (begin,
+ * finish, fail, cancel, progress), `loading.ts` (the engine and the explain() options checked),
+ * `measures.ts` (runs and timings), `results.ts` (export and send of the shown map).
+ * A change of layer, of class among those computed, of opacity, colormap or box repaints from the
+ * cached pass; only another method, output, or a class outside the pass runs the model again.
+ * (Longer than 500 lines for one reason: every value a view reads is a documented getter here,
+ * about half of the file; the work itself is the open/predict/pass flow below.)
  */
 import type { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import type { ColormapName } from '../engine/image';
 import { prepareInput } from './input';
+import { isMethodName, METHOD_NAMES, methodTraits } from '../engine/methods';
+import type { MethodName } from '../engine/methods';
+import { firstChoice, openEngine } from './loading';
+import { Measures } from './measures';
+import type {
+  ISwitch as ISwitchOfMeasures,
+  ITimings as ITimingsOfMeasures
+} from './measures';
+import { PassCache, usesLayer } from './passes';
+import { ShownMapResults } from './results';
+import {
+  IScaleRange,
+  largestRaw,
+  Normalisation,
+  NORMALISATIONS,
+  scaleRange,
+  sharedScale
+} from './scale';
+import { Selection } from './selection';
 import {
   DEFAULT_SETTINGS,
   EngineLoader,
   IClassScore,
   IEngine,
+  IExplainResult,
   ILayer,
   IMap,
-  INPUT_METHODS,
   IPanelSettings,
   IPreparedInput,
   ISource,
   ISourceData,
-  Method,
-  METHODS,
   View
 } from './tokens';
+import { IProgress, IWork, PanelState, WorkLifecycle } from './work';
 
-/** What the panel is doing (its `data-state`). */
-export type PanelState = 'idle' | 'running' | 'ready' | 'error';
-
-/** Methods that cost one model run per channel or more: computed for the shown layer and class only. */
-const COSTLY_METHODS: readonly Method[] = ['scorecam', 'ablationcam'];
+export type { PanelState } from './work';
 
 /** The model of one explanation panel. */
 export class ExplanationModel implements IDisposable {
   constructor(options: ExplanationModel.IOptions) {
     this._loadEngine = options.loadEngine;
     this._settings = { ...DEFAULT_SETTINGS, ...options.settings };
-    this._opacity = this._settings.overlayOpacity;
-    this._colormap = this._settings.colormap;
+    this._selection = new Selection({
+      opacity: this._settings.overlayOpacity,
+      colormap: this._settings.colormap
+    });
+    this._work = new WorkLifecycle({
+      changed: change => this._emit(change),
+      restingState: () => (this._engine ? 'ready' : 'idle')
+    });
+    this.results = new ShownMapResults({
+      shown: this,
+      changed: () => this._emit('results')
+    });
   }
+
+  /** Export and send of the shown map, with what they last said. */
+  readonly results: ShownMapResults;
 
   /** Emitted with what changed, so that views repaint only what they must. */
   get changed(): ISignal<this, ExplanationModel.Change> {
@@ -49,22 +80,22 @@ export class ExplanationModel implements IDisposable {
 
   /** What the panel is doing. */
   get state(): PanelState {
-    return this._state;
+    return this._work.state;
   }
 
   /** The last error in words, or '' when the last work succeeded. */
   get error(): string {
-    return this._error;
+    return this._work.error;
   }
 
   /** Progress of the running work: a fraction in [0, 1] and what is being done. */
-  get progress(): { fraction: number; message: string } {
-    return this._progress;
+  get progress(): IProgress {
+    return this._work.progress;
   }
 
   /** How many times the model ran (predictions and explanation passes) since the source opened. */
   get runCount(): number {
-    return this._runCount;
+    return this._measures.runCount;
   }
 
   /** The source shown, or null before one is opened. */
@@ -74,7 +105,7 @@ export class ExplanationModel implements IDisposable {
 
   /** The handle of the explain() call shown, or '' for a source without one (files). */
   get handle(): string {
-    return this._handle;
+    return this._source?.handle ?? '';
   }
 
   /** The engine's backend once a model is loaded, else ''. */
@@ -99,7 +130,12 @@ export class ExplanationModel implements IDisposable {
 
   /** The output whose scores are explained. */
   get output(): string {
-    return this._output;
+    return this._selection.output;
+  }
+
+  /** What the shown output's target is, when it is not the output itself (a Softmax's input), else ''. */
+  get targetNote(): string {
+    return this._passes.targetNote(this.shownMethod, this.output);
   }
 
   /** The top-k classes of the output, highest score first. */
@@ -110,14 +146,12 @@ export class ExplanationModel implements IDisposable {
   /** The classes the class select lists: the top-k, and the chosen class when it is not among them. */
   get listedClasses(): readonly IClassScore[] {
     const top = this.topClasses;
-    if (this._target === null || top.some(c => c.index === this._target)) {
+    const target = this.target;
+    if (target === null || top.some(c => c.index === target)) {
       return top;
     }
-    const chosen = this._scores.find(c => c.index === this._target);
-    return [
-      ...top,
-      chosen ?? { index: this._target, score: NaN, probability: NaN }
-    ];
+    const chosen = this._scores.find(c => c.index === target);
+    return [...top, chosen ?? { index: target, score: NaN, probability: NaN }];
   }
 
   /** The number of classes of the output. */
@@ -132,54 +166,87 @@ export class ExplanationModel implements IDisposable {
 
   /** The chosen layer's tensor name. */
   get layer(): string {
-    return this._layer;
+    return this._selection.layer;
   }
 
   /** The chosen target class, or null before the scores are known. */
   get target(): number | null {
-    return this._target;
+    return this._selection.target;
   }
 
   /** The chosen method. */
-  get method(): Method {
-    return this._method;
+  get method(): MethodName {
+    return this._selection.method;
   }
 
   /** What the main canvas shows: the method's map, Guided Grad-CAM or the counterfactual map. */
   get view(): View {
-    return this._view;
+    return this._selection.view;
   }
 
   /** The method whose maps are shown: the chosen method, or the one the view asks for. */
-  get shownMethod(): Method {
-    switch (this._view) {
-      case 'guided':
-        return 'guided-gradcam';
-      case 'counterfactual':
-        return 'counterfactual';
-      default:
-        return this._method;
-    }
+  get shownMethod(): MethodName {
+    return this._selection.shownMethod;
   }
 
   /** Whether the shown method depends on the layer (the layer select is disabled when not). */
   get usesLayer(): boolean {
-    return !INPUT_METHODS.includes(this.shownMethod);
+    return usesLayer(this.shownMethod);
   }
 
   /** Opacity of the map over the picture, in [0, 1]. */
   get opacity(): number {
-    return this._opacity;
+    return this._selection.opacity;
   }
 
   /** The colormap of the overlay. */
   get colormap(): ColormapName {
-    return this._colormap;
+    return this._selection.colormap;
   }
 
   /** Whether the box around the map's largest component is drawn. */
   get showBox(): boolean {
-    return this._showBox;
+    return this._selection.showBox;
+  }
+
+  /** How maps are normalised for display: each on its own, or on one scale shared by those compared. */
+  get normalisation(): Normalisation {
+    return this._selection.normalisation;
+  }
+
+  /**
+   * `map` as the views draw it: itself under per-map normalisation; else divided by the largest
+   * raw value among the classes at its layer (or the layers at its class) that are compared.
+   */
+  shown(map: IMap): IMap {
+    switch (this._selection.normalisation) {
+      case 'map':
+        return map;
+      case 'classes':
+        return sharedScale(
+          map,
+          largestRaw(
+            this.listedClasses
+              .map(c => this.mapAt(map.layer ?? '', c.index))
+              .filter((m): m is IMap => m !== null)
+          )
+        );
+      case 'layers':
+        return sharedScale(
+          map,
+          largestRaw(
+            this._layers
+              .map(l => this.mapAt(l.name, map.target))
+              .filter((m): m is IMap => m !== null)
+          )
+        );
+    }
+  }
+
+  /** The raw values the colour bar of the shown map spans, or null (no map, or no raw map). */
+  get scaleRange(): IScaleRange | null {
+    const map = this.current;
+    return map ? scaleRange(this.shown(map), this.normalisation) : null;
   }
 
   /** The settings in effect. */
@@ -189,23 +256,27 @@ export class ExplanationModel implements IDisposable {
 
   /** Milliseconds of the last model load, prediction and explanation pass. */
   get timings(): Readonly<ExplanationModel.ITimings> {
-    return this._timings;
+    return this._measures.timings;
   }
 
-  /** The last switch of layer or class and when it began (performance.now()), for latency figures. */
-  get lastSwitch(): ExplanationModel.ISwitch | null {
-    return this._lastSwitch;
+  /** The timings in words (the panel's `data-timings`). */
+  get timingsText(): string {
+    return this._measures.describeTimings();
+  }
+
+  /** The last switch of layer or class, when it began and how long its repaint took. */
+  get lastSwitch(): Readonly<ExplanationModel.ISwitch> | null {
+    return this._measures.lastSwitch;
   }
 
   /** The map the main canvas shows, or null while it is not computed. */
   get current(): IMap | null {
-    return this.mapAt(this._layer, this._target);
+    return this.mapAt(this.layer, this.target);
   }
 
   /** The cached map of the shown method for `layer` and `target`, or null. */
   mapAt(layer: string, target: number | null): IMap | null {
-    const pass = this._passes.get(this._passKey(this.shownMethod));
-    return pass?.get(this._mapKey(this.shownMethod, layer, target)) ?? null;
+    return this._passes.mapAt(this.shownMethod, this.output, layer, target);
   }
 
   /** The chosen class at every computed layer, in graph order (the compare strip's first row). */
@@ -214,24 +285,24 @@ export class ExplanationModel implements IDisposable {
       return [];
     }
     return this._layers
-      .map(l => this.mapAt(l.name, this._target))
+      .map(l => this.mapAt(l.name, this.target))
       .filter((m): m is IMap => m !== null);
   }
 
   /** The chosen layer for each of the top-k classes (the compare strip's second row). */
   compareClasses(): IMap[] {
     return this.topClasses
-      .map(c => this.mapAt(this._layer, c.index))
+      .map(c => this.mapAt(this.layer, c.index))
       .filter((m): m is IMap => m !== null);
   }
 
   /** Opens a source: fetches model and image, loads the engine, predicts, and computes the first pass. */
   async open(source: ISource): Promise<void> {
-    this._abortRunning();
+    this._work.cancel();
     this._source = source;
     this._reset();
     this._emit('source');
-    const work = this._begin();
+    const work = this._work.begin();
     try {
       work.progress(0, 'Fetching the model and the image');
       const data = await source.load(work.signal, work.progress);
@@ -243,7 +314,7 @@ export class ExplanationModel implements IDisposable {
       await this._ensurePass(work);
       this._finish(work);
     } catch (error) {
-      this._fail(work, error);
+      this._work.fail(work, error);
     }
   }
 
@@ -259,11 +330,11 @@ export class ExplanationModel implements IDisposable {
     if (!this._layers.some(l => l.name === name)) {
       return this._failNow(`no layer named '${name}' in this model`);
     }
-    if (name === this._layer) {
+    if (name === this.layer) {
       return Promise.resolve();
     }
-    this._lastSwitch = { kind: 'layer', start: performance.now() };
-    this._layer = name;
+    this._measures.startSwitch('layer');
+    this._selection.layer = name;
     return this._showOrCompute();
   }
 
@@ -272,34 +343,35 @@ export class ExplanationModel implements IDisposable {
     if (!Number.isInteger(index) || index < 0) {
       return this._failNow(`the class must be an index >= 0; got ${index}`);
     }
-    if (this._scores.length > 0 && index >= this._scores.length) {
+    const count = this._scores.length;
+    if (count > 0 && index >= count) {
       return this._failNow(
-        `class ${index} is out of range: output '${this._output}' has ${this._scores.length} classes (0-${this._scores.length - 1})`
+        `class ${index} is out of range: output '${this.output}' has ${count} classes (0-${count - 1})`
       );
     }
-    if (index === this._target) {
+    if (index === this.target) {
       return Promise.resolve();
     }
-    this._lastSwitch = { kind: 'class', start: performance.now() };
-    this._target = index;
+    this._measures.startSwitch('class');
+    this._selection.target = index;
     return this._showOrCompute();
   }
 
   /** Computes (or shows from the cache) another method. */
   setMethod(method: string): Promise<void> {
-    if (!(METHODS as readonly string[]).includes(method)) {
+    if (!isMethodName(method)) {
       return this._failNow(
-        `unknown method '${method}': expected one of ${METHODS.join(', ')}`
+        `unknown method '${method}': expected one of ${METHOD_NAMES.join(', ')}`
       );
     }
-    this._method = method as Method;
-    this._view = 'map';
+    this._selection.method = method;
+    this._selection.view = 'map';
     return this._showOrCompute();
   }
 
   /** Shows the map, Guided Grad-CAM, or the counterfactual map. */
   setView(view: View): Promise<void> {
-    this._view = view;
+    this._selection.view = view;
     return this._showOrCompute();
   }
 
@@ -310,39 +382,55 @@ export class ExplanationModel implements IDisposable {
         `no output named '${name}': the model's outputs are ${this.outputs.join(', ')}`
       );
     }
-    if (name === this._output) {
+    if (name === this.output) {
       return;
     }
-    this._output = name;
+    this._selection.output = name;
     this._passes.clear();
-    this._target = null;
-    const work = this._begin();
+    this._scores = [];
+    this._selection.target = null;
+    const work = this._work.begin();
     try {
       await this._predict(work);
       work.check();
       await this._ensurePass(work);
       this._finish(work);
     } catch (error) {
-      this._fail(work, error);
+      this._work.fail(work, error);
     }
   }
 
   /** Sets the overlay's opacity (a repaint only). */
   setOpacity(value: number): void {
-    this._opacity = Math.min(1, Math.max(0, value));
+    this._measures.startSwitch('opacity');
+    this._selection.opacity = Math.min(1, Math.max(0, value));
     this._emit('display');
   }
 
   /** Sets the overlay's colormap (a repaint only). */
   setColormap(name: ColormapName): void {
-    this._colormap = name;
+    this._measures.startSwitch('colormap');
+    this._selection.colormap = name;
     this._emit('display');
   }
 
   /** Shows or hides the box around the map's largest component (a repaint only). */
   setShowBox(show: boolean): void {
-    this._showBox = show;
+    this._measures.startSwitch('box');
+    this._selection.showBox = show;
     this._emit('display');
+  }
+
+  /** Normalises the maps per map or on a shared scale (a repaint only). */
+  setNormalisation(normalisation: string): void {
+    if (!(NORMALISATIONS as readonly string[]).includes(normalisation)) {
+      void this._failNow(
+        `unknown normalisation '${normalisation}': expected one of ${NORMALISATIONS.join(', ')}`
+      );
+      return;
+    }
+    this._selection.normalisation = normalisation as Normalisation;
+    this._emit('selection');
   }
 
   /** Takes new settings: colormap and opacity repaint, top-k and backend apply to the next run. */
@@ -350,15 +438,26 @@ export class ExplanationModel implements IDisposable {
     const previous = this._settings;
     this._settings = { ...previous, ...settings };
     if (this._settings.colormap !== previous.colormap) {
-      this._colormap = this._settings.colormap;
+      this._selection.colormap = this._settings.colormap;
     }
     if (this._settings.overlayOpacity !== previous.overlayOpacity) {
-      this._opacity = this._settings.overlayOpacity;
+      this._selection.opacity = this._settings.overlayOpacity;
     }
     this._emit('display');
-    if (this._settings.topK !== previous.topK && this._state === 'ready') {
+    if (this._settings.topK !== previous.topK && this.state === 'ready') {
       void this._showOrCompute();
     }
+  }
+
+  /**
+   * Ends what is shown with an error (a choice of image that failed): the work is cancelled and
+   * the explanation cleared, so that no earlier map sits under the error as if it were the result.
+   */
+  fail(message: string): void {
+    this._work.cancel();
+    this._reset();
+    this._emit('source');
+    this._work.failNow(message);
   }
 
   /**
@@ -367,13 +466,8 @@ export class ExplanationModel implements IDisposable {
    * before, so that the selectors and the overlay agree.
    */
   cancel(): void {
-    this._abortRunning();
-    const shown = this._lastShown;
-    if (!this.current && shown) {
-      this._method = shown.method;
-      this._view = shown.view;
-      this._layer = shown.layer;
-      this._target = shown.target;
+    this._work.cancel();
+    if (!this.current && this._selection.restoreShown()) {
       this._emit('selection');
     }
   }
@@ -389,29 +483,21 @@ export class ExplanationModel implements IDisposable {
       return;
     }
     this._isDisposed = true;
-    this._abortRunning();
+    this._work.cancel();
     void this._engine?.dispose();
     this._engine = null;
     Signal.clearData(this);
   }
 
-  /** Loads the engine for the source's model and prepares the input. */
-  private async _load(data: ISourceData, work: Work): Promise<void> {
+  /** Loads the engine for the source's model, prepares the input, and takes the first choice. */
+  private async _load(data: ISourceData, work: IWork): Promise<void> {
     work.progress(0.2, 'Loading the model');
-    const start = performance.now();
-    let engine: IEngine;
-    try {
-      engine = await this._loadEngine(data.model, {
-        backend: this._settings.backend
-      });
-    } catch (error) {
-      // Say whose model it is: the engine's message alone names no source.
-      throw new Error(
-        `cannot load the model of ${this._source?.label ?? 'this source'}: ${messageOf(error)}`,
-        { cause: error }
-      );
-    }
-    this._timings.load = performance.now() - start;
+    const engine = await this._measures.time('load', () =>
+      openEngine(this._loadEngine, data.model, {
+        backend: this._settings.backend,
+        label: this._source?.label ?? 'this source'
+      })
+    );
     if (work.signal.aborted) {
       void engine.dispose();
       work.check();
@@ -422,54 +508,29 @@ export class ExplanationModel implements IDisposable {
       std: data.options.std
     });
     this._labels = data.options.labels ?? [];
-    this._handle = data.options.handle ?? '';
     this._layers = await engine.layers(this._input.feeds);
-    const asked = data.options.layer;
-    if (asked && !this._layers.some(l => l.name === asked)) {
-      throw new Error(
-        `explain() asked for layer '${asked}', which is not a layer of this model; the layers are: ${this._layers.map(l => l.name).join(', ')}`
-      );
-    }
-    this._layer =
-      asked ??
-      this._layers.find(l => l.isDefault)?.name ??
-      this._layers[this._layers.length - 1]?.name ??
-      '';
-    const output = data.options.target_output;
-    if (output && !engine.outputs.includes(output)) {
-      throw new Error(
-        `explain() asked for output '${output}'; the model's outputs are ${engine.outputs.join(', ')}`
-      );
-    }
-    this._output = output ?? engine.outputs[0] ?? '';
-    this._target = data.options.target ?? null;
-    const method = data.options.method;
-    if (method && !(METHODS as readonly string[]).includes(method)) {
-      throw new Error(
-        `explain() asked for method '${method}'; expected one of ${METHODS.join(', ')}`
-      );
-    }
-    this._method = (method as Method | null | undefined) ?? 'gradcam';
+    const first = firstChoice(data.options, this._layers, engine.outputs);
+    const selection = this._selection;
+    selection.layer = first.layer;
+    selection.output = first.output;
+    selection.target = first.target;
+    selection.method = first.method;
     this._emit('source');
   }
 
   /** One forward run for the output's class scores; the target defaults to the top class. */
-  private async _predict(work: Work): Promise<void> {
+  private async _predict(work: IWork): Promise<void> {
     const engine = this._requireEngine();
     work.progress(0.4, 'Predicting the classes');
-    this._runCount++;
-    const start = performance.now();
-    this._scores = await engine.predict(
-      this._input!.feeds,
-      this._output,
-      work.signal
+    this._scores = await this._measures.time('predict', () =>
+      engine.predict(this._input!.feeds, this.output, work.signal)
     );
-    this._timings.predict = performance.now() - start;
-    if (this._target === null) {
-      this._target = this._scores[0]?.index ?? 0;
-    } else if (this._target >= this._scores.length) {
+    const selection = this._selection;
+    if (selection.target === null) {
+      selection.target = this._scores[0]?.index ?? 0;
+    } else if (selection.target >= this._scores.length) {
       throw new Error(
-        `class ${this._target} is out of range: output '${this._output}' has ${this._scores.length} classes`
+        `class ${selection.target} is out of range: output '${this.output}' has ${this._scores.length} classes`
       );
     }
     this._emit('selection');
@@ -482,90 +543,93 @@ export class ExplanationModel implements IDisposable {
       return;
     }
     if (this.current) {
-      this._abortRunning();
-      this._error = '';
-      this._setState('ready');
-      this._rememberShown();
+      this._work.settle();
+      this._selection.rememberShown();
       this._emit('selection');
       return;
     }
     this._emit('selection');
-    const work = this._begin();
+    if (this.state === 'running' && this._runningWorkShows()) {
+      return; // its end shows the map chosen now: starting over would only lose its work
+    }
+    const work = this._work.begin();
     try {
       await this._ensurePass(work);
       this._finish(work);
     } catch (error) {
-      this._fail(work, error);
+      this._work.fail(work, error);
     }
+  }
+
+  /**
+   * Whether the running work will show the map chosen now: before the scores are known (an open
+   * or an output change predicts, then computes the pass for whatever is chosen then), or when
+   * the pass under way computes this map (a layer or class of the same method and output).
+   */
+  private _runningWorkShows(): boolean {
+    if (this._scores.length === 0) {
+      return true;
+    }
+    const pass = this._runningPass;
+    return (
+      pass !== null &&
+      pass.method === this.shownMethod &&
+      pass.output === this.output &&
+      (pass.layers.length === 0 || pass.layers.includes(this.layer)) &&
+      (!methodTraits(pass.method).hasTarget ||
+        pass.targets.includes(this.target!))
+    );
   }
 
   /**
    * Makes sure the shown map is cached: one engine run for every candidate layer x every class
    * the pass lacks (the top-k and the chosen class), so that later switches need no run.
    */
-  private async _ensurePass(work: Work): Promise<void> {
+  private async _ensurePass(work: IWork): Promise<void> {
     if (this.current) {
       return;
     }
     const engine = this._requireEngine();
     const method = this.shownMethod;
-    const costly = COSTLY_METHODS.includes(method);
-    const layers = !this.usesLayer
-      ? []
-      : costly
-        ? [this._layer]
-        : this._layers.map(l => l.name);
-    const wanted = costly
-      ? [this._target!]
-      : [...new Set([...this.topClasses.map(c => c.index), this._target!])];
-    const key = this._passKey(method);
-    const pass = this._passes.get(key) ?? new Map<string, IMap>();
-    const targets = wanted.filter(
-      t => !pass.has(this._mapKey(method, layers[0] ?? null, t))
-    );
-    const missing = targets.length > 0 ? targets : [this._target!];
+    const output = this.output;
+    const plan = this._passes.plan(method, output, {
+      layers: this._layers.map(l => l.name),
+      layer: this.layer,
+      target: this.target!,
+      topTargets: this.topClasses.map(c => c.index)
+    });
     work.progress(
       0.5,
-      `Computing ${method} for ${layers.length || 1} layer(s) x ${missing.length} class(es)`
+      `Computing ${method} for ${plan.layers.length || 1} layer(s) x ${plan.targets.length} class(es)`
     );
-    this._runCount++;
-    const start = performance.now();
-    const maps = await engine.explain({
-      feeds: this._input!.feeds,
-      method,
-      layers,
-      targets: missing,
-      output: this._output,
-      signal: work.signal,
-      onProgress: (fraction, message) =>
-        work.progress(0.5 + fraction / 2, message)
-    });
-    this._timings.pass = performance.now() - start;
-    work.check();
-    for (const map of maps) {
-      pass.set(this._mapKey(method, map.layer, map.target), map);
+    const running = { method, output, ...plan };
+    this._runningPass = running;
+    let result: IExplainResult;
+    try {
+      result = await this._measures.time('pass', () =>
+        engine.explain({
+          feeds: this._input!.feeds,
+          method,
+          layers: plan.layers,
+          targets: plan.targets,
+          output,
+          signal: work.signal,
+          onProgress: (fraction, message) =>
+            work.progress(0.5 + fraction / 2, message)
+        })
+      );
+    } finally {
+      if (this._runningPass === running) {
+        this._runningPass = null;
+      }
     }
-    this._passes.set(key, pass);
+    work.check();
+    this._passes.store(method, output, result);
     if (!this.current) {
       throw new Error(
-        `the engine computed no ${method} map for layer '${this._layer}' and class ${this._target}`
+        `the engine computed no ${method} map for layer '${this.layer}' and class ${this.target}`
       );
     }
-  }
-
-  private _passKey(method: Method): string {
-    return `${method}|${this._output}`;
-  }
-
-  /** Input methods have one map per class; eigencam one per layer: their keys ignore the rest. */
-  private _mapKey(
-    method: Method,
-    layer: string | null,
-    target: number | null
-  ): string {
-    const keyLayer = INPUT_METHODS.includes(method) ? '' : (layer ?? '');
-    const keyTarget = method === 'eigencam' ? '' : String(target);
-    return `${keyLayer}|${keyTarget}`;
   }
 
   private _requireEngine(): IEngine {
@@ -575,81 +639,20 @@ export class ExplanationModel implements IDisposable {
     return this._engine;
   }
 
-  /** Starts a unit of work; an older one is cancelled, since its result would be stale. */
-  private _begin(): Work {
-    this._abortRunning();
-    const controller = new AbortController();
-    this._controller = controller;
-    this._error = '';
-    this._setState('running');
-    const work: Work = {
-      signal: controller.signal,
-      progress: (fraction, message) => {
-        if (this._controller === controller) {
-          this._progress = { fraction, message };
-          this._emit('progress');
-        }
-      },
-      check: () => {
-        if (controller.signal.aborted) {
-          throw new CancelledError();
-        }
+  /** Ends `work` with its map on screen. */
+  private _finish(work: IWork): void {
+    if (this._work.finish(work)) {
+      if (this.current) {
+        this._selection.rememberShown();
       }
-    };
-    return work;
-  }
-
-  private _finish(work: Work): void {
-    if (work.signal !== this._controller?.signal) {
-      return;
+      this._emit('selection');
     }
-    this._controller = null;
-    this._progress = { fraction: 1, message: '' };
-    this._setState('ready');
-    this._rememberShown();
-    this._emit('selection');
-  }
-
-  /** Records the selection of the map on screen, for a cancel to return to. */
-  private _rememberShown(): void {
-    if (this.current) {
-      this._lastShown = {
-        method: this._method,
-        view: this._view,
-        layer: this._layer,
-        target: this._target
-      };
-    }
-  }
-
-  private _fail(work: Work, error: unknown): void {
-    if (error instanceof CancelledError || work.signal.aborted) {
-      return; // whoever cancelled has set the state
-    }
-    if (work.signal !== this._controller?.signal) {
-      return;
-    }
-    this._controller = null;
-    this._error = messageOf(error);
-    this._progress = { fraction: 0, message: '' };
-    this._setState('error');
   }
 
   /** Reports a bad choice without losing what is shown. */
   private _failNow(message: string): Promise<void> {
-    this._error = message;
-    this._setState('error');
+    this._work.failNow(message);
     return Promise.resolve();
-  }
-
-  private _abortRunning(): void {
-    if (this._controller) {
-      this._controller.abort();
-      this._controller = null;
-      this._progress = { fraction: 0, message: '' };
-      this._setState(this.current ? 'ready' : this._engine ? 'ready' : 'idle');
-      this._emit('progress');
-    }
   }
 
   private _reset(): void {
@@ -659,67 +662,44 @@ export class ExplanationModel implements IDisposable {
     this._layers = [];
     this._scores = [];
     this._labels = [];
-    this._handle = '';
     this._passes.clear();
-    this._layer = '';
-    this._target = null;
-    this._output = '';
-    this._view = 'map';
-    this._lastShown = null;
-    this._runCount = 0;
-    this._lastSwitch = null;
-    this._error = '';
-  }
-
-  private _setState(state: PanelState): void {
-    if (state !== this._state) {
-      this._state = state;
-      this._emit('state');
-    }
+    this._runningPass = null;
+    this._selection.resetMap();
+    this._measures.reset();
+    this._work.clearError();
   }
 
   private _emit(change: ExplanationModel.Change): void {
-    if (!this._isDisposed) {
-      this._changed.emit(change);
+    if (this._isDisposed) {
+      return;
+    }
+    this._changed.emit(change);
+    // Every view has repainted once `emit` returns: a switch whose map is on screen is timed.
+    const repaint = change === 'selection' || change === 'display';
+    if (repaint && this.current && this._measures.endSwitch()) {
+      this._changed.emit('measures');
     }
   }
 
   private _loadEngine: EngineLoader;
   private _settings: IPanelSettings;
   private _changed = new Signal<this, ExplanationModel.Change>(this);
-  private _state: PanelState = 'idle';
-  private _error = '';
-  private _progress = { fraction: 0, message: '' };
-  private _runCount = 0;
+  private _selection: Selection;
+  private _work: WorkLifecycle;
+  private _passes = new PassCache();
+  private _measures = new Measures();
   private _source: ISource | null = null;
   private _engine: IEngine | null = null;
   private _input: IPreparedInput | null = null;
   private _layers: ILayer[] = [];
   private _scores: IClassScore[] = [];
   private _labels: string[] = [];
-  private _handle = '';
-  private _passes = new Map<string, Map<string, IMap>>();
-  private _layer = '';
-  private _target: number | null = null;
-  private _output = '';
-  private _method: Method = 'gradcam';
-  private _view: View = 'map';
-  private _lastShown: {
-    method: Method;
-    view: View;
-    layer: string;
-    target: number | null;
+  private _runningPass: {
+    method: MethodName;
+    output: string;
+    layers: string[];
+    targets: number[];
   } | null = null;
-  private _opacity: number;
-  private _colormap: ColormapName;
-  private _showBox = true;
-  private _lastSwitch: ExplanationModel.ISwitch | null = null;
-  private _timings: ExplanationModel.ITimings = {
-    load: 0,
-    predict: 0,
-    pass: 0
-  };
-  private _controller: AbortController | null = null;
   private _isDisposed = false;
 }
 
@@ -735,48 +715,21 @@ export namespace ExplanationModel {
 
   /**
    * What changed: the state, the source (layers, outputs), the selection (layer, class, method,
-   * maps), the display (opacity, colormap, box) or the progress.
+   * maps), the display (opacity, colormap, box), the progress, the measures (a switch was timed)
+   * or the results (export and send of the shown map).
    */
   export type Change =
-    'state' | 'source' | 'selection' | 'display' | 'progress';
+    | 'state'
+    | 'source'
+    | 'selection'
+    | 'display'
+    | 'progress'
+    | 'measures'
+    | 'results';
 
   /** Milliseconds of the last model load, prediction and explanation pass (0: not yet). */
-  export interface ITimings {
-    /** Loading the engine for the model. */
-    load: number;
-    /** One forward run for the class scores. */
-    predict: number;
-    /** One explanation run (every layer x the missing classes). */
-    pass: number;
-  }
+  export type ITimings = ITimingsOfMeasures;
 
   /** A switch of layer or class, for latency figures. */
-  export interface ISwitch {
-    /** What was switched. */
-    kind: 'layer' | 'class';
-    /** performance.now() when the switch began. */
-    start: number;
-  }
-}
-
-/** One unit of running work: cancellable, reporting progress. */
-interface Work {
-  signal: AbortSignal;
-  progress: (fraction: number, message: string) => void;
-  check: () => void;
-}
-
-/** Raised inside cancelled work; never shown to the user. */
-class CancelledError extends Error {
-  constructor() {
-    super('cancelled');
-    this.name = 'CancelledError';
-  }
-}
-
-function messageOf(error: unknown): string {
-  if (error instanceof Error) {
-    return error.message;
-  }
-  return String(error);
+  export type ISwitch = ISwitchOfMeasures;
 }

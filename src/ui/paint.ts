@@ -3,12 +3,15 @@
  * or a guided backpropagation image shown as the reference library shows it.
  */
 import {
+  blend,
   Box,
-  boxFromMap,
+  colorise,
   ColormapName,
   MapSize,
   overlay,
+  peakBoxFromMap,
   resizeBilinear,
+  resizePixels,
   RgbImage,
   scaleToUnit,
   upsampleRaw
@@ -66,9 +69,82 @@ export function guidedImage(map: IMap): Uint8ClampedArray {
   return out;
 }
 
-/** The box around the largest component above 15% of the map's maximum; none for images. */
+/**
+ * The box the panel draws: around the region above 15% of the map's maximum that holds the
+ * maximum (the paper's largest region is for the localisation measure); none for images.
+ */
 export function boxOf(map: IMap): Box | undefined {
-  return map.channels === 1 ? boxFromMap(map.map, map.size) : undefined;
+  return map.channels === 1 ? peakBoxFromMap(map.map, map.size) : undefined;
+}
+
+/**
+ * The pixels of one canvas, kept between repaints: a new opacity only blends the coloured map
+ * with the picture again, a new colormap colours the map again, and only a new map (a switch of
+ * layer or class) is fitted to the picture and coloured.
+ */
+export class MapCompositor {
+  /** RGBA pixels (picture width x height) of `map` over `picture`, or the picture alone. */
+  paint(
+    picture: RgbImage,
+    map: IMap | null,
+    options: IPaintOptions
+  ): Uint8ClampedArray {
+    if (map && map.channels !== 1) {
+      if (this._image?.map !== map) {
+        this._image = { map, pixels: guidedImage(map) };
+      }
+      return this._image.pixels;
+    }
+    const held = this._coloured;
+    if (
+      !held ||
+      held.map !== map ||
+      held.picture !== picture ||
+      held.colormap !== options.colormap
+    ) {
+      this._colourings++;
+      this._coloured = {
+        map,
+        picture,
+        colormap: options.colormap,
+        colours: map
+          ? colorise(fitted(map, picture), options.colormap)
+          : new Uint8ClampedArray(picture.width * picture.height * 4)
+      };
+    }
+    return blend(picture, this._coloured!.colours, map ? options.opacity : 0);
+  }
+
+  /** How many times a map was fitted and coloured (the costly step; opacity skips it). */
+  get colourings(): number {
+    return this._colourings;
+  }
+
+  /** The box of `map`, computed once per map. */
+  boxOf(map: IMap): Box | undefined {
+    if (this._box?.map !== map) {
+      this._box = { map, box: boxOf(map) };
+    }
+    return this._box.box;
+  }
+
+  private _coloured: {
+    map: IMap | null;
+    picture: RgbImage;
+    colormap: ColormapName;
+    colours: Uint8ClampedArray;
+  } | null = null;
+  private _image: { map: IMap; pixels: Uint8ClampedArray } | null = null;
+  private _box: { map: IMap; box: Box | undefined } | null = null;
+  private _colourings = 0;
+}
+
+/** A one-channel map's values at the picture's size. */
+function fitted(map: IMap, picture: RgbImage): ArrayLike<number> {
+  const size = { height: picture.height, width: picture.width };
+  return map.size.height === size.height && map.size.width === size.width
+    ? map.map
+    : resizeBilinear(map.map, map.size, size);
 }
 
 /** Thumbnails are drawn at most this many pixels wide and high (they are shown at 72 CSS px). */
@@ -98,20 +174,14 @@ export function fitSize(
 
 /** The picture at `size` (bilinear per channel), for thumbnails. */
 export function shrinkPicture(picture: RgbImage, size: MapSize): RgbImage {
-  const from = { height: picture.height, width: picture.width };
-  const plane = from.height * from.width;
-  const out = new Uint8ClampedArray(size.height * size.width * 3);
-  for (let c = 0; c < 3; c++) {
-    const channel = Float32Array.from(
-      { length: plane },
-      (_, p) => picture.data[p * picture.channels + c]
-    );
-    const small = resizeBilinear(channel, from, size);
-    for (let p = 0; p < small.length; p++) {
-      out[p * 3 + c] = Math.round(small[p]);
-    }
-  }
-  return { height: size.height, width: size.width, channels: 3, data: out };
+  const data = resizePixels(
+    picture.data,
+    picture,
+    picture.channels,
+    size,
+    [0, 1, 2]
+  );
+  return { height: size.height, width: size.width, channels: 3, data };
 }
 
 /**
@@ -126,7 +196,9 @@ export function shrinkMap(map: IMap, size: MapSize): IMap {
   }
   const small =
     map.raw && map.rawSize
-      ? scaleToUnit(upsampleRaw(map.raw, map.rawSize, size))
+      ? map.scale !== undefined
+        ? sharedSmall(map.raw, map.rawSize, size, map.scale)
+        : scaleToUnit(upsampleRaw(map.raw, map.rawSize, size))
       : resizeBilinear(map.map, map.size, size);
   return {
     layer: map.layer,
@@ -135,4 +207,18 @@ export function shrinkMap(map: IMap, size: MapSize): IMap {
     map: small,
     size
   };
+}
+
+/** A raw map at `size` on a shared scale: upsampled, divided by `scale`, clamped to [0, 1]. */
+function sharedSmall(
+  raw: Float32Array,
+  rawSize: MapSize,
+  size: MapSize,
+  scale: number
+): Float32Array {
+  const small = resizeBilinear(raw, rawSize, size);
+  for (let i = 0; i < small.length; i++) {
+    small[i] = Math.min(1, Math.max(0, small[i] / scale));
+  }
+  return small;
 }

@@ -16,13 +16,17 @@ import { Panel, Widget } from '@lumino/widgets';
 import { CompareView } from './compare';
 import { ImagePicker } from './imagepicker';
 import { ExplanationModel, PanelState } from './model';
-import { drawMap, OverlayView } from './overlay';
-import { shrinkMap, shrinkPicture } from './paint';
-import { OutputPreviews, previewSizes } from './previews';
+import { OverlayView } from './overlay';
+import { PreviewPublisher } from './publisher';
+import type { IMessage } from './results';
 import { SelectorsView } from './selectors';
 import { FileSource } from './sources';
-import type { EngineLoader, IMap, IPanelSettings, ISource } from './tokens';
-import type { RgbImage } from '../engine/image';
+import type {
+  EngineLoader,
+  IOutputPreviews,
+  IPanelSettings,
+  ISource
+} from './tokens';
 
 export type { PanelState } from './model';
 
@@ -46,9 +50,12 @@ export class GradCAMPanel extends Panel {
       loadEngine: options.loadEngine,
       settings: options.settings
     });
-    this._previews = options.previews ?? null;
+    this._publisher = options.previews
+      ? new PreviewPublisher({ model: this.model, previews: options.previews })
+      : null;
 
     this._header = this._element('div', 'jp-GradCAM-header');
+    this._note = this._element('p', 'jp-GradCAM-targetNote');
     this._message = this._element('p', 'jp-GradCAM-message');
     this._message.textContent = trans.__(
       'Run jupyterlab_gradcam.explain(model, image) in a notebook cell, or open an .onnx file with Open With > Grad-CAM.'
@@ -61,6 +68,7 @@ export class GradCAMPanel extends Panel {
     });
     this._status.node.append(
       this._header,
+      this._note,
       this._message,
       this._progress,
       this._error
@@ -68,7 +76,7 @@ export class GradCAMPanel extends Panel {
     this.addWidget(this._status);
 
     this.selectors = new SelectorsView({ model: this.model, trans });
-    this.overlay = new OverlayView({ model: this.model });
+    this.overlay = new OverlayView({ model: this.model, trans });
     this.compare = new CompareView({ model: this.model, trans });
     this._actions = new Widget({ node: this._actionsElement() });
     this.addWidget(this.selectors);
@@ -125,7 +133,8 @@ export class GradCAMPanel extends Panel {
         })
       );
     });
-    picker.failed.connect((_, message) => this._showError(message));
+    // A choice that fails replaces the explanation shown: the error clears it.
+    picker.failed.connect((_, message) => this.model.fail(message));
     this.insertWidget(1, picker);
     this._message.textContent = trans.__(
       'Choose an image to explain %1 on (no kernel needed).',
@@ -143,10 +152,7 @@ export class GradCAMPanel extends Panel {
     if (this.isDisposed) {
       return;
     }
-    if (this._previewFrame) {
-      cancelAnimationFrame(this._previewFrame);
-      this._previewFrame = 0;
-    }
+    this._publisher?.dispose();
     this.model.dispose();
     super.dispose();
   }
@@ -161,25 +167,24 @@ export class GradCAMPanel extends Panel {
     _: ExplanationModel,
     change: ExplanationModel.Change
   ): void {
-    const start = this.model.lastSwitch;
+    if (change === 'measures') {
+      this._showSwitchTime();
+      return;
+    }
     this._render();
-    if (change === 'selection' || change === 'display' || change === 'source') {
-      this._schedulePreview();
+  }
+
+  /** The last switch's repaint time (`data-switch`, `data-switch-ms`), for the latency figures. */
+  private _showSwitchTime(): void {
+    const last = this.model.lastSwitch;
+    if (!last || last.repaintMs === null) {
+      return;
     }
-    if (
-      change === 'selection' &&
-      start &&
-      start !== this._timedSwitch &&
-      this.model.current
-    ) {
-      this._timedSwitch = start;
-      const milliseconds = performance.now() - start.start;
-      this.node.dataset.switch = start.kind;
-      this.node.dataset.switchMs = milliseconds.toFixed(2);
-      console.debug(
-        `jupyterlab-gradcam: ${start.kind} switch repainted in ${milliseconds.toFixed(1)} ms`
-      );
-    }
+    this.node.dataset.switch = last.kind;
+    this.node.dataset.switchMs = last.repaintMs.toFixed(2);
+    console.debug(
+      `jupyterlab-gradcam: ${last.kind} switch repainted in ${last.repaintMs.toFixed(1)} ms`
+    );
   }
 
   private _render(): void {
@@ -192,8 +197,7 @@ export class GradCAMPanel extends Panel {
     data.target = model.target === null ? '' : String(model.target);
     data.method = model.shownMethod;
     data.backend = model.backend;
-    const timings = model.timings;
-    data.timings = `load ${timings.load.toFixed(0)} ms, predict ${timings.predict.toFixed(0)} ms, pass ${timings.pass.toFixed(0)} ms`;
+    data.timings = model.timingsText;
 
     this._message.hidden = model.source !== null;
     if (model.source) {
@@ -202,6 +206,8 @@ export class GradCAMPanel extends Panel {
         ? trans.__('%1 (on %2)', model.source.label, model.backend)
         : model.source.label;
     }
+    this._note.textContent = model.targetNote;
+    this._note.hidden = model.targetNote === '' || model.current === null;
 
     const running = model.state === 'running';
     this._progress.hidden = !running;
@@ -214,11 +220,31 @@ export class GradCAMPanel extends Panel {
       ? trans.__(model.progress.message)
       : '';
 
-    this._showError(model.state === 'error' ? model.error : '');
+    const results = model.results;
+    const send = results.lastSend;
+    this._showError(
+      model.state === 'error'
+        ? model.error
+        : send?.error
+          ? this._translate(send.error)
+          : ''
+    );
+    this._sent.textContent = !send
+      ? ''
+      : send.done
+        ? trans.__(
+            'Sent to jupyterlab_gradcam.results[%1]',
+            JSON.stringify(send.name)
+          )
+        : send.error
+          ? ''
+          : trans.__('Sending…');
+    if (send?.done) {
+      data.sent = send.name;
+    }
 
-    const canExport = model.current !== null;
-    this._exportButton.disabled = !canExport;
-    this._sendButton.disabled = !canExport || !model.source?.sendResult;
+    this._exportButton.disabled = !results.canExport;
+    this._sendButton.disabled = !results.canSend;
     this._sendName.disabled = this._sendButton.disabled;
     this.selectors.node.hidden = model.layers.length === 0;
     this._actions.node.hidden = model.input === null;
@@ -235,75 +261,9 @@ export class GradCAMPanel extends Panel {
     );
   }
 
-  /** Publishes the thumbnail at the next animation frame: a burst of changes draws it once. */
-  private _schedulePreview(): void {
-    if (!this._previews || this._previewFrame) {
-      return;
-    }
-    this._previewFrame = requestAnimationFrame(() => {
-      this._previewFrame = 0;
-      this._publishPreview();
-    });
-  }
-
-  /**
-   * Draws the shown map over the picture, small, with the overlay's colormap, opacity and box,
-   * and hands it to the explain() output it came from (a source with a handle).
-   */
-  private _publishPreview(): void {
-    const model = this.model;
-    const input = model.input;
-    const map = model.current;
-    if (!this._previews || this.isDisposed || !model.handle || !input || !map) {
-      return;
-    }
-    const look = {
-      map,
-      handle: model.handle,
-      method: model.shownMethod,
-      opacity: model.opacity,
-      colormap: model.colormap,
-      box: model.showBox
-    };
-    const last = this._previewLook;
-    if (
-      last &&
-      (Object.keys(look) as (keyof typeof look)[]).every(
-        key => look[key] === last[key]
-      )
-    ) {
-      return; // a repaint with nothing new (a progress tick, a setting that changed nothing)
-    }
-    this._previewLook = look;
-    const picture = input.picture;
-    const sizes = previewSizes({
-      height: picture.height,
-      width: picture.width
-    });
-    if (this._previewPicture?.source !== picture) {
-      this._previewPicture = {
-        source: picture,
-        small: shrinkPicture(picture, sizes.drawn)
-      };
-    }
-    const small = this._previewPicture.small;
-    // Images (guided backpropagation) are drawn at their own size, over the full picture.
-    const shrunk = shrinkMap(map, sizes.drawn);
-    const canvas = document.createElement('canvas');
-    drawMap(canvas, shrunk.channels === 1 ? small : picture, shrunk, {
-      opacity: model.opacity,
-      colormap: model.colormap,
-      box: model.showBox
-    });
-    this._previews.set(model.handle, {
-      url: canvas.toDataURL('image/png'),
-      width: sizes.shown.width,
-      height: sizes.shown.height,
-      method: model.shownMethod,
-      layer: map.layer ?? '',
-      target: map.target,
-      label: map.target === null ? '' : model.labelOf(map.target)
-    });
+  /** A message of the model's, in the user's language. */
+  private _translate(message: IMessage): string {
+    return this._trans.__(message.pattern, ...message.args);
   }
 
   private _showError(message: string): void {
@@ -356,7 +316,8 @@ export class GradCAMPanel extends Panel {
     this._sendButton.type = 'button';
     this._sendButton.className = 'jp-GradCAM-send jp-mod-styled';
     this._sendButton.textContent = trans.__('Send to kernel');
-    this._sendButton.onclick = () => void this._sendToKernel();
+    this._sendButton.onclick = () =>
+      void this.model.results.send(this._sendName.value);
 
     this._sent = this._element('span', 'jp-GradCAM-sent');
     this._sent.setAttribute('aria-live', 'polite');
@@ -371,61 +332,16 @@ export class GradCAMPanel extends Panel {
 
   /** Downloads the overlay as PNG, named after method, layer and class. */
   private _exportPng(): void {
-    const model = this.model;
-    const name =
-      `gradcam-${model.shownMethod}-${model.layer || 'input'}-${model.target ?? ''}.png`.replace(
-        /[^\w.+-]+/g,
-        '_'
-      );
     const link = document.createElement('a');
-    link.download = name;
+    link.download = this.model.results.exportName;
     link.href = this.overlay.canvas.toDataURL('image/png');
     link.click();
-  }
-
-  /** Puts the shown map (displayed values, input size) into jupyterlab_gradcam.results[name]. */
-  private async _sendToKernel(): Promise<void> {
-    const model = this.model;
-    const map = model.current;
-    const source = model.source;
-    const name = this._sendName.value.trim();
-    if (!map || !source?.sendResult) {
-      return;
-    }
-    if (!name) {
-      this._showError(
-        this._trans.__(
-          'Give the map a name to store it under in jupyterlab_gradcam.results.'
-        )
-      );
-      return;
-    }
-    const shape =
-      map.channels === 1
-        ? [map.size.height, map.size.width]
-        : [map.channels, map.size.height, map.size.width];
-    this._sent.textContent = this._trans.__('Sending…');
-    try {
-      await source.sendResult(name, map.map, shape);
-      this._sent.textContent = this._trans.__(
-        'Sent to jupyterlab_gradcam.results[%1]',
-        JSON.stringify(name)
-      );
-      this.node.dataset.sent = name;
-    } catch (error) {
-      this._sent.textContent = '';
-      this._showError(
-        this._trans.__(
-          'The kernel did not take the map: %1',
-          error instanceof Error ? error.message : String(error)
-        )
-      );
-    }
   }
 
   private _trans: TranslationBundle;
   private _status: Widget;
   private _header: HTMLElement;
+  private _note: HTMLElement;
   private _message: HTMLElement;
   private _progress: HTMLElement;
   private _error: HTMLElement;
@@ -434,11 +350,7 @@ export class GradCAMPanel extends Panel {
   private _sendButton!: HTMLButtonElement;
   private _sendName!: HTMLInputElement;
   private _sent!: HTMLElement;
-  private _timedSwitch: ExplanationModel.ISwitch | null = null;
-  private _previews: OutputPreviews | null;
-  private _previewFrame = 0;
-  private _previewLook: PreviewLook | null = null;
-  private _previewPicture: { source: RgbImage; small: RgbImage } | null = null;
+  private _publisher: PreviewPublisher | null;
 }
 
 /** The GradCAMPanel's companions. */
@@ -452,16 +364,6 @@ export namespace GradCAMPanel {
     /** The settings at the start. */
     settings?: Partial<IPanelSettings>;
     /** Where the thumbnails of explain() outputs go; none are drawn when absent. */
-    previews?: OutputPreviews;
+    previews?: IOutputPreviews;
   }
-}
-
-/** What a published thumbnail showed: another one is drawn only when something here changes. */
-interface PreviewLook {
-  map: IMap;
-  handle: string;
-  method: string;
-  opacity: number;
-  colormap: string;
-  box: boolean;
 }

@@ -9,6 +9,9 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import type { MapSize } from '../engine/image';
 import { fitSize } from './paint';
+import type { IOutputPreview, IOutputPreviews } from './tokens';
+
+export type { IOutputPreview } from './tokens';
 
 /** Thumbnails of explain() outputs are shown this many CSS pixels on their long side. */
 export const PREVIEW_SIZE = 160;
@@ -27,26 +30,8 @@ export function previewSizes(size: MapSize): {
   };
 }
 
-/** The thumbnail of one explain() call, as a panel last showed it. */
-export interface IOutputPreview {
-  /** The overlay (picture, map, colormap, opacity) as a PNG data URL. */
-  url: string;
-  /** The width it is shown at, in CSS pixels. */
-  width: number;
-  /** The height it is shown at, in CSS pixels. */
-  height: number;
-  /** The method whose map is shown (the command line's name). */
-  method: string;
-  /** The layer's tensor name; '' for methods that explain the input directly. */
-  layer: string;
-  /** The class explained; null for methods without a target. */
-  target: number | null;
-  /** The class's name from the explain() labels, or ''. */
-  label: string;
-}
-
 /** The latest thumbnail of each explain() call, by handle. */
-export class OutputPreviews implements IDisposable {
+export class OutputPreviews implements IOutputPreviews, IDisposable {
   constructor(options: OutputPreviews.IOptions = {}) {
     this._limit = Math.max(1, options.limit ?? OutputPreviews.DEFAULT_LIMIT);
   }
@@ -68,11 +53,18 @@ export class OutputPreviews implements IDisposable {
 
   /**
    * Holds `preview` as the thumbnail of `handle`; tells the renderers only when it differs from
-   * the one held. Beyond the limit, the thumbnail set longest ago is dropped.
+   * the one held. Beyond the limit, the thumbnail added longest ago is dropped. Disposing the
+   * answer forgets this thumbnail, unless a newer one of `handle` replaced it.
    */
-  set(handle: string, preview: IOutputPreview): void {
+  add(handle: string, preview: IOutputPreview): IDisposable {
+    const forget = disposable(() => {
+      if (this._previews.get(handle) === preview) {
+        this.delete(handle);
+      }
+    });
     if (this._isDisposed) {
-      return;
+      forget.dispose();
+      return forget;
     }
     const held = this._previews.get(handle);
     // Re-inserted: the most recently set are the last of the map, the first to drop are first.
@@ -86,6 +78,7 @@ export class OutputPreviews implements IDisposable {
     if (!held || !samePreview(held, preview)) {
       this._changed.emit(handle);
     }
+    return forget;
   }
 
   /** Forgets the thumbnail of `handle`. */
@@ -128,6 +121,22 @@ export namespace OutputPreviews {
   export const DEFAULT_LIMIT = 200;
 }
 
+/** An IDisposable that runs `dispose` once. */
+function disposable(dispose: () => void): IDisposable {
+  let isDisposed = false;
+  return {
+    get isDisposed() {
+      return isDisposed;
+    },
+    dispose() {
+      if (!isDisposed) {
+        isDisposed = true;
+        dispose();
+      }
+    }
+  };
+}
+
 function samePreview(a: IOutputPreview, b: IOutputPreview): boolean {
   return (
     a.url === b.url &&
@@ -136,6 +145,7 @@ function samePreview(a: IOutputPreview, b: IOutputPreview): boolean {
     a.method === b.method &&
     a.layer === b.layer &&
     a.target === b.target &&
-    a.label === b.label
+    a.label === b.label &&
+    a.error === b.error
   );
 }

@@ -8,8 +8,11 @@ import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
-import type { IOutputPreview, OutputPreviews } from './previews';
-import type { IExplainOptions } from './tokens';
+import type {
+  IExplainOptions,
+  IOutputPreview,
+  IOutputPreviews
+} from './tokens';
 
 /** The MIME type explain() displays. */
 export const MIME_TYPE = 'application/vnd.jupyterlab-gradcam.v1+json';
@@ -34,6 +37,11 @@ export class ExplanationRenderer
     this._thumb = document.createElement('img');
     this._thumb.className = 'jp-GradCAM-outputThumb';
     this._thumb.hidden = true;
+    this._summary = document.createElement('span');
+    this._summary.className = 'jp-GradCAM-outputSummary';
+    this._error = document.createElement('span');
+    this._error.className = 'jp-GradCAM-outputError';
+    this._error.hidden = true;
     this._previews?.changed.connect(this._onPreview, this);
   }
 
@@ -53,14 +61,8 @@ export class ExplanationRenderer
       image_shape?: number[];
       model_kind?: string;
     };
-    const summary = document.createElement('span');
-    summary.className = 'jp-GradCAM-outputSummary';
-    summary.textContent = trans.__(
-      'Grad-CAM explanation: %1, %2 model, image %3',
-      options.method ?? 'gradcam',
-      options.model_kind ?? '?',
-      (options.image_shape ?? []).join('\u00d7')
-    );
+    this._options = options;
+    const summary = this._summary;
     const button = document.createElement('button');
     button.type = 'button';
     button.className = 'jp-GradCAM-outputOpen jp-mod-styled';
@@ -68,10 +70,21 @@ export class ExplanationRenderer
     button.onclick = () => this._open(options, this.node);
     this._handle = options.handle ?? '';
     this._showPreview();
-    this.node.replaceChildren(this._thumb, summary, button);
+    this.node.replaceChildren(this._thumb, summary, this._error, button);
   }
 
-  private _onPreview(_: OutputPreviews, handle: string): void {
+  /** The one-line summary; it names the method the thumbnail shows once there is one. */
+  private _showSummary(preview: IOutputPreview | null): void {
+    const options = this._options;
+    this._summary.textContent = this._trans.__(
+      'Grad-CAM explanation: %1, %2 model, image %3',
+      preview?.method ?? options.method ?? 'gradcam',
+      options.model_kind ?? '?',
+      (options.image_shape ?? []).join('\u00d7')
+    );
+  }
+
+  private _onPreview(_: IOutputPreviews, handle: string): void {
     if (handle === this._handle) {
       this._showPreview();
     }
@@ -82,8 +95,17 @@ export class ExplanationRenderer
     const preview =
       this._handle && this._previews ? this._previews.get(this._handle) : null;
     const thumb = this._thumb;
-    thumb.hidden = preview === null;
-    if (!preview) {
+    this._showSummary(preview);
+    // A failed explanation says so here too, with no picture of an earlier map.
+    this._error.hidden = !preview?.error;
+    this._error.textContent = preview?.error
+      ? this._trans.__(
+          'The Grad-CAM panel could not show this explanation: %1',
+          preview.error
+        )
+      : '';
+    thumb.hidden = preview === null || !!preview.error;
+    if (!preview || preview.error) {
       thumb.removeAttribute('src');
       thumb.alt = '';
       return;
@@ -117,8 +139,14 @@ export class ExplanationRenderer
 
   private _open: OpenExplanation;
   private _trans: TranslationBundle;
-  private _previews: OutputPreviews | null;
+  private _previews: IOutputPreviews | null;
   private _thumb: HTMLImageElement;
+  private _summary: HTMLElement;
+  private _error: HTMLElement;
+  private _options: IExplainOptions & {
+    image_shape?: number[];
+    model_kind?: string;
+  } = {};
   private _handle = '';
 }
 
@@ -131,7 +159,7 @@ export namespace ExplanationRenderer {
     /** Translations. */
     trans: TranslationBundle;
     /** The thumbnails the panels publish; the output shows none when absent. */
-    previews?: OutputPreviews;
+    previews?: IOutputPreviews;
   }
 }
 
@@ -139,7 +167,7 @@ export namespace ExplanationRenderer {
 export function rendererFactory(
   open: OpenExplanation,
   trans: TranslationBundle,
-  previews?: OutputPreviews
+  previews?: IOutputPreviews
 ): IRenderMime.IRendererFactory {
   return {
     safe: true,

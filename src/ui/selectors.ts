@@ -8,7 +8,9 @@ import { Widget } from '@lumino/widgets';
 
 import { COLORMAPS, ColormapName } from '../engine/image';
 import type { ExplanationModel } from './model';
-import { ILayer, METHODS, View, VIEWS } from './tokens';
+import { Normalisation, NORMALISATIONS } from './scale';
+import { METHOD_NAMES, methodTraits } from '../engine/methods';
+import type { ILayer } from './tokens';
 
 /** The controls of one panel. */
 export class SelectorsView extends Widget {
@@ -20,23 +22,11 @@ export class SelectorsView extends Widget {
     const trans = this._trans;
 
     this._method = this._select('jp-GradCAM-methodSelect', trans.__('Method'));
-    for (const method of METHODS) {
+    for (const method of METHOD_NAMES) {
       this._method.appendChild(option(method, method));
     }
     this._method.onchange = () =>
       void this._model.setMethod(this._method.value);
-
-    this._view = this._select('jp-GradCAM-viewSelect', trans.__('Show'));
-    const viewLabels: Record<View, string> = {
-      map: trans.__('Map'),
-      guided: trans.__('Guided Grad-CAM'),
-      counterfactual: trans.__('Counterfactual')
-    };
-    for (const view of VIEWS) {
-      this._view.appendChild(option(view, viewLabels[view]));
-    }
-    this._view.onchange = () =>
-      void this._model.setView(this._view.value as View);
 
     this._layer = this._select('jp-GradCAM-layerSelect', trans.__('Layer'));
     this._layer.onchange = () => void this._model.setLayer(this._layer.value);
@@ -84,11 +74,32 @@ export class SelectorsView extends Widget {
     this._colormap.onchange = () =>
       this._model.setColormap(this._colormap.value as ColormapName);
 
+    this._scale = this._select('jp-GradCAM-scaleSelect', trans.__('Scale'));
+    const scaleLabels: Record<Normalisation, string> = {
+      map: trans.__('Per map'),
+      classes: trans.__('Shared across classes'),
+      layers: trans.__('Shared across layers')
+    };
+    for (const normalisation of NORMALISATIONS) {
+      this._scale.appendChild(
+        option(normalisation, scaleLabels[normalisation])
+      );
+    }
+    this._scale.title = trans.__(
+      'Per map stretches each map to its own range; a shared scale divides the raw maps compared by their largest value, so that their colours compare'
+    );
+    this._scale.onchange = () =>
+      this._model.setNormalisation(this._scale.value);
+
     this._box = document.createElement('input');
     this._box.type = 'checkbox';
     this._box.className = 'jp-GradCAM-boxToggle';
     this._box.onchange = () => this._model.setShowBox(this._box.checked);
-    this._field(trans.__('Box'), this._box);
+    // Says which box is drawn: the paper's largest region is for the localisation measure only.
+    this._box.title = trans.__(
+      "Frame the region above 15% of the map's maximum that holds the maximum (the paper's localisation measure boxes the largest such region instead)"
+    );
+    this._field(trans.__('Box (peak region)'), this._box);
 
     this._model.changed.connect(this._onChange, this);
     this.render();
@@ -101,7 +112,6 @@ export class SelectorsView extends Widget {
     const loaded = model.layers.length > 0 || model.outputs.length > 0;
     for (const control of [
       this._method,
-      this._view,
       this._layer,
       this._class,
       this._classInput,
@@ -110,8 +120,9 @@ export class SelectorsView extends Widget {
       control.disabled = !loaded;
     }
 
-    this._method.value = model.method;
-    this._view.value = model.view;
+    // One control for what is shown: the method select names the map on screen (Guided
+    // Grad-CAM and the counterfactual map are methods of their own).
+    this._method.value = model.shownMethod;
 
     replaceOptions(
       this._layer,
@@ -145,7 +156,15 @@ export class SelectorsView extends Widget {
     );
     if (model.target !== null) {
       this._class.value = String(model.target);
+      // The index field follows the chosen class, unless the user is typing in it.
+      if (document.activeElement !== this._classInput) {
+        this._classInput.value = String(model.target);
+      }
     }
+    // A map without a target (Eigen-CAM) is the same for every class.
+    const hasTarget = methodTraits(model.shownMethod).hasTarget;
+    this._class.disabled = !loaded || !hasTarget;
+    this._classInput.disabled = this._class.disabled;
     if (model.classCount > 0) {
       this._classInput.max = String(model.classCount - 1);
       this._classInput.placeholder = `0-${model.classCount - 1}`;
@@ -154,13 +173,26 @@ export class SelectorsView extends Widget {
     this._opacity.value = String(model.opacity);
     this._colormap.value = model.colormap;
     this._box.checked = model.showBox;
+    // An image (guided backpropagation) is drawn as it is: no colormap, opacity or box.
+    const image = model.current !== null && model.current.channels !== 1;
+    this._opacity.disabled = image;
+    this._colormap.disabled = image;
+    this._box.disabled = image;
+    this._scale.value = model.normalisation;
+    // Images (guided backpropagation, input gradients) have no raw map to put on a scale.
+    this._scale.disabled = model.scaleRange === null;
   }
 
   private _onChange(
     _: ExplanationModel,
     change: ExplanationModel.Change
   ): void {
-    if (change !== 'progress') {
+    if (
+      change === 'state' ||
+      change === 'source' ||
+      change === 'selection' ||
+      change === 'display'
+    ) {
       this.render();
     }
   }
@@ -190,7 +222,6 @@ export class SelectorsView extends Widget {
   private _model: ExplanationModel;
   private _trans: TranslationBundle;
   private _method: HTMLSelectElement;
-  private _view: HTMLSelectElement;
   private _layer: HTMLSelectElement;
   private _output: HTMLSelectElement;
   private _class: HTMLSelectElement;
@@ -198,6 +229,7 @@ export class SelectorsView extends Widget {
   private _opacity: HTMLInputElement;
   private _colormap: HTMLSelectElement;
   private _box: HTMLInputElement;
+  private _scale: HTMLSelectElement;
 }
 
 /** The SelectorsView's companions. */

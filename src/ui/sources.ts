@@ -12,10 +12,18 @@ import type {
 
 /** The kernel requests the panel makes, by an explain() handle. */
 export interface IKernelRequests {
-  /** The ONNX bytes of the explain() call's model. */
-  getModel(handle: string, signal: AbortSignal): Promise<Uint8Array>;
-  /** The image of the explain() call. */
-  getImage(handle: string, signal: AbortSignal): Promise<ISourceImage>;
+  /** The ONNX bytes of the explain() call's model; `onProgress` hears the fraction received. */
+  getModel(
+    handle: string,
+    signal: AbortSignal,
+    onProgress?: (fraction: number) => void
+  ): Promise<Uint8Array>;
+  /** The image of the explain() call; `onProgress` hears the fraction received. */
+  getImage(
+    handle: string,
+    signal: AbortSignal,
+    onProgress?: (fraction: number) => void
+  ): Promise<ISourceImage>;
   /** Stores an array in `jupyterlab_gradcam.results[name]`. */
   putResult(name: string, data: Float32Array, shape: number[]): Promise<void>;
 }
@@ -30,7 +38,11 @@ export class KernelSource implements ISource {
       throw new Error('an explain() output needs a handle; this one has none');
     }
     this.key = `kernel:${options.options.handle}`;
+    this.handle = options.options.handle;
   }
+
+  /** The explain() call's handle. */
+  readonly handle: string;
 
   /** Says what the source is. */
   readonly label: string;
@@ -49,10 +61,17 @@ export class KernelSource implements ISource {
     onProgress: ProgressCallback
   ): Promise<ISourceData> {
     const handle = this._options.handle!;
-    onProgress(0.05, 'Fetching the model from the kernel');
-    const model = await this._kernel.getModel(handle, signal);
-    onProgress(0.15, 'Fetching the image from the kernel');
-    const image = await this._kernel.getImage(handle, signal);
+    // The transfer's real progress (chunks received) moves the bar: 5-15% model, 15-20% image.
+    const modelText = 'Fetching the model from the kernel';
+    onProgress(0.05, modelText);
+    const model = await this._kernel.getModel(handle, signal, fraction =>
+      onProgress(0.05 + 0.1 * fraction, modelText)
+    );
+    const imageText = 'Fetching the image from the kernel';
+    onProgress(0.15, imageText);
+    const image = await this._kernel.getImage(handle, signal, fraction =>
+      onProgress(0.15 + 0.05 * fraction, imageText)
+    );
     return { model, image, options: this._options };
   }
 

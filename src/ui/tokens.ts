@@ -5,39 +5,17 @@
  * onnxruntime, and so that the adapters in `engine.ts` and `sources.ts` are the only places that
  * know the concrete engine and kernel APIs.
  */
+import { Token } from '@lumino/coreutils';
+import type { IDisposable } from '@lumino/disposable';
+import type { ISignal } from '@lumino/signaling';
+import type { Widget } from '@lumino/widgets';
+
+import type { MethodName } from '../engine/methods';
 import type { ColormapName, MapSize, RgbImage } from '../engine/image';
 import type { Tensor } from '../engine/tensor';
 
-/** The explanation methods, by the command line's names (option values of the method select). */
-export const METHODS = [
-  'gradcam',
-  'hirescam',
-  'gradcam++',
-  'xgradcam',
-  'layercam',
-  'eigencam',
-  'scorecam',
-  'ablationcam',
-  'counterfactual',
-  'guided-backprop',
-  'guided-gradcam',
-  'input-gradient'
-] as const;
-
-/** One explanation method. */
-export type Method = (typeof METHODS)[number];
-
-/** Methods whose map does not depend on a layer (they explain the input directly). */
-export const INPUT_METHODS: readonly Method[] = [
-  'guided-backprop',
-  'input-gradient'
-];
-
 /** What the main canvas shows: the method's map, Guided Grad-CAM, or the counterfactual map. */
 export type View = 'map' | 'guided' | 'counterfactual';
-
-/** The views, for the view select. */
-export const VIEWS: readonly View[] = ['map', 'guided', 'counterfactual'];
 
 /** A layer the engine can explain. */
 export interface ILayer {
@@ -85,6 +63,11 @@ export interface IMap {
   raw?: Float32Array;
   /** Height and width of `raw`. */
   rawSize?: MapSize;
+  /**
+   * Set when `map` is on a scale shared with other maps: `map` is `raw` upsampled and divided by
+   * this (the largest raw value compared), not stretched to its own range.
+   */
+  scale?: number;
 }
 
 /** Reports progress of long work: a fraction in [0, 1] and what is being done. */
@@ -95,7 +78,7 @@ export interface IExplainRequest {
   /** The graph inputs. */
   feeds: Record<string, Tensor>;
   /** The method. */
-  method: Method;
+  method: MethodName;
   /** The layers (ignored by input methods). */
   layers: string[];
   /** The target classes. */
@@ -106,6 +89,17 @@ export interface IExplainRequest {
   signal?: AbortSignal;
   /** Told of progress. */
   onProgress?: ProgressCallback;
+}
+
+/** What one engine run answers. */
+export interface IExplainResult {
+  /** Every layer x target of the request. */
+  maps: IMap[];
+  /**
+   * What the target is when it is not the output itself (a Softmax output is explained at the
+   * Softmax's input: the panel says so), else ''.
+   */
+  targetNote: string;
 }
 
 /** The engine as the panel uses it: one model, loaded once. */
@@ -125,7 +119,7 @@ export interface IEngine {
     signal?: AbortSignal
   ): Promise<IClassScore[]>;
   /** Maps for every layer x target of the request, from one engine run. */
-  explain(request: IExplainRequest): Promise<IMap[]>;
+  explain(request: IExplainRequest): Promise<IExplainResult>;
   /** Frees the engine's sessions. */
   dispose(): Promise<void>;
 }
@@ -187,6 +181,8 @@ export interface ISource {
   readonly label: string;
   /** A key that is equal for two sources of the same explanation. */
   readonly key: string;
+  /** The handle of the explain() call, for a kernel's source; absent for files. */
+  readonly handle?: string;
   /** Fetches the model and the image. */
   load(signal: AbortSignal, onProgress: ProgressCallback): Promise<ISourceData>;
   /** Puts a map into the kernel's `jupyterlab_gradcam.results[name]`; absent without a kernel. */
@@ -220,3 +216,53 @@ export interface IPreparedInput {
   /** The graph inputs. */
   feeds: Record<string, Tensor>;
 }
+
+/** The thumbnail of one explain() call, as a panel last showed it. */
+export interface IOutputPreview {
+  /** The overlay (picture, map, colormap, opacity) as a PNG data URL. */
+  url: string;
+  /** The width it is shown at, in CSS pixels. */
+  width: number;
+  /** The height it is shown at, in CSS pixels. */
+  height: number;
+  /** The method whose map is shown (the command line's name). */
+  method: string;
+  /** The layer's tensor name; '' for methods that explain the input directly. */
+  layer: string;
+  /** The class explained; null for methods without a target. */
+  target: number | null;
+  /** The class's name from the explain() labels, or ''. */
+  label: string;
+  /** Why the panel could not show the explanation; the thumbnail is empty then. */
+  error?: string;
+}
+
+/** The registry of the thumbnails of explain() outputs, by handle. */
+export interface IOutputPreviews {
+  /** Emitted with the handle whose thumbnail changed (or was dropped). */
+  readonly changed: ISignal<IOutputPreviews, string>;
+  /** The latest thumbnail of the explain() call `handle`, or null. */
+  get(handle: string): IOutputPreview | null;
+  /** Holds `preview` as the thumbnail of `handle`; disposing the answer forgets it. */
+  add(handle: string, preview: IOutputPreview): IDisposable;
+}
+
+/** The thumbnails of explain() outputs (provided by the `jupyterlab-gradcam:previews` plugin). */
+export const IOutputPreviews = new Token<IOutputPreviews>(
+  'jupyterlab-gradcam:IOutputPreviews',
+  'The thumbnails of explain() outputs, published by the panels that showed them.'
+);
+
+/** The explanation panels of the notebooks. */
+export interface IExplanationPanels {
+  /** Opens the current notebook's panel and shows the active cell's explanation. */
+  openForCurrent(): Widget;
+  /** Whether the active cell has an explain() output. */
+  activeCellHasExplanation(): boolean;
+}
+
+/** The explanation panels (provided by the `jupyterlab-gradcam:plugin` plugin). */
+export const IExplanationPanels = new Token<IExplanationPanels>(
+  'jupyterlab-gradcam:IExplanationPanels',
+  'The Grad-CAM panels beside notebooks: open one, ask whether a cell has an explanation.'
+);

@@ -16,18 +16,19 @@ import { kernelRequests } from './kernel';
 import { checkedRequests } from './kernelcheck';
 import { GradCAMPanel } from './panel';
 import { showInRightArea } from './placement';
-import type { OutputPreviews } from './previews';
 import { MIME_TYPE } from './renderer';
 import { KernelSource } from './sources';
 import type {
   EngineLoader,
   IExplainOptions,
+  IExplanationPanels,
+  IOutputPreviews,
   IPanelSettings,
   ISource
 } from './tokens';
 
 /** The panels of all notebooks (and of .onnx files). */
-export class ExplanationPanels {
+export class ExplanationPanels implements IExplanationPanels {
   constructor(options: ExplanationPanels.IOptions) {
     this._shell = options.shell;
     this._notebooks = options.notebooks;
@@ -259,7 +260,7 @@ export class ExplanationPanels {
   private _translator: ITranslator;
   private _loadEngine: EngineLoader;
   private _settings: Partial<IPanelSettings>;
-  private _previews: OutputPreviews | undefined;
+  private _previews: IOutputPreviews | undefined;
   private _panels = new Map<NotebookPanel, GradCAMPanel>();
   private _clients = new Map<NotebookPanel, GradCAMKernelClient>();
   private _all = new Set<GradCAMPanel>();
@@ -287,7 +288,7 @@ export namespace ExplanationPanels {
     /** The settings at the start. */
     settings: Partial<IPanelSettings>;
     /** Where panels publish the thumbnails of explain() outputs. */
-    previews?: OutputPreviews;
+    previews?: IOutputPreviews;
     /** Whether the front end is JupyterLite (kernels, if any, run in the browser). */
     isLite?: boolean;
     /** Where the notebooks' panels are tracked for the layout restorer; none when absent. */

@@ -114,6 +114,120 @@ test('layer and class switches repaint from the cached pass', async ({
   );
 });
 
+/**
+ * One repaint of the panel, timed in the page: the synchronous work of the control's event (every
+ * view's repaint runs inside it) and the time until the frame after it was painted.
+ */
+async function timeControl(
+  panel: Locator,
+  selector: string,
+  value: string | boolean,
+  event: 'input' | 'change'
+): Promise<{ sync: number; frame: number }> {
+  return panel.locator(selector).evaluate(
+    async (element: HTMLInputElement | HTMLSelectElement, { value, event }) => {
+      const start = performance.now();
+      if (typeof value === 'boolean') {
+        (element as HTMLInputElement).checked = value;
+      } else {
+        element.value = value;
+      }
+      element.dispatchEvent(new Event(event, { bubbles: true }));
+      const sync = performance.now() - start;
+      await new Promise(resolve =>
+        requestAnimationFrame(() => requestAnimationFrame(resolve))
+      );
+      return { sync, frame: performance.now() - start };
+    },
+    { value, event }
+  );
+}
+
+function describeTimes(name: string, times: { sync: number; frame: number }[]) {
+  const sync = times.map(t => t.sync);
+  const frame = times.map(t => t.frame);
+  return (
+    `${name} median ${median(sync).toFixed(1)} ms (min ${Math.min(...sync).toFixed(1)}, max ${Math.max(...sync).toFixed(1)}; ` +
+    `to the next painted frame median ${median(frame).toFixed(1)} ms, max ${Math.max(...frame).toFixed(1)}; n=${times.length})`
+  );
+}
+
+test('opacity, colormap, box, layer and class repaint from the cached pass: figures', async ({
+  page,
+  tmpPath
+}) => {
+  const { panel } = await openPanel(page, tmpPath);
+  const runs = await panel.getAttribute('data-runs');
+  const opacity: { sync: number; frame: number }[] = [];
+  for (const value of [
+    '0.1',
+    '0.3',
+    '0.5',
+    '0.7',
+    '0.9',
+    '0.6',
+    '0.4',
+    '0.2'
+  ]) {
+    opacity.push(
+      await timeControl(panel, 'input.jp-GradCAM-opacity', value, 'input')
+    );
+  }
+  const colormap: { sync: number; frame: number }[] = [];
+  for (const value of ['viridis', 'turbo', 'jet', 'viridis', 'jet']) {
+    colormap.push(
+      await timeControl(
+        panel,
+        'select.jp-GradCAM-colormapSelect',
+        value,
+        'change'
+      )
+    );
+  }
+  const box: { sync: number; frame: number }[] = [];
+  for (const value of [false, true, false, true]) {
+    box.push(
+      await timeControl(panel, 'input.jp-GradCAM-boxToggle', value, 'change')
+    );
+  }
+  const layerSelect = panel.locator('select.jp-GradCAM-layerSelect');
+  const layers = await layerSelect
+    .locator('option')
+    .evaluateAll(options => options.map(o => (o as HTMLOptionElement).value));
+  const layer: { sync: number; frame: number }[] = [];
+  for (const name of layers.slice(-8)) {
+    layer.push(
+      await timeControl(panel, 'select.jp-GradCAM-layerSelect', name, 'change')
+    );
+  }
+  const classSelect = panel.locator('select.jp-GradCAM-classSelect');
+  const classes = await classSelect
+    .locator('option')
+    .evaluateAll(options => options.map(o => (o as HTMLOptionElement).value));
+  const target: { sync: number; frame: number }[] = [];
+  for (const value of [...classes.slice(1), classes[0]]) {
+    target.push(
+      await timeControl(panel, 'select.jp-GradCAM-classSelect', value, 'change')
+    );
+  }
+  // Every step repainted from the cached pass: no model run.
+  expect(await panel.getAttribute('data-runs')).toBe(runs);
+  expect(await panel.getAttribute('data-state')).toBe('ready');
+  const size = await panel
+    .locator('canvas.jp-GradCAM-overlay')
+    .evaluate((c: HTMLCanvasElement) => `${c.width}x${c.height}`);
+  console.log(
+    `${path.basename(MODEL)} (${size} overlay, ${layers.length} layers x ${classes.length} classes): ` +
+      [
+        describeTimes('opacity step', opacity),
+        describeTimes('colormap', colormap),
+        describeTimes('box toggle', box),
+        describeTimes('layer switch', layer),
+        describeTimes('class switch', target)
+      ].join('; ')
+  );
+});
+
 test('Cancel in the middle of a slow method goes back to the map shown before', async ({
   page,
   tmpPath

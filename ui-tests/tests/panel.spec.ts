@@ -275,12 +275,14 @@ test.describe('the Grad-CAM panel', () => {
       Number(runs) + 1
     );
 
-    // The Guided Grad-CAM view is one more run, and shows an image; back to the map, none.
-    await panel.locator('select.jp-GradCAM-viewSelect').selectOption('guided');
+    // Guided Grad-CAM (one control for what is shown: the method select) is one more run, and
+    // shows an image; back to HiResCAM, none.
+    const methodSelect = panel.locator('select.jp-GradCAM-methodSelect');
+    await methodSelect.selectOption('guided-gradcam');
     await expect(panel).toHaveAttribute('data-method', 'guided-gradcam');
     await expect(panel).toHaveAttribute('data-state', 'ready');
     expect(distinctColours(await overlayPixels(panel))).toBeGreaterThan(20);
-    await panel.locator('select.jp-GradCAM-viewSelect').selectOption('map');
+    await methodSelect.selectOption('hirescam');
     await expect(panel).toHaveAttribute('data-method', 'hirescam');
     expect(Number(await panel.getAttribute('data-runs'))).toBe(
       Number(runs) + 2
@@ -395,7 +397,10 @@ test.describe('the Grad-CAM panel', () => {
     });
     const message = panel.locator('.jp-GradCAM-error');
     await expect(message).toBeVisible();
-    expect((await message.textContent())!.length).toBeGreaterThan(10);
+    // The source, then the engine's reason in words (not any text: a JS-internal one would fail).
+    await expect(message).toHaveText(
+      /^cannot load the model of .+: not an ONNX model: /
+    );
     console.log(`bad model message: ${await message.textContent()}`);
 
     // The same panel takes the next explanation.

@@ -1,18 +1,13 @@
 /**
- * The map phase: the images chunk by chunk through the Explainer's public API. Per chunk one
- * batched forward pass (`predict`: every class's score, so the top-k and the true class's score
- * come from it), then `explain` once per class present in the chunk (its images' predicted class,
- * then the true class where it differs). Only small things are kept: per image its record and the
- * raw maps at layer resolution, written into two flat arrays; the chunk's images and the
- * explanations' full-size maps are dropped with the chunk, so memory stays flat as N grows.
- *
- * Better inside the Explainer (noted for after the house split): `explain` runs the compiled
- * backward graph one image at a time and takes one target list for all images; a batched
- * gradient run with one seed row per image (each its own class) would serve a chunk in one run.
+ * The map phase: the images chunk by chunk through the Explainer's public API (chunkMaps.ts: for
+ * Grad-CAM and family two batched runs of the explain graph per chunk, which give the scores and
+ * the maps together). Only small things are kept: per image its record (top-k, the predicted and
+ * the true class's scores, the peaks) and the raw maps at layer resolution, written into two flat
+ * arrays; the chunk's images and maps are dropped with the chunk, so memory stays flat as N grows.
  */
 import type { Explainer, Prediction } from '../explainer';
 import { MapSize, upsampleRaw } from '../image';
-import { Tensor } from '../tensor';
+import { chunkMaps } from './chunkMaps';
 import { AuditError } from './errors';
 import { argmax } from './geometry';
 import { ImageLayout, modelInput } from './images';
@@ -100,82 +95,60 @@ export async function mapPhase(
       options.layout,
       start
     );
-    const ranked = await explainer.predict(
-      { [options.input]: pixels },
-      { targetOutput: options.targetOutput, signal: run.signal }
-    );
-    if (start === 0) {
-      classCount = ranked[0].length;
-      checkClasses(options, classCount);
-    }
-    const chunkItems = ranked.map((row, r) =>
-      newRecord(start + r, row, options.labels, options.top)
-    );
-    // One explain call per class: its images in this chunk, each map kept as it arrives.
-    const wanted = new Map<number, { rows: number[]; forLabel: boolean[] }>();
-    const want = (target: number, row: number, forLabel: boolean) => {
-      const entry = wanted.get(target) ?? { rows: [], forLabel: [] };
-      entry.rows.push(row);
-      entry.forLabel.push(forLabel);
-      wanted.set(target, entry);
-    };
-    chunkItems.forEach((item, r) => want(item.prediction, r, false));
-    chunkItems.forEach((item, r) => {
-      if (item.label !== null && item.label !== item.prediction) {
-        want(item.label, r, true);
+    let chunkItems: ItemRecord[] = [];
+    const chunk = await chunkMaps(explainer, pixels, {
+      input: options.input,
+      method: options.method,
+      layer: options.layer,
+      targetOutput: options.targetOutput,
+      labels: Array.from({ length: end - start }, (_, r) =>
+        options.labels ? options.labels[start + r] : null
+      ),
+      signal: run.signal,
+      onPredictions: ranked => {
+        if (start === 0) {
+          classCount = ranked[0].length;
+          checkClasses(options, classCount);
+        }
+        chunkItems = ranked.map((row, r) =>
+          newRecord(start + r, row, options.labels, options.top)
+        );
       }
     });
-    for (const [target, { rows, forLabel }] of [...wanted].sort(
-      (a, b) => a[0] - b[0]
-    )) {
-      const explanation = await explainer.explain(
-        {
-          feeds: { [options.input]: pickRows(pixels, rows) },
-          method: options.method,
-          layers: [options.layer],
-          targets: [target],
-          targetOutput: options.targetOutput
-        },
-        { signal: run.signal }
-      );
-      targetOutput = explanation.targetOutput;
-      targetTensor = explanation.targetTensor;
-      for (const map of explanation.maps) {
-        if (!map.raw || !map.rawSize) {
-          throw new AuditError(
-            `--method ${options.method} gives no layer map; use a CAM method such as gradcam`
-          );
-        }
-        if (!mapSize) {
-          mapSize = map.rawSize;
-          const plane = mapSize.height * mapSize.width;
-          predicted = new Float32Array(count * plane);
-          labelled = options.labels
-            ? new Float32Array(count * plane)
-            : undefined;
-        }
-        const plane = mapSize.height * mapSize.width;
-        const item = chunkItems[rows[map.image]];
-        const peak = argmax(map.raw);
-        const outside = options.objects
-          ? options.objects.outsideShare(
-              item.index,
-              upsampleRaw(map.raw, mapSize, imageSize)
-            )
-          : null;
-        const isLabelMap = forLabel[map.image];
-        if (!isLabelMap) {
-          predicted.set(map.raw, item.index * plane);
-          item.peakCell = peak;
-          item.outside = outside;
-        }
-        if (labelled && (isLabelMap || item.label === item.prediction)) {
-          labelled.set(map.raw, item.index * plane);
-          item.labelPeakCell = peak;
-          item.labelOutside = outside;
-        }
-      }
+    targetOutput = chunk.targetOutput;
+    targetTensor = chunk.targetTensor;
+    if (!mapSize) {
+      mapSize = chunk.mapSize;
+      const plane = mapSize.height * mapSize.width;
+      predicted = new Float32Array(count * plane);
+      labelled = options.labels ? new Float32Array(count * plane) : undefined;
     }
+    const plane = mapSize.height * mapSize.width;
+    const seen = (map: Float32Array, item: ItemRecord) => ({
+      peak: argmax(map),
+      outside: options.objects
+        ? options.objects.outsideShare(
+            item.index,
+            upsampleRaw(map, mapSize!, imageSize)
+          )
+        : null
+    });
+    chunkItems.forEach((item, r) => {
+      const map = chunk.predicted[r];
+      const { peak, outside } = seen(map, item);
+      predicted.set(map, item.index * plane);
+      item.peakCell = peak;
+      item.outside = outside;
+      if (!labelled || item.label === null) {
+        return;
+      }
+      // The true class's map: the same map when the prediction is right.
+      const labelMap = chunk.labelled.get(r);
+      const own = labelMap ? seen(labelMap, item) : { peak, outside };
+      labelled.set(labelMap ?? map, item.index * plane);
+      item.labelPeakCell = own.peak;
+      item.labelOutside = own.outside;
+    });
     items.push(...chunkItems);
   }
   run.onProgress?.(options.progressShare, 'maps done');
@@ -238,19 +211,4 @@ function checkClasses(options: MapPhaseOptions, classCount: number): void {
       `--labels: image ${bad} has class ${labels[bad]}, out of range: the model has ${classCount} classes (0..${classCount - 1})`
     );
   }
-}
-
-/** Rows of an [n, C, H, W] float32 tensor. */
-function pickRows(tensor: Tensor, rows: number[]): Tensor {
-  const item = tensor.dims.slice(1).reduce((a, b) => a * b, 1);
-  const source = tensor.data as Float32Array;
-  const data = new Float32Array(rows.length * item);
-  rows.forEach((row, i) =>
-    data.set(source.subarray(row * item, (row + 1) * item), i * item)
-  );
-  return {
-    dtype: 'float32',
-    dims: [rows.length, ...tensor.dims.slice(1)],
-    data
-  };
 }

@@ -17,7 +17,7 @@ import {
   chooseTargets,
   imageSizeOf
 } from '../explain/request';
-import { batchOf, rowOf, splitRows } from '../explain/rows';
+import { batchOf, firstRow, rowOf, splitRows } from '../explain/rows';
 import {
   ExplainedMap,
   ExplainError,
@@ -26,6 +26,7 @@ import {
   RunOptions
 } from '../explain/types';
 import { MapSize } from '../image';
+import { spatialViews, viewOf } from '../layout';
 import { methodTraits } from '../methods';
 import { sizeOf, Tensor } from '../tensor';
 import {
@@ -40,7 +41,6 @@ import { appendCams } from './graph';
 import { methodFor } from './index';
 import { layerData } from './layerView';
 import { scoreProbe } from './probe';
-import { spatialViews, viewOf } from '../layout';
 
 /** What every answer has, whatever the method. */
 type AnswerBase = Omit<Explanation, 'imageSize' | 'scores' | 'layers' | 'maps'>;
@@ -196,7 +196,9 @@ async function forwardMaps(
   const scores = splitRows(values[targetTensor], batch).map((row, n) =>
     targets[n].map(c => row[c])
   );
-  const shapes = await model.sessions.shapes(feeds);
+  // Layouts and grids are per image: measured on the first row, which any model can run (a batch
+  // would fail on one whose head pins it, as the model-zoo MNIST CNN's Reshape to [1, 256] does).
+  const shapes = await model.sessions.shapes(firstRow(feeds));
   const views = spatialViews(model.proto, shapes);
   const layerViews = layers.map(layer =>
     viewOf(layer, shapes.get(layer) ?? [], views)

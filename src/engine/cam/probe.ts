@@ -81,8 +81,15 @@ export function scoreProbe(
               ])
             : batch[name];
       }
-      const out = await model.sessions.exclusive(() =>
-        head.session.run(feedsForHead, [targetTensor])
+      // The head of a model that pins its batch (Reshape to [1, 256]) takes one row at a time.
+      const out = await model.sessions.byRows(
+        `head|${layer}`,
+        head.graph,
+        feedsForHead,
+        rowFeeds =>
+          model.sessions.exclusive(() =>
+            head.session.run(rowFeeds, [targetTensor])
+          )
       );
       return pick(out[targetTensor], activations.length);
     }
@@ -96,7 +103,7 @@ async function headSession(
   item: Record<string, Tensor>,
   targetTensor: string,
   method: MethodName
-): Promise<{ session: Session; layerDims: number[] }> {
+): Promise<{ session: Session; graph: ModelProto; layerDims: number[] }> {
   const layerDims = (await model.sessions.shapes(item)).get(layer)!;
   const key = `head|${layer}|${targetTensor}|${layerDims.join(',')}`;
   const entry = await model.sessions.cached(key, async () => {
@@ -109,7 +116,7 @@ async function headSession(
         'layers'
       );
     }
-    return { session: await model.sessions.newSession(head) };
+    return { session: await model.sessions.newSession(head), graph: head };
   });
-  return { session: entry.session, layerDims };
+  return { session: entry.session, graph: entry.graph, layerDims };
 }

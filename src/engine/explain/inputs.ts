@@ -29,6 +29,27 @@ const DTYPES: Record<number, DType> = {
   11: 'float64'
 };
 
+/** Refuses an input with an empty axis or a NaN or infinite value: a map of it would be all NaN. */
+export function checkValues(tensor: Tensor, input: InputInfo): void {
+  const empty = tensor.dims.indexOf(0);
+  if (empty >= 0) {
+    throw new ExplainError(
+      `input '${input.name}' has shape [${tensor.dims.join(', ')}]: axis ${empty} is empty${empty === 0 ? ' (no images)' : ''}; give at least one value along it`,
+      'feeds'
+    );
+  }
+  const values = tensor.data;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v === 'number' && !Number.isFinite(v)) {
+      throw new ExplainError(
+        `input '${input.name}' holds ${v} at flat index ${i}; inputs must be finite numbers`,
+        'feeds'
+      );
+    }
+  }
+}
+
 /**
  * The tensor in the input's declared dtype: images and other float inputs as float32 (float64
  * and integers converted), token ids and other integer inputs as integers (integral floats

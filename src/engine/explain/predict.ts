@@ -21,7 +21,21 @@ export async function predict(
     [output],
     options.signal
   );
-  const rows = splitRows(values[output], batchOf(checked));
+  return rankRows(model, output, values[output], batchOf(checked), options.top);
+}
+
+/**
+ * Each row's classes of `output`'s values, best first (equal scores: the lower index first),
+ * with their softmax probabilities (the values themselves when the output is a Softmax's).
+ */
+export function rankRows(
+  model: LoadedModel,
+  output: string,
+  values: Tensor,
+  rowCount: number,
+  top?: number
+): Prediction[][] {
+  const rows = splitRows(values, rowCount);
   const fromSoftmax = model.index.producers.get(output)?.opType === 'Softmax';
   return rows.map(row => {
     const probabilities = fromSoftmax ? Float64Array.from(row) : softmax(row);
@@ -30,7 +44,7 @@ export async function predict(
       score,
       probability: probabilities[index]
     })).sort((a, b) => b.score - a.score || a.index - b.index);
-    return options.top !== undefined ? ranked.slice(0, options.top) : ranked;
+    return top !== undefined ? ranked.slice(0, top) : ranked;
   });
 }
 

@@ -7,12 +7,16 @@
 import { MapSize } from '../image';
 import { defaultLayer } from '../layers';
 import { sizeOf, Tensor } from '../tensor';
-import { asDeclared } from './inputs';
+import { checkImageSize } from './budget';
+import { asDeclared, checkValues } from './inputs';
 import { LoadedModel } from './model';
 import { batchOf, firstRow, range, splitRows } from './rows';
 import { ExplainError, ExplainRequest } from './types';
 
-/** Checks names, dtypes and declared dims of the feeds; converts values to the declared dtypes. */
+/**
+ * Checks names, dtypes, declared dims, values and size of the feeds; converts values to the
+ * declared dtypes.
+ */
 export function checkFeeds(
   model: LoadedModel,
   feeds: Record<string, Tensor>
@@ -26,6 +30,8 @@ export function checkFeeds(
       );
     }
   }
+  // Before the values are read: a huge image is refused without a pass over it.
+  checkImageSize(model, feeds);
   let batch: number | undefined;
   for (const input of model.inputs) {
     const tensor = feeds[input.name];
@@ -51,6 +57,7 @@ export function checkFeeds(
       );
     }
     batch = tensor.dims[0];
+    checkValues(tensor, input);
     checked[input.name] = asDeclared(tensor, input);
   }
   return checked;

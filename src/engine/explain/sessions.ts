@@ -4,6 +4,7 @@
  * cache; the shape pass per input shape; and one model run at a time.
  */
 import { GradientError } from '../autodiff/rule';
+import { fixedBatchNode } from '../onnx/batch';
 import { exposeTensors } from '../onnx/cut';
 import { GraphIndex } from '../onnx/graph';
 import { encodeModel, ModelProto } from '../onnx/proto';
@@ -86,7 +87,7 @@ export class ModelSessions {
       session: await this.newSession(exposeTensors(this.model, unique))
     }));
     signal?.throwIfAborted();
-    return this.byRows(feeds, batchOf(feeds), async rowFeeds => {
+    return this.byRows('forward', this.model, feeds, async rowFeeds => {
       const out = await this.exclusive(() =>
         session.session.run(rowFeeds, unique)
       );
@@ -168,32 +169,39 @@ export class ModelSessions {
   }
 
   /**
-   * Runs `rows` rows in one batch, or one row at a time when the model cannot take a batch;
-   * concatenates the results row-wise.
+   * Runs the feeds' rows in one batch, or one row at a time when `graph` cannot take a batch;
+   * concatenates the results row-wise. Whether it can is known from the graph when it pins the
+   * batch with a Reshape, and otherwise learnt from the first batched run of `kind` that fails.
    */
-  private async byRows(
+  async byRows(
+    kind: string,
+    graph: ModelProto,
     feeds: Record<string, Tensor>,
-    rows: number,
     run: (feeds: Record<string, Tensor>) => Promise<Record<string, Tensor>>
   ): Promise<Record<string, Tensor>> {
-    if (rows === 1 || this.batching !== false) {
+    const rows = batchOf(feeds);
+    if (!this.batching.has(kind) && fixedBatchNode(graph)) {
+      this.batching.set(kind, false);
+    }
+    const batching = this.batching.get(kind);
+    if (rows === 1 || batching !== false) {
       try {
         const out = await run(feeds);
         if (rows > 1) {
-          this.batching = true;
+          this.batching.set(kind, true);
         }
         return out;
       } catch (error) {
         if (
           rows === 1 ||
-          this.batching === true ||
+          batching === true ||
           error instanceof ExplainError ||
           error instanceof GradientError
         ) {
           throw error;
         }
-        // A graph that fixes its batch (Reshape to [1, -1]): fall back to one row per run.
-        this.batching = false;
+        // A graph that fixes its batch some other way: one row per run from now on.
+        this.batching.set(kind, false);
       }
     }
     const parts: Record<string, Tensor>[] = [];
@@ -207,7 +215,8 @@ export class ModelSessions {
   private readonly cacheSize: number;
   private readonly sessions = new Map<string, Promise<CachedSession>>();
   private readonly shapeCache = new Map<string, Promise<MeasuredShapes>>();
-  private batching: boolean | undefined;
+  /** Per kind of run ('forward', 'head'): whether its graph takes a batch, once known. */
+  private readonly batching = new Map<string, boolean>();
   private lastBackend = '';
   private runs: Promise<unknown> = Promise.resolve();
   private disposed = false;

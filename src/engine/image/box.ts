@@ -1,7 +1,8 @@
 /**
- * The localisation box of a map, as Selvaraju et al. evaluate weakly-supervised localisation:
- * threshold at 15% of the map's maximum, keep the largest 8-connected component, and take its
- * bounding box.
+ * Boxes from a map. Selvaraju et al. evaluate weakly-supervised localisation with the box of the
+ * largest 8-connected region above 15% of the map's maximum (`boxFromMap`, kept for that
+ * measure). The panel draws the box of the region that holds the maximum (`peakBoxFromMap`): the
+ * largest region can be a wide band of weak heat far from the one hot spot.
  */
 import { MapSize } from './resize';
 
@@ -17,71 +18,121 @@ export interface Box {
 export const BOX_THRESHOLD = 0.15;
 
 /**
- * The bounding box of the largest 8-connected region where `map >= threshold * max(map)`;
- * undefined when the map has no positive value.
+ * The bounding box of the largest 8-connected region where `map >= threshold * max(map)` (the
+ * paper's localisation box); undefined when the map has no positive value.
  */
 export function boxFromMap(
   map: ArrayLike<number>,
   size: MapSize,
   threshold = BOX_THRESHOLD
 ): Box | undefined {
+  const peak = peakOf(map, size);
+  if (peak < 0) {
+    return undefined;
+  }
+  const cut = threshold * map[peak];
+  const seen = new Uint8Array(map.length);
+  const stack = new Int32Array(map.length);
+  let best: Box | undefined;
+  let bestCount = 0;
+  for (let start = 0; start < map.length; start++) {
+    if (seen[start] || map[start] < cut) {
+      continue;
+    }
+    const region = floodRegion(map, size, start, cut, seen, stack);
+    if (region.count > bestCount) {
+      bestCount = region.count;
+      best = region.box;
+    }
+  }
+  return best;
+}
+
+/**
+ * The bounding box of the 8-connected region where `map >= threshold * max(map)` that holds the
+ * map's maximum (its first, in row-major order); undefined when the map has no positive value.
+ */
+export function peakBoxFromMap(
+  map: ArrayLike<number>,
+  size: MapSize,
+  threshold = BOX_THRESHOLD
+): Box | undefined {
+  const peak = peakOf(map, size);
+  if (peak < 0) {
+    return undefined;
+  }
+  const seen = new Uint8Array(map.length);
+  const stack = new Int32Array(map.length);
+  return floodRegion(map, size, peak, threshold * map[peak], seen, stack).box;
+}
+
+/** The index of the first maximum, or -1 when no value is positive; checks the size. */
+function peakOf(map: ArrayLike<number>, size: MapSize): number {
   const { height, width } = size;
   if (map.length !== height * width) {
     throw new Error(
       `map has ${map.length} values but its size ${height}x${width} needs ${height * width}`
     );
   }
-  let max = -Infinity;
+  let peak = -1;
+  let max = 0;
   for (let i = 0; i < map.length; i++) {
-    max = Math.max(max, map[i]);
-  }
-  if (!(max > 0)) {
-    return undefined;
-  }
-  const cut = threshold * max;
-  const label = new Int32Array(map.length).fill(-1);
-  const stack: number[] = [];
-  let best: Box | undefined;
-  let bestCount = 0;
-  for (let start = 0; start < map.length; start++) {
-    if (label[start] !== -1 || map[start] < cut) {
-      continue;
+    if (map[i] > max) {
+      max = map[i];
+      peak = i;
     }
-    label[start] = start;
-    stack.push(start);
-    let count = 0;
-    let x0 = width,
-      y0 = height,
-      x1 = -1,
-      y1 = -1;
-    while (stack.length > 0) {
-      const p = stack.pop()!;
-      const py = Math.floor(p / width);
-      const px = p - py * width;
-      count++;
-      x0 = Math.min(x0, px);
-      x1 = Math.max(x1, px);
-      y0 = Math.min(y0, py);
-      y1 = Math.max(y1, py);
-      for (let dy = -1; dy <= 1; dy++) {
-        for (let dx = -1; dx <= 1; dx++) {
-          const qy = py + dy;
-          const qx = px + dx;
-          if (qy < 0 || qy >= height || qx < 0 || qx >= width) {
-            continue;
-          }
-          const q = qy * width + qx;
-          if (label[q] === -1 && map[q] >= cut) {
-            label[q] = start;
-            stack.push(q);
-          }
+  }
+  return peak;
+}
+
+/**
+ * The 8-connected region of `start` where `map >= cut`: its pixel count and bounding box.
+ * `seen` marks pixels already in a region; `stack` (the map's length: each pixel enters it at
+ * most once) is shared by the calls of one map.
+ */
+function floodRegion(
+  map: ArrayLike<number>,
+  size: MapSize,
+  start: number,
+  cut: number,
+  seen: Uint8Array,
+  stack: Int32Array
+): { count: number; box: Box } {
+  const { height, width } = size;
+  let top = 0;
+  stack[top++] = start;
+  seen[start] = 1;
+  let count = 0;
+  let x0 = width,
+    y0 = height,
+    x1 = -1,
+    y1 = -1;
+  while (top > 0) {
+    const p = stack[--top];
+    const py = Math.floor(p / width);
+    const px = p - py * width;
+    count++;
+    x0 = Math.min(x0, px);
+    x1 = Math.max(x1, px);
+    y0 = Math.min(y0, py);
+    y1 = Math.max(y1, py);
+    for (let dy = -1; dy <= 1; dy++) {
+      for (let dx = -1; dx <= 1; dx++) {
+        const qy = py + dy;
+        const qx = px + dx;
+        if (qy < 0 || qy >= height || qx < 0 || qx >= width) {
+          continue;
+        }
+        const q = qy * width + qx;
+        if (!seen[q] && map[q] >= cut) {
+          seen[q] = 1;
+          stack[top++] = q;
         }
       }
     }
-    if (count > bestCount) {
-      bestCount = count;
-      best = { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 };
-    }
   }
-  return best;
+  return {
+    count,
+    box: { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 }
+  };
 }

@@ -95,6 +95,7 @@ export function colormapTable(name: ColormapName): Uint8ClampedArray {
  * values outside [0, 1] are clamped first).
  */
 export function colormapIndex(value: number): number {
-  const clamped = Math.min(Math.max(value, 0), 1);
+  // NaN takes the first entry (a comparison with NaN is false).
+  const clamped = value > 0 ? (value < 1 ? value : 1) : 0;
   return Math.floor(Math.fround(255 * clamped));
 }

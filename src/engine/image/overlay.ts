@@ -39,31 +39,54 @@ export function overlay(
   const fitted = sameSize
     ? map
     : resizeBilinear(map, mapSize, { height, width });
-  const table = colormapTable(options.colormap ?? 'jet');
-  const out = new Uint8ClampedArray(width * height * 4);
-  for (let p = 0; p < width * height; p++) {
-    const entry = colormapIndex(fitted[p]) * 4;
-    for (let c = 0; c < 3; c++) {
-      const pixel = image.data[p * channels + c];
-      out[p * 4 + c] = Math.round(
-        (1 - opacity) * pixel + opacity * table[entry + c]
-      );
-    }
-    out[p * 4 + 3] = 255;
+  return blend(image, colorise(fitted, options.colormap ?? 'jet'), opacity);
+}
+
+/**
+ * `(1 - opacity) * image + opacity * colours`, RGBA with alpha 255: the compositing step alone,
+ * so that a new opacity re-blends colours computed once per map and colormap.
+ */
+export function blend(
+  image: RgbImage,
+  colours: Uint8ClampedArray,
+  opacity: number
+): Uint8ClampedArray {
+  const { width, height, channels } = image;
+  const plane = width * height;
+  if (colours.length !== plane * 4) {
+    throw new Error(
+      `colours have ${colours.length} values but a ${height}x${width} image needs ${plane * 4}`
+    );
+  }
+  const out = new Uint8ClampedArray(plane * 4);
+  const data = image.data;
+  for (let p = 0; p < plane; p++) {
+    const i = p * channels;
+    const o = p * 4;
+    out[o] = Math.round((1 - opacity) * data[i] + opacity * colours[o]);
+    out[o + 1] = Math.round(
+      (1 - opacity) * data[i + 1] + opacity * colours[o + 1]
+    );
+    out[o + 2] = Math.round(
+      (1 - opacity) * data[i + 2] + opacity * colours[o + 2]
+    );
+    out[o + 3] = 255;
   }
   return out;
 }
 
-/** The RGBA pixels of a map alone through a colormap (thumbnails, exports). */
+/** The RGBA pixels of a map alone through a colormap (thumbnails, exports, the overlay). */
 export function colorise(
   map: ArrayLike<number>,
   colormap: ColormapName = 'jet'
 ): Uint8ClampedArray {
   const table = colormapTable(colormap);
-  const out = new Uint8ClampedArray(map.length * 4);
+  // One 32-bit word per RGBA pixel: a table entry is copied whole (both views share the
+  // platform's byte order, so the bytes land as they are in the table).
+  const words = new Uint32Array(table.buffer, table.byteOffset, 256);
+  const out = new Uint32Array(map.length);
   for (let p = 0; p < map.length; p++) {
-    const entry = colormapIndex(map[p]) * 4;
-    out.set(table.subarray(entry, entry + 4), p * 4);
+    out[p] = words[colormapIndex(map[p])];
   }
-  return out;
+  return new Uint8ClampedArray(out.buffer);
 }

@@ -120,3 +120,38 @@ export function resizeAlignCorners(
     alignCornersAxis(from.width, to.width)
   );
 }
+
+/**
+ * An 8-bit HWC image at another size, channel by channel (bilinear, half-pixel centres, rounded).
+ * `take` lists the source channel of each output channel: all of them by default, `[0, 0, 0]`
+ * makes RGB of a grey image, `[0, 1, 2]` drops alpha. Equal sizes only pick the channels.
+ */
+export function resizePixels(
+  data: ArrayLike<number>,
+  from: MapSize,
+  channels: number,
+  to: MapSize,
+  take: readonly number[] = Array.from({ length: channels }, (_, c) => c)
+): Uint8ClampedArray {
+  const plane = from.height * from.width;
+  if (data.length !== plane * channels) {
+    throw new Error(
+      `image has ${data.length} values but its size ${from.height}x${from.width}x${channels} needs ${plane * channels}`
+    );
+  }
+  const same = from.height === to.height && from.width === to.width;
+  const count = take.length;
+  const out = new Uint8ClampedArray(to.height * to.width * count);
+  const channel = new Float32Array(plane);
+  for (let k = 0; k < count; k++) {
+    const source = take[k];
+    for (let p = 0; p < plane; p++) {
+      channel[p] = data[p * channels + source];
+    }
+    const resized = same ? channel : resizeBilinear(channel, from, to);
+    for (let p = 0; p < resized.length; p++) {
+      out[p * count + k] = Math.round(resized[p]);
+    }
+  }
+  return out;
+}

@@ -21,6 +21,7 @@ export function decodePng(bytes: Uint8Array, name = 'image'): RgbImage {
     );
   }
   const { PNG } = pngjs;
+  checkPngSize(bytes, name);
   try {
     png = PNG.sync.read(
       Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -37,6 +38,36 @@ export function decodePng(bytes: Uint8Array, name = 'image'): RgbImage {
     channels: 4,
     data: new Uint8Array(png.data)
   };
+}
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** The most pixels a PNG may have: 16384 x 16384 (1 GiB decoded), beyond any image a model takes. */
+export const MAX_PNG_PIXELS = 2 ** 28;
+
+/**
+ * Reads the size from the PNG's header (IHDR, bytes 16-23) before decoding: pngjs would allocate
+ * the declared size first and fail in Node's words, or decode an image of no pixels.
+ */
+function checkPngSize(bytes: Uint8Array, name: string): void {
+  if (bytes.length < 24 || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) {
+    throw new Error(
+      `${name} is not a PNG file: it does not start with the PNG signature`
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const width = view.getUint32(16);
+  const height = view.getUint32(20);
+  if (width === 0 || height === 0) {
+    throw new Error(
+      `${name} is a PNG of ${width}x${height} pixels: it has no pixels`
+    );
+  }
+  if (width * height > MAX_PNG_PIXELS) {
+    throw new Error(
+      `${name} is a PNG of ${width}x${height} pixels, more than the ${MAX_PNG_PIXELS} read; resize it to the model's input size`
+    );
+  }
 }
 
 /** Whether a file name has an image extension the CLI decodes. */

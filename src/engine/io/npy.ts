@@ -3,6 +3,7 @@
  * inputs with it and writes maps as float32 in C order, which is what `numpy.load` expects.
  */
 import { DType, float32, sizeOf, Tensor } from '../tensor';
+import { NpyHeader, parseNpyHeader } from './npyHeader';
 
 /** Raised for bytes that are not a .npy file the engine can use. */
 export class NpyError extends Error {
@@ -46,31 +47,34 @@ export function readNpy(bytes: Uint8Array): Tensor {
       `.npy format version ${major} is not supported (1, 2 or 3 are)`
     );
   }
-  const header = new TextDecoder().decode(
+  if (headerStart + headerLength > bytes.length) {
+    throw new NpyError(
+      `the header says it is ${headerLength} bytes long, but the file has only ${bytes.length - headerStart} after the preamble`
+    );
+  }
+  // Versions 1 and 2 write latin-1 headers, version 3 UTF-8.
+  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(
     bytes.subarray(headerStart, headerStart + headerLength)
   );
-  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
-  const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
-  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    throw new NpyError(`malformed .npy header: ${header.trim()}`);
+  let fields: NpyHeader;
+  try {
+    fields = parseNpyHeader(header);
+  } catch (error) {
+    throw new NpyError((error as Error).message);
   }
-  if (fortran === 'True') {
+  if (fields.fortranOrder) {
     throw new NpyError(
       'the array is in Fortran order; save it in C order (numpy.ascontiguousarray)'
     );
   }
+  const descr = fields.descr;
   const dtype = DESCRS[descr];
   if (!dtype) {
     throw new NpyError(
       `dtype '${descr}' is not supported; use float32 (or float64, int64, int32, uint8, bool, little-endian)`
     );
   }
-  const dims = shapeText
-    .split(',')
-    .map(s => s.trim())
-    .filter(s => s.length > 0)
-    .map(Number);
+  const dims = fields.shape;
   const count = sizeOf(dims);
   const start = headerStart + headerLength;
   const itemSize =
@@ -80,6 +84,7 @@ export function readNpy(bytes: Uint8Array): Tensor {
         ? 4
         : 1;
   if (bytes.length - start < count * itemSize) {
+    // Also what a shape too large for memory (2**31 and up) meets first: no file holds its bytes.
     throw new NpyError(
       `the file holds ${bytes.length - start} data bytes but shape (${dims.join(', ')}) of ${descr} needs ${count * itemSize}`
     );

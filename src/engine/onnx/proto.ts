@@ -107,6 +107,9 @@ export interface OperatorSetId {
 export interface ModelProto {
   irVersion?: number;
   producerName?: string;
+  producerVersion?: string;
+  /** Free-form key/value pairs (the explain graph records its model, method and layers). */
+  metadataProps?: StringStringEntry[];
   graph: GraphProto;
   opsetImport: OperatorSetId[];
 }
@@ -127,6 +130,23 @@ export function decodeModel(
   bytes: Uint8Array,
   externalData: Record<string, Uint8Array> = {}
 ): ModelProto {
+  const model = readModel(bytes);
+  inlineExternalData(model, externalData);
+  return model;
+}
+
+/** Fills the model's external-data initializers from `externalData` (location -> bytes). */
+export function inlineExternalData(
+  model: ModelProto,
+  externalData: Record<string, Uint8Array>
+): void {
+  for (const tensor of model.graph.initializer) {
+    inlineTensor(tensor, externalData);
+  }
+}
+
+/** Decodes ONNX bytes, leaving external data where it is (see `externalDataFiles`). */
+export function readModel(bytes: Uint8Array): ModelProto {
   let model: ModelProto;
   try {
     const message = ModelType.decode(bytes);
@@ -151,15 +171,47 @@ export function decodeModel(
     node.input = node.input ?? [];
     node.output = node.output ?? [];
   }
-  for (const tensor of graph.initializer) {
-    inlineExternalData(tensor, externalData);
-  }
   // onnx >= 1.23 writes IR 14, which onnxruntime-web 1.30 refuses ("max supported IR version: 13");
   // nothing a CNN graph uses changed between them, so the model is read as the newest IR ORT knows.
   if ((model.irVersion ?? 0) > MAX_RUNTIME_IR) {
     model.irVersion = MAX_RUNTIME_IR;
   }
   return model;
+}
+
+/** One external data file a model names, and how much of it its tensors read. */
+export interface ExternalDataFile {
+  /** The `location` entry, as written (relative to the model's folder). */
+  location: string;
+  /** The first initializer stored there (for messages). */
+  tensor: string;
+  /** Bytes [0, end) hold every range its tensors name; undefined when one reads to the file's end. */
+  end?: number;
+}
+
+/**
+ * The files that the initializers' external-data entries name: the only files a model may read
+ * beside it (never files whose names merely occur somewhere in its bytes).
+ */
+export function externalDataFiles(model: ModelProto): ExternalDataFile[] {
+  const files = new Map<string, ExternalDataFile>();
+  for (const tensor of model.graph.initializer) {
+    if (tensor.dataLocation !== EXTERNAL) {
+      continue;
+    }
+    const { location, offset, length } = externalEntry(tensor);
+    const file = files.get(location) ?? {
+      location,
+      tensor: tensor.name ?? '',
+      end: 0
+    };
+    file.end =
+      length === undefined || file.end === undefined
+        ? undefined
+        : Math.max(file.end, offset + length);
+    files.set(location, file);
+  }
+  return [...files.values()];
 }
 
 /** Encodes a (possibly edited) model back to ONNX bytes. */
@@ -183,31 +235,57 @@ const EXTERNAL = 1;
 /** The newest IR version onnxruntime-web (1.30) loads. */
 const MAX_RUNTIME_IR = 13;
 
-function inlineExternalData(
+function inlineTensor(
   tensor: TensorProto,
   externalData: Record<string, Uint8Array>
 ): void {
   if (tensor.dataLocation !== EXTERNAL) {
     return;
   }
-  const info = Object.fromEntries(
-    (tensor.externalData ?? []).map(e => [e.key, e.value])
-  );
-  const file = externalData[info.location];
+  const { location, offset, length: given } = externalEntry(tensor);
+  const file = externalData[location];
   if (!file) {
     throw new ModelFormatError(
-      `initializer '${tensor.name}' is stored in external file '${info.location}', which was not given`
+      `initializer '${tensor.name}' is stored in external file '${location}', which was not given`
     );
   }
-  const offset = Number(info.offset ?? 0);
-  const length =
-    info.length !== undefined ? Number(info.length) : file.length - offset;
+  const length = given ?? file.length - offset;
   if (offset + length > file.length) {
     throw new ModelFormatError(
-      `initializer '${tensor.name}' reads bytes ${offset}..${offset + length} of '${info.location}', which has ${file.length}`
+      `initializer '${tensor.name}' reads bytes ${offset}..${offset + length} of '${location}', which has ${file.length}`
     );
   }
   tensor.rawData = file.slice(offset, offset + length);
   delete tensor.dataLocation;
   delete tensor.externalData;
+}
+
+/** A tensor's external-data entry, checked: a location, and whole non-negative byte counts. */
+function externalEntry(tensor: TensorProto): {
+  location: string;
+  offset: number;
+  length?: number;
+} {
+  const info = new Map(
+    (tensor.externalData ?? []).map(e => [e.key, e.value] as const)
+  );
+  const location = info.get('location');
+  if (!location) {
+    throw new ModelFormatError(
+      `initializer '${tensor.name}' is marked as external data but names no file (no 'location' entry)`
+    );
+  }
+  const count = (key: string): number | undefined => {
+    const text = info.get(key);
+    if (text === undefined) {
+      return undefined;
+    }
+    if (!/^\d{1,15}$/.test(text)) {
+      throw new ModelFormatError(
+        `initializer '${tensor.name}' has external-data ${key} '${text}'; it must be a whole number of bytes`
+      );
+    }
+    return Number(text);
+  };
+  return { location, offset: count('offset') ?? 0, length: count('length') };
 }

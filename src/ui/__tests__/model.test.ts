@@ -8,6 +8,7 @@ import type {
   IClassScore,
   IEngine,
   IExplainRequest,
+  IExplainResult,
   IMap,
   ISource,
   ISourceData
@@ -38,7 +39,9 @@ class FakeEngine implements IEngine {
   requests: IExplainRequest[] = [];
   predictions = 0;
   failNext = '';
+  targetNote = '';
   hold: Promise<void> | null = null;
+  predictHold: Promise<void> | null = null;
   async layers() {
     return LAYERS.map((name, i) => ({
       name,
@@ -49,6 +52,9 @@ class FakeEngine implements IEngine {
   }
   async predict(): Promise<IClassScore[]> {
     this.predictions++;
+    if (this.predictHold) {
+      await this.predictHold;
+    }
     // Ten classes, scores 9 - rank, in the order 3, 7, 1, 0, 2, ...
     const order = [3, 7, 1, 0, 2, 4, 5, 6, 8, 9];
     return order.map((index, rank) => ({
@@ -57,7 +63,7 @@ class FakeEngine implements IEngine {
       probability: 0.1
     }));
   }
-  async explain(request: IExplainRequest): Promise<IMap[]> {
+  async explain(request: IExplainRequest): Promise<IExplainResult> {
     this.requests.push(request);
     if (this.hold) {
       await this.hold;
@@ -71,9 +77,10 @@ class FakeEngine implements IEngine {
       throw new Error(message);
     }
     const layers = request.layers.length ? request.layers : [null];
-    return layers.flatMap(layer =>
+    const maps = layers.flatMap(layer =>
       request.targets.map(target => fakeMap(layer, target, request.method))
     );
+    return { maps, targetNote: this.targetNote };
   }
   async dispose(): Promise<void> {}
 }
@@ -258,6 +265,40 @@ describe('ExplanationModel', () => {
     }
   );
 
+  it("shows the engine's target note of the shown pass", async () => {
+    const engine = new FakeEngine();
+    engine.targetNote =
+      "output 'logits' comes from a Softmax: its input is explained";
+    const model = new ExplanationModel({ loadEngine: async () => engine });
+    await model.open(source);
+    expect(model.targetNote).toBe(engine.targetNote);
+    engine.targetNote = '';
+    await model.setOutput('aux');
+    expect(model.targetNote).toBe('');
+  });
+
+  it('times a switch once every view has repainted it, and only once', async () => {
+    const { model } = await openModel();
+    const seen: string[] = [];
+    model.changed.connect((_, change) => {
+      seen.push(change);
+      if (change === 'selection') {
+        // A view repainting: the switch is not timed before every view has run.
+        expect(model.lastSwitch?.repaintMs).toBeNull();
+      }
+    });
+    await model.setLayer('conv1');
+    expect(seen).toEqual(['selection', 'measures']);
+    expect(model.lastSwitch?.kind).toBe('layer');
+    expect(model.lastSwitch?.repaintMs).toBeGreaterThanOrEqual(0);
+    model.setLayer('conv1');
+    expect(seen.filter(c => c === 'measures')).toHaveLength(1);
+    // A change of the look is timed the same way.
+    model.setOpacity(0.3);
+    expect(seen.slice(-2)).toEqual(['display', 'measures']);
+    expect(model.lastSwitch?.kind).toBe('opacity');
+  });
+
   it('takes live settings: colormap and opacity now, top-k on the next pass', async () => {
     const { model, engine } = await openModel();
     model.updateSettings({ colormap: 'turbo', overlayOpacity: 0.25, topK: 4 });
@@ -265,8 +306,130 @@ describe('ExplanationModel', () => {
     expect(model.opacity).toBe(0.25);
     expect(model.topClasses.map(c => c.index)).toEqual([3, 7, 1, 0]);
     await model.setLayer('conv2');
+    expect(engine.requests).toHaveLength(1);
+    // Class 0 is now among the top-4 but not in the first pass: one run for it, at every layer.
     await model.setTarget(0);
-    expect(engine.requests.length).toBeGreaterThanOrEqual(1);
-    expect(model.current?.target).toBe(0);
+    expect(engine.requests).toHaveLength(2);
+    expect(engine.requests[1].targets).toEqual([0]);
+    expect(engine.requests[1].layers).toEqual(LAYERS);
+    expect(model.current?.map).toEqual(fakeMap('conv2', 0, 'gradcam').map);
+    expect(model.compareClasses().map(m => m.target)).toEqual([3, 7, 1, 0]);
+  });
+
+  describe('takes any control at any moment of the first open', () => {
+    /** Opens with the prediction or the first pass held, applies `change`, then lets it run. */
+    async function during(
+      stage: 'predict' | 'pass',
+      change: (model: ExplanationModel) => unknown
+    ) {
+      const engine = new FakeEngine();
+      let release!: () => void;
+      const held = new Promise<void>(resolve => (release = resolve));
+      if (stage === 'predict') {
+        engine.predictHold = held;
+      } else {
+        engine.hold = held;
+      }
+      const model = new ExplanationModel({
+        loadEngine: async () => engine,
+        settings: { topK: 3 }
+      });
+      const opening = model.open(source);
+      // Let the open reach the held step.
+      while (
+        (stage === 'predict' ? engine.predictions : engine.requests.length) ===
+        0
+      ) {
+        await new Promise(resolve => setTimeout(resolve, 0));
+      }
+      expect(model.state).toBe('running');
+      const changing = change(model);
+      release();
+      await opening;
+      await changing;
+      return { model, engine };
+    }
+
+    it.each(['predict', 'pass'] as const)(
+      'a layer change during the %s shows that layer, with no error',
+      async stage => {
+        const { model, engine } = await during(stage, m => m.setLayer('conv1'));
+        expect(model.error).toBe('');
+        expect(model.state).toBe('ready');
+        expect(model.layer).toBe('conv1');
+        expect(model.current?.map).toEqual(fakeMap('conv1', 3, 'gradcam').map);
+        // The pass under way already computes every layer: no second run for it.
+        expect(engine.requests).toHaveLength(1);
+      }
+    );
+
+    it.each(['predict', 'pass'] as const)(
+      'a class, method, view, look or scale change during the %s ends ready, as chosen',
+      async stage => {
+        const { model } = await during(stage, async m => {
+          await Promise.all([
+            m.setTarget(1),
+            m.setMethod('hirescam'),
+            Promise.resolve(m.setOpacity(0.8)),
+            Promise.resolve(m.setColormap('turbo')),
+            Promise.resolve(m.setShowBox(false)),
+            Promise.resolve(m.setNormalisation('classes'))
+          ]);
+        });
+        expect(model.error).toBe('');
+        expect(model.state).toBe('ready');
+        expect(model.shownMethod).toBe('hirescam');
+        expect(model.target).toBe(1);
+        expect(model.current?.map).toEqual(fakeMap('relu2', 1, 'hirescam').map);
+        expect([model.opacity, model.colormap, model.showBox]).toEqual([
+          0.8,
+          'turbo',
+          false
+        ]);
+        expect(model.normalisation).toBe('classes');
+      }
+    );
+
+    it('an output change during the pass predicts that output and ends ready', async () => {
+      const { model } = await during('pass', m => m.setOutput('aux'));
+      expect(model.error).toBe('');
+      expect(model.state).toBe('ready');
+      expect(model.output).toBe('aux');
+      expect(model.current).not.toBeNull();
+    });
+  });
+
+  describe('clears what an error replaces', () => {
+    it('a source that fails leaves no earlier map, picture or layers under the error', async () => {
+      const { model } = await openModel();
+      expect(model.current).not.toBeNull();
+      await model.open({
+        ...source,
+        key: 'other',
+        load: async () => {
+          throw new Error('the kernel restarted while the model was sent');
+        }
+      });
+      expect(model.state).toBe('error');
+      expect(model.error).toBe('the kernel restarted while the model was sent');
+      expect([model.input, model.current, model.layers.length]).toEqual([
+        null,
+        null,
+        0
+      ]);
+      expect(model.compareLayers()).toEqual([]);
+    });
+
+    it('a failed choice of image clears the explanation shown', async () => {
+      const { model } = await openModel();
+      model.fail("mean: 'x' is not a number");
+      expect(model.state).toBe('error');
+      expect(model.error).toBe("mean: 'x' is not a number");
+      expect([model.input, model.current, model.scaleRange]).toEqual([
+        null,
+        null,
+        null
+      ]);
+    });
   });
 });

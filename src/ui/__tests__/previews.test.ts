@@ -29,9 +29,9 @@ describe('OutputPreviews', () => {
     const previews = new OutputPreviews();
     const seen = changes(previews);
     expect(previews.get('a')).toBeNull();
-    previews.set('a', preview('data:1'));
-    previews.set('b', preview('data:2'));
-    previews.set('a', preview('data:3'));
+    previews.add('a', preview('data:1'));
+    previews.add('b', preview('data:2'));
+    previews.add('a', preview('data:3'));
     expect(previews.get('a')?.url).toBe('data:3');
     expect(previews.get('b')?.url).toBe('data:2');
     expect(seen).toEqual(['a', 'b', 'a']);
@@ -40,21 +40,21 @@ describe('OutputPreviews', () => {
   it('says nothing when the same thumbnail is set again', () => {
     const previews = new OutputPreviews();
     const seen = changes(previews);
-    previews.set('a', preview('data:1'));
-    previews.set('a', preview('data:1'));
+    previews.add('a', preview('data:1'));
+    previews.add('a', preview('data:1'));
     expect(seen).toEqual(['a']);
     // The same pixels at another layer are news (the alt text names the layer).
-    previews.set('a', preview('data:1', 'relu1'));
+    previews.add('a', preview('data:1', 'relu1'));
     expect(seen).toEqual(['a', 'a']);
   });
 
   it('drops the thumbnail set longest ago beyond its limit, and tells its output', () => {
     const previews = new OutputPreviews({ limit: 2 });
     const seen = changes(previews);
-    previews.set('a', preview('data:1'));
-    previews.set('b', preview('data:2'));
-    previews.set('a', preview('data:3')); // 'a' is now the newest
-    previews.set('c', preview('data:4'));
+    previews.add('a', preview('data:1'));
+    previews.add('b', preview('data:2'));
+    previews.add('a', preview('data:3')); // 'a' is now the newest
+    previews.add('c', preview('data:4'));
     expect(previews.size).toBe(2);
     expect(previews.get('b')).toBeNull();
     expect(previews.get('a')?.url).toBe('data:3');
@@ -64,17 +64,30 @@ describe('OutputPreviews', () => {
   it('forgets a handle, and everything once disposed', () => {
     const previews = new OutputPreviews();
     const seen = changes(previews);
-    previews.set('a', preview('data:1'));
+    previews.add('a', preview('data:1'));
     previews.delete('a');
     previews.delete('a');
     expect(previews.get('a')).toBeNull();
     expect(seen).toEqual(['a', 'a']);
-    previews.set('b', preview('data:2'));
+    previews.add('b', preview('data:2'));
     previews.dispose();
     expect(previews.isDisposed).toBe(true);
-    previews.set('c', preview('data:3'));
+    previews.add('c', preview('data:3'));
     expect(previews.size).toBe(0);
     expect(seen).toEqual(['a', 'a', 'b']);
+  });
+});
+
+describe('OutputPreviews.add', () => {
+  it('answers a disposable that forgets its thumbnail unless a newer one replaced it', () => {
+    const previews = new OutputPreviews();
+    const first = previews.add('a', preview('data:1'));
+    const second = previews.add('a', preview('data:2'));
+    first.dispose();
+    expect(previews.get('a')?.url).toBe('data:2');
+    second.dispose();
+    expect(second.isDisposed).toBe(true);
+    expect(previews.get('a')).toBeNull();
   });
 });
 

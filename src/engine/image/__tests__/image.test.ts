@@ -4,6 +4,7 @@
  * colormaps (see scripts/make_fixtures.py's environment: opencv 5.0, torch 2.x).
  */
 import {
+  blend,
   boxFromMap,
   chwToHwc,
   colormapIndex,
@@ -13,8 +14,10 @@ import {
   hwcToChw,
   normaliseImage,
   overlay,
+  peakBoxFromMap,
   resizeAlignCorners,
   resizeBilinear,
+  resizePixels,
   scaleToUnit
 } from '..';
 
@@ -81,6 +84,43 @@ describe('resize', () => {
         { height: 4, width: 4 }
       )
     ).toThrow(/3 values but its size 2x2 needs 4/);
+  });
+});
+
+describe('resizePixels', () => {
+  // A 2x2 RGBA picture: R rises to the right, G rises downwards, B constant, A opaque.
+  const RGBA = [
+    0, 0, 50, 255, 200, 0, 50, 255, 0, 100, 50, 255, 200, 100, 50, 255
+  ];
+
+  test('each channel is resized as cv2 resizes it, rounded, channels interleaved', () => {
+    const got = resizePixels(RGBA, { height: 2, width: 2 }, 4, {
+      height: 1,
+      width: 3
+    });
+    // cv2, 2 -> 3 columns: sources -1/6 (clamped to 0), 1/2 and 7/6 (clamped to 1).
+    expect(Array.from(got)).toEqual([
+      0, 50, 50, 255, 100, 50, 50, 255, 200, 50, 50, 255
+    ]);
+  });
+
+  test('picks and repeats channels: RGBA to RGB, grey to RGB', () => {
+    const size = { height: 2, width: 2 };
+    expect(Array.from(resizePixels(RGBA, size, 4, size, [0, 1, 2]))).toEqual([
+      0, 0, 50, 200, 0, 50, 0, 100, 50, 200, 100, 50
+    ]);
+    expect(
+      Array.from(resizePixels([7, 9, 11, 13], size, 1, size, [0, 0, 0]))
+    ).toEqual([7, 7, 7, 9, 9, 9, 11, 11, 11, 13, 13, 13]);
+  });
+
+  test('an image whose length does not match its size is refused', () => {
+    expect(() =>
+      resizePixels([1, 2, 3], { height: 1, width: 2 }, 3, {
+        height: 2,
+        width: 2
+      })
+    ).toThrow(/3 values but its size 1x2x3 needs 6/);
   });
 });
 
@@ -219,6 +259,47 @@ describe('box from a map', () => {
 
   test('an all-zero map has no box', () => {
     expect(boxFromMap([0, 0, 0, 0], { height: 2, width: 2 })).toBeUndefined();
+    expect(
+      peakBoxFromMap([0, 0, 0, 0], { height: 2, width: 2 })
+    ).toBeUndefined();
+  });
+
+  test('the drawn box frames the region of the maximum, not the largest one', () => {
+    // A weak ring of 0.2 along the border (the largest region) and one hot spot inside.
+    const size = { height: 5, width: 5 };
+    const map: number[] = Array.from({ length: 25 }, (_, i) => {
+      const y = Math.floor(i / 5);
+      const x = i % 5;
+      return y === 0 || y === 4 || x === 0 || x === 4 ? 0.2 : 0;
+    });
+    map[12] = 1; // the centre
+    expect(boxFromMap(map, size)).toEqual({ x: 0, y: 0, width: 5, height: 5 });
+    expect(peakBoxFromMap(map, size)).toEqual({
+      x: 2,
+      y: 2,
+      width: 1,
+      height: 1
+    });
+  });
+});
+
+describe('blend', () => {
+  test('recomposites colours computed once, as overlay does', () => {
+    const image = {
+      width: 2,
+      height: 1,
+      channels: 3 as const,
+      data: Uint8Array.from([200, 100, 0, 10, 20, 30])
+    };
+    const colours = Uint8ClampedArray.from([0, 0, 128, 255, 128, 0, 0, 255]);
+    expect(Array.from(blend(image, colours, 0.5))).toEqual([
+      100, 50, 64, 255, 69, 10, 15, 255
+    ]);
+    expect(Array.from(blend(image, colours, 0.5))).toEqual(
+      Array.from(
+        overlay(image, [0, 1], { height: 1, width: 2 }, { opacity: 0.5 })
+      )
+    );
   });
 });
 

@@ -1,0 +1,127 @@
+/**
+ * What a panel does with the shown map besides showing it: its export file name, and sending it
+ * into the kernel's `jupyterlab_gradcam.results`. What sending last said belongs to the map it was
+ * about: the panel shows it only while that map is on screen, and a repaint never erases it.
+ */
+import type { MethodName } from '../engine/methods';
+import type { IMap, ISource } from './tokens';
+
+/** A sentence for the panel, as a translatable pattern and its arguments (`%1`, ...). */
+export interface IMessage {
+  /** The English pattern (the translation key). */
+  pattern: string;
+  /** The values of `%1`, `%2`, ... */
+  args: string[];
+}
+
+/** The last send of a map to the kernel. */
+export interface ISend {
+  /** The map sent. */
+  map: IMap;
+  /** The key of `jupyterlab_gradcam.results` it went to. */
+  name: string;
+  /** Whether the kernel has taken it (false while sending or after a failure). */
+  done: boolean;
+  /** Why it failed, or null. */
+  error: IMessage | null;
+}
+
+/** What the results need of the panel's model. */
+export interface IShownMap {
+  /** The map on screen, or null. */
+  readonly current: IMap | null;
+  /** The method whose map is shown. */
+  readonly shownMethod: MethodName;
+  /** The chosen layer. */
+  readonly layer: string;
+  /** The chosen class. */
+  readonly target: number | null;
+  /** The source, whose `sendResult` stores maps in the kernel. */
+  readonly source: ISource | null;
+}
+
+/** Export and send of the shown map. */
+export class ShownMapResults {
+  constructor(options: ShownMapResults.IOptions) {
+    this._shown = options.shown;
+    this._changed = options.changed;
+  }
+
+  /** Whether there is a map to export. */
+  get canExport(): boolean {
+    return this._shown.current !== null;
+  }
+
+  /** Whether the shown map can go to a kernel (a source with one). */
+  get canSend(): boolean {
+    return this.canExport && this._shown.source?.sendResult !== undefined;
+  }
+
+  /** The PNG file name of the shown map: method, layer and class. */
+  get exportName(): string {
+    const shown = this._shown;
+    return `gradcam-${shown.shownMethod}-${shown.layer || 'input'}-${shown.target ?? ''}.png`.replace(
+      /[^\w.+-]+/g,
+      '_'
+    );
+  }
+
+  /** The last send, while its map is the one on screen; null otherwise. */
+  get lastSend(): Readonly<ISend> | null {
+    const send = this._send;
+    return send && send.map === this._shown.current ? send : null;
+  }
+
+  /** Puts the shown map (displayed values, input size) into `jupyterlab_gradcam.results[name]`. */
+  async send(name: string): Promise<void> {
+    const map = this._shown.current;
+    const source = this._shown.source;
+    if (!map || !source?.sendResult) {
+      return;
+    }
+    const key = name.trim();
+    const send: ISend = { map, name: key, done: false, error: null };
+    this._send = send;
+    if (!key) {
+      send.error = {
+        pattern:
+          'Give the map a name to store it under in jupyterlab_gradcam.results.',
+        args: []
+      };
+      this._changed();
+      return;
+    }
+    this._changed();
+    const shape =
+      map.channels === 1
+        ? [map.size.height, map.size.width]
+        : [map.channels, map.size.height, map.size.width];
+    try {
+      await source.sendResult(key, map.map, shape);
+      send.done = true;
+    } catch (error) {
+      send.error = {
+        pattern: 'The kernel did not take the map: %1',
+        args: [error instanceof Error ? error.message : String(error)]
+      };
+    }
+    if (this._send === send) {
+      this._changed();
+    }
+  }
+
+  private _shown: IShownMap;
+  private _changed: () => void;
+  private _send: ISend | null = null;
+}
+
+/** The ShownMapResults' companions. */
+export namespace ShownMapResults {
+  /** Options of new results. */
+  export interface IOptions {
+    /** The panel's model. */
+    shown: IShownMap;
+    /** Told when a send starts or ends. */
+    changed: () => void;
+  }
+}
