@@ -102,9 +102,15 @@ test.describe('the panels in the layout', () => {
       timeout: 60_000
     });
     await expect(shown.locator('canvas.jp-GradCAM-overlay')).toBeVisible();
-    const targets = await panels.evaluateAll(nodes =>
-      nodes.map(node => (node as HTMLElement).dataset.target).sort()
-    );
-    expect(targets).toEqual(['1', '3']);
+    // The hidden panel loads its explain() output too (in its own time).
+    await expect
+      .poll(
+        () =>
+          panels.evaluateAll(nodes =>
+            nodes.map(node => (node as HTMLElement).dataset.target).sort()
+          ),
+        { timeout: 60_000 }
+      )
+      .toEqual(['1', '3']);
   });
 });
