@@ -27,7 +27,7 @@ LABEXTENSION := jupyterlab_gradcam/labextension/package.json
 FRONTEND_SOURCES := $(shell find src style schema -type f -not -path '*/__tests__/*') \
 	package.json tsconfig.json tsconfig.cli.json webpack.config.js
 
-.PHONY: demo test
+.PHONY: demo test lite
 
 demo: $(VENV)/.develop
 	jupyter lab $(ALLOW_ROOT) $(DEMO)
@@ -73,4 +73,19 @@ $(VENV)/.develop: $(LABEXTENSION) $(VENV)/.installed
 
 ui-tests/node_modules/.installed: ui-tests/package-lock.json
 	cd ui-tests && npm ci
+	touch $@
+
+# The static JupyterLite site: JupyterLab in the browser with the extension, the demo models and
+# two pictures (scripts/lite_contents.py), no server and no kernel. `make lite` writes build/lite;
+# serve it with any static file server, e.g. `python3 -m http.server -d build/lite`.
+LITE_CONTENTS := build/lite-contents
+LITE_SITE := build/lite
+
+lite: $(LITE_SITE)/.built
+
+$(LITE_SITE)/.built: $(VENV)/.develop scripts/lite_contents.py scripts/shapes.py $(wildcard examples/models/*)
+	rm -rf $(LITE_CONTENTS) $(LITE_SITE)
+	$(VENV)/bin/python scripts/lite_contents.py $(LITE_CONTENTS)
+	@# Run from build/, where jupyter lite keeps its cache; it takes the extension from the venv.
+	cd build && jupyter lite build --contents lite-contents --output-dir lite
 	touch $@

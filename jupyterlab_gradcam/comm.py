@@ -21,6 +21,7 @@ import numpy as np
 from . import variables
 from .audit import Audit, audits
 from .errors import RequestError
+from .from_browser import buffers_from_browser, json_from_browser
 from .export import check_input_shape, to_onnx_bytes
 from .store import explanations, results
 
@@ -60,8 +61,15 @@ def _open(comm, shell):
         send=lambda data, buffers: comm.send(data=data, buffers=buffers),
         namespace=lambda: shell.user_ns,
     )
-    comm.on_msg(lambda msg: channel.receive(msg["content"]["data"], msg.get("buffers") or []))
+    comm.on_msg(lambda msg: _receive(channel, msg))
     comm.on_close(lambda msg: channel.close())
+
+
+def _receive(channel, msg):
+    """Hands one comm message to the channel as plain Python (Pyodide may deliver JS objects)."""
+    msg = json_from_browser(msg) if not isinstance(msg, dict) else msg
+    content = json_from_browser(msg.get("content") or {})
+    channel.receive(content.get("data"), buffers_from_browser(msg.get("buffers")))
 
 
 class Channel:

@@ -1,8 +1,9 @@
 import {
+  ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { ICommandPalette, WidgetTracker } from '@jupyterlab/apputils';
 import { PageConfig, URLExt } from '@jupyterlab/coreutils';
 import {
   INotebookTracker,
@@ -19,6 +20,7 @@ import { auditRendererFactory } from './ui/audit/renderer';
 import { AuditViews } from './ui/audit/tracker';
 import { OnnxPanelFactory, ONNX_FILE_TYPE } from './ui/document';
 import { loadExplainer } from './ui/engine';
+import { GradCAMPanel } from './ui/panel';
 import { OutputPreviews } from './ui/previews';
 import { rendererFactory } from './ui/renderer';
 import {
@@ -72,7 +74,7 @@ const plugin: JupyterFrontEndPlugin<IExplanationPanels> = {
     'Grad-CAM explanations of ONNX image models, computed in the browser beside notebooks.',
   autoStart: true,
   requires: [INotebookTracker, IOutputPreviews],
-  optional: [ICommandPalette, ITranslator, ISettingRegistry],
+  optional: [ICommandPalette, ITranslator, ISettingRegistry, ILayoutRestorer],
   provides: IExplanationPanels,
   activate: (
     app: JupyterFrontEnd,
@@ -80,19 +82,26 @@ const plugin: JupyterFrontEndPlugin<IExplanationPanels> = {
     previews: IOutputPreviews,
     palette: ICommandPalette | null,
     translator: ITranslator | null,
-    settingRegistry: ISettingRegistry | null
+    settingRegistry: ISettingRegistry | null,
+    restorer: ILayoutRestorer | null
   ): IExplanationPanels => {
     const language = translator ?? nullTranslator;
     const trans = language.load('jupyterlab_gradcam');
     pointRuntimeAtStaticFiles();
 
+    // The notebooks' panels, for the layout restorer (the .onnx file panels are documents).
+    const tracker = new WidgetTracker<GradCAMPanel>({
+      namespace: 'jupyterlab-gradcam'
+    });
     const panels = new ExplanationPanels({
       shell: app.shell,
       notebooks,
       translator: language,
       loadEngine: loadExplainer,
       settings: {},
-      previews
+      previews,
+      isLite: PageConfig.getOption('appName') === 'JupyterLite',
+      tracker
     });
 
     // audit() outputs open a view of their own beside the notebook; a clicked image opens in the panel.
@@ -149,25 +158,40 @@ const plugin: JupyterFrontEndPlugin<IExplanationPanels> = {
       }
     });
 
-    // .onnx files open in a panel that asks for an image: no kernel needed.
-    app.docRegistry.addFileType(ONNX_FILE_TYPE);
-    app.docRegistry.addWidgetFactory(
-      new OnnxPanelFactory({
-        name: 'Grad-CAM',
-        label: trans.__('Grad-CAM'),
-        fileTypes: ['onnx'],
-        defaultFor: ['onnx'],
-        modelName: 'base64',
-        readOnly: true,
-        translator: language,
-        createPanel: () => panels.createPanel()
-      })
-    );
+    // From now on the .onnx file panels follow the settings too.
+    makeFilePanel = () => panels.createPanel();
 
     app.commands.addCommand(CommandIDs.open, {
       label: trans.__('Grad-CAM: Open Explanation Panel'),
       caption: trans.__('Open the Grad-CAM panel beside the current notebook'),
-      execute: () => panels.openForCurrent()
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: {
+            path: {
+              type: 'string',
+              description:
+                'the notebook whose panel to reopen (the layout restorer)'
+            },
+            handle: {
+              type: 'string',
+              description: 'the explain() output to show in it'
+            }
+          }
+        }
+      },
+      execute: args =>
+        typeof args.path === 'string'
+          ? panels.restore(
+              args.path,
+              typeof args.handle === 'string' ? args.handle : ''
+            )
+          : panels.openForCurrent()
+    });
+    void restorer?.restore(tracker, {
+      command: CommandIDs.open,
+      args: panel => panels.restoreArgs(panel),
+      name: panel => panels.restoreArgs(panel).path || 'no notebook'
     });
 
     app.commands.addCommand(CommandIDs.explainCell, {
@@ -220,4 +244,39 @@ const plugin: JupyterFrontEndPlugin<IExplanationPanels> = {
   }
 };
 
-export default [previewsPlugin, plugin];
+/**
+ * Makes the panel of an .onnx file: the main plugin's, which follows the settings, once it is
+ * active; before that (or without notebooks) a panel with the default settings.
+ */
+let makeFilePanel = (): GradCAMPanel =>
+  new GradCAMPanel({ loadEngine: loadExplainer });
+
+/**
+ * `.onnx` files open in a panel that asks for an image: no kernel needed. A plugin of its own,
+ * without requirements, so that it registers the file type and the Open With factory at the start,
+ * before JupyterLab's document manager settings plugin listens for registry changes: a change after
+ * that reloads those settings, and a read during the reload fails (Notebook 7's tree page logged
+ * `Cannot convert undefined or null to object` from @jupyterlab/docmanager-extension:plugin).
+ */
+const onnxFiles: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-gradcam:onnx-files',
+  description: 'Opens .onnx files with Grad-CAM (Open With), without a kernel.',
+  autoStart: true,
+  activate: (app: JupyterFrontEnd) => {
+    const trans = nullTranslator.load('jupyterlab_gradcam');
+    app.docRegistry.addFileType(ONNX_FILE_TYPE);
+    app.docRegistry.addWidgetFactory(
+      new OnnxPanelFactory({
+        name: 'Grad-CAM',
+        label: trans.__('Grad-CAM'),
+        fileTypes: ['onnx'],
+        defaultFor: ['onnx'],
+        modelName: 'base64',
+        readOnly: true,
+        createPanel: () => makeFilePanel()
+      })
+    );
+  }
+};
+
+export default [onnxFiles, previewsPlugin, plugin];

@@ -17,7 +17,9 @@ module.exports = {
       ? []
       : ['**/panel-screenshots.spec.ts']),
     // The audit's figures (1,000 images) are measured on request only.
-    ...(process.env.GRADCAM_AUDIT_BENCH ? [] : ['**/audit-bench.spec.ts'])
+    ...(process.env.GRADCAM_AUDIT_BENCH ? [] : ['**/audit-bench.spec.ts']),
+    // frontends/ holds the Notebook 7 and JupyterLite tests, which have configs of their own.
+    '**/frontends/**'
   ],
   // One retry absorbs a slow moment of a loaded two-core machine; a flaky test still shows as
   // "flaky" in the summary, and one that fails twice fails the run.

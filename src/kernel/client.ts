@@ -31,6 +31,10 @@ import {
 /** The code run, silently, when a Python kernel has not imported the helper yet. */
 const IMPORT_HELPER = 'import jupyterlab_gradcam';
 
+/** How to install the helper, said when the kernel cannot import it. */
+const DEFAULT_INSTALL_HINT =
+  '`pip install jupyterlab-gradcam` in that environment, then restart the kernel';
+
 /** Kernel states after which the comm and everything in flight on it are gone. */
 const LOST_STATES = new Set([
   'restarting',
@@ -71,6 +75,7 @@ export class GradCAMKernelClient {
       options.timeoutMs ?? GradCAMKernelClient.DEFAULT_TIMEOUT_MS;
     this._sessionContext = options.sessionContext ?? null;
     this._kernel = options.kernel ?? null;
+    this._installHint = options.installHint ?? DEFAULT_INSTALL_HINT;
     if ((this._sessionContext === null) === (this._kernel === null)) {
       throw new Error(
         'GradCAMKernelClient needs exactly one of sessionContext and kernel'
@@ -446,7 +451,7 @@ export class GradCAMKernelClient {
     if (content.ename === 'ModuleNotFoundError') {
       throw new Error(
         "the Python package jupyterlab_gradcam is not installed where this notebook's kernel runs: " +
-          '`pip install jupyterlab-gradcam` in that environment, then restart the kernel'
+          this._installHint
       );
     }
     throw new Error(
@@ -530,6 +535,7 @@ export class GradCAMKernelClient {
   }
 
   private _timeoutMs: number;
+  private _installHint: string;
   private _sessionContext: ISessionContext | null;
   private _kernel: Kernel.IKernelConnection | null;
   private _comm: Promise<Kernel.IComm> | null = null;
@@ -555,6 +561,8 @@ export namespace GradCAMKernelClient {
     kernel?: Kernel.IKernelConnection;
     /** The default request timeout in milliseconds. */
     timeoutMs?: number;
+    /** How to install the helper where the kernel runs (JupyterLite's kernels differ). */
+    installHint?: string;
   }
 
   /** Per-request options. */

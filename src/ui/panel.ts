@@ -248,6 +248,8 @@ export class GradCAMPanel extends Panel {
     this._sendName.disabled = this._sendButton.disabled;
     this.selectors.node.hidden = model.layers.length === 0;
     this._actions.node.hidden = model.input === null;
+    // No empty framed canvas before there is a picture to draw the map on.
+    this.overlay.node.hidden = model.input === null;
     this.overlay.canvas.setAttribute(
       'aria-label',
       trans.__(
