@@ -21,6 +21,9 @@ DEMO := $(firstword $(wildcard examples/demo.ipynb) $(wildcard examples) .)
 # JupyterLab refuses to run as root unless told to (containers and CI machines often are root).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 CLI := bin/jupyterlab-gradcam.js
+# The static JupyterLite site (`make lite`) and the contents it serves.
+LITE_CONTENTS := build/lite-contents
+LITE_SITE := build/lite
 
 LABEXTENSION := jupyterlab_gradcam/labextension/package.json
 # `npm run build` builds the extension (lib/, the labextension) and the command line (lib-cli/).
@@ -32,7 +35,7 @@ FRONTEND_SOURCES := $(shell find src style schema -type f -not -path '*/__tests_
 demo: $(VENV)/.develop
 	jupyter lab $(ALLOW_ROOT) $(DEMO)
 
-test: $(CHROMIUM) $(VENV)/.develop ui-tests/node_modules/.installed
+test: $(CHROMIUM) $(VENV)/.develop ui-tests/node_modules/.installed $(LITE_SITE)/.built
 	@echo '--- jupyter labextension list'
 	extensions="$$(jupyter labextension list 2>&1 | sed 's/\x1b\[[0-9;]*m//g')"; \
 	echo "$$extensions"; \
@@ -46,6 +49,10 @@ test: $(CHROMIUM) $(VENV)/.develop ui-tests/node_modules/.installed
 	echo '--- jest'; npm test || status=1; \
 	echo '--- pytest'; $(VENV)/bin/python -m pytest tests -q || status=1; \
 	echo '--- Galata (ui-tests)'; (cd ui-tests && npx playwright test) || status=1; \
+	echo '--- Notebook 7 (ui-tests/frontends)'; \
+	(cd ui-tests && npx playwright test -c playwright-notebook.config.js) || status=1; \
+	echo '--- JupyterLite (ui-tests/frontends, the site of make lite)'; \
+	(cd ui-tests && npx playwright test -c playwright-lite.config.js) || status=1; \
 	exit $$status
 
 $(CHROMIUM):
@@ -78,8 +85,6 @@ ui-tests/node_modules/.installed: ui-tests/package-lock.json
 # The static JupyterLite site: JupyterLab in the browser with the extension, the demo models and
 # two pictures (scripts/lite_contents.py), no server and no kernel. `make lite` writes build/lite;
 # serve it with any static file server, e.g. `python3 -m http.server -d build/lite`.
-LITE_CONTENTS := build/lite-contents
-LITE_SITE := build/lite
 
 lite: $(LITE_SITE)/.built
 

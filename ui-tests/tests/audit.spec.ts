@@ -110,18 +110,23 @@ test.describe('the audit view', () => {
     );
     await expect(broken.locator('button.jp-GradCAM-rerun')).toBeVisible();
 
-    // The audit: Cancel mid-run (the page answers the click), then Run again to the end.
+    // The audit: Cancel mid-run (the page answers the click), then Run again to the end. The
+    // batched audit of 200 images can end within seconds, before a click lands: the page's CPU is
+    // slowed 20x until Cancel has taken effect, so that the run is still going when it is clicked.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 20 });
     expect(await page.notebook.addCell('code', AUDIT_CALL)).toBe(true);
     const started = Date.now();
     await page.notebook.runCell(2, true);
     const view = await viewOf(page, 2);
     await expect(view).toHaveAttribute('data-state', 'running', {
-      timeout: 30_000
+      timeout: 60_000
     });
     await view.locator('.jp-GradCAM-progress button.jp-GradCAM-cancel').click();
     await expect(view).toHaveAttribute('data-state', 'idle', {
-      timeout: 30_000
+      timeout: 60_000
     });
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
     console.log(
       `Cancel took effect ${((Date.now() - started) / 1000).toFixed(1)} s after the cell ran`
     );
