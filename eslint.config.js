@@ -30,6 +30,7 @@ module.exports = tseslint.config(
       'lib/',
       'lib-cli/',
       'coverage/',
+      'build/',
       '.venv/',
       'jupyterlab_gradcam/labextension/',
       '**/*.d.ts',
