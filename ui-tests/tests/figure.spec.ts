@@ -154,26 +154,15 @@ test.describe('figures saved with the notebook', () => {
       JSON.stringify(saved!.notebook, null, 1)
     );
 
-    // A restart: the kernel forgets the explanation; the output shows the saved figure, no error.
+    // A restart: the kernel forgets the explanation. The panel keeps what it loaded, and the
+    // output its picture; reopened below, the output has only the saved figure left.
     await page.evaluate(async () => {
       const widget = window.jupyterapp.shell.currentWidget as any;
       await widget.sessionContext.restartKernel();
     });
-    const output = page.locator('.jp-GradCAM-output');
-    await output.locator('button.jp-GradCAM-outputOpen').click();
-    await expect(panel).toHaveAttribute('data-state', 'error', {
-      timeout: 60_000
-    });
-    await expect(output).toHaveAttribute('data-figure', 'saved');
-    const thumb = output.locator('img.jp-GradCAM-outputThumb');
-    await expect(thumb).toBeVisible();
-    expect(await thumb.getAttribute('src')).toBe(
-      `data:image/png;base64,${data['image/png']}`
-    );
-    await expect(output.locator('.jp-GradCAM-outputError')).toBeHidden();
-    await expect(output.locator('.jp-GradCAM-outputSummary')).toContainText(
-      'at layer relu2'
-    );
+    await expect(
+      page.locator('.jp-GradCAM-output img.jp-GradCAM-outputThumb')
+    ).toBeVisible();
 
     // Reopened (a new page): the figure is there before any panel or kernel is asked.
     await page.reload();
@@ -189,5 +178,26 @@ test.describe('figures saved with the notebook', () => {
       return [img.naturalWidth, img.naturalHeight];
     });
     expect(shown).toEqual([FIGURE.width, FIGURE.height]);
+    expect(await image.getAttribute('src')).toBe(
+      `data:image/png;base64,${data['image/png']}`
+    );
+    await expect(reopened.locator('.jp-GradCAM-outputSummary')).toContainText(
+      'at layer relu2'
+    );
+
+    // Shown in the panel, it fails (the kernel has no such handle): the output keeps the saved
+    // figure and its summary, no error in its place.
+    await reopened.locator('button.jp-GradCAM-outputOpen').click();
+    await expect(page.locator(PANEL).first()).toHaveAttribute(
+      'data-state',
+      'error',
+      { timeout: 60_000 }
+    );
+    await expect(
+      page.locator(`${PANEL} .jp-GradCAM-error`).first()
+    ).toContainText('no explain() output with handle');
+    await expect(reopened).toHaveAttribute('data-figure', 'saved');
+    await expect(image).toBeVisible();
+    await expect(reopened.locator('.jp-GradCAM-outputError')).toBeHidden();
   });
 });
