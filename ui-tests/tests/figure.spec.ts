@@ -166,8 +166,15 @@ test.describe('figures saved with the notebook', () => {
 
     // Reopened (a new page): the figure is there before any panel or kernel is asked.
     await page.reload();
-    await page.filebrowser.open(NOTEBOOK);
     const reopened = page.locator('.jp-GradCAM-output');
+    // JupyterLab's layout restorer reopens the notebook; open it where it did not.
+    const restored = await reopened
+      .waitFor({ state: 'visible', timeout: 30_000 })
+      .then(() => true)
+      .catch(() => false);
+    if (!restored) {
+      await page.filebrowser.open(NOTEBOOK);
+    }
     await expect(reopened).toHaveAttribute('data-figure', 'saved', {
       timeout: 60_000
     });
