@@ -165,16 +165,14 @@ test.describe('figures saved with the notebook', () => {
     ).toBeVisible();
 
     // Reopened (a new page): the figure is there before any panel or kernel is asked.
-    await page.reload();
+    // The layout restorer saves the layout a moment after it changes (debounced), and reopens
+    // the notebook: no Launcher after the reload, which Galata's readiness check would wait for.
+    await page.waitForTimeout(3000);
+    await page.reload({ waitForIsReady: false });
+    await expect(page.locator('#jupyterlab-splash')).toHaveCount(0, {
+      timeout: 60_000
+    });
     const reopened = page.locator('.jp-GradCAM-output');
-    // JupyterLab's layout restorer reopens the notebook; open it where it did not.
-    const restored = await reopened
-      .waitFor({ state: 'visible', timeout: 30_000 })
-      .then(() => true)
-      .catch(() => false);
-    if (!restored) {
-      await page.filebrowser.open(NOTEBOOK);
-    }
     await expect(reopened).toHaveAttribute('data-figure', 'saved', {
       timeout: 60_000
     });
