@@ -55,6 +55,12 @@ export interface IFigure {
   height: number;
   /** What the text summary says. */
   facts: IFigureFacts;
+  /**
+   * Whether this is the first map the panel showed since it (re)loaded the output (the
+   * explain() call's own choices) rather than one the user chose there: showing an output again
+   * never replaces the figure it saved.
+   */
+  firstShown: boolean;
 }
 
 /** The explain() options the summary names besides the facts (the kernel's MIME fields). */
@@ -103,7 +109,7 @@ export function drawFigure(
   picture: RgbImage,
   map: IMap,
   look: IDrawOptions
-): Omit<IFigure, 'facts'> {
+): Pick<IFigure, 'png' | 'width' | 'height'> {
   // Images (guided backpropagation) have their own colours: no colormap, so no bar.
   const bar = map.channels === 1;
   const { drawn, factor, total } = figureSize(picture, bar);

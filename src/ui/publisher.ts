@@ -40,6 +40,9 @@ export class PreviewPublisher implements IDisposable {
     _: ExplanationModel,
     change: ExplanationModel.Change
   ): void {
+    if (change === 'source') {
+      this._firstShown = true;
+    }
     if (
       change === 'selection' ||
       change === 'display' ||
@@ -111,6 +114,7 @@ export class PreviewPublisher implements IDisposable {
       label,
       figure: this._figure(look, label)
     });
+    this._firstShown = false;
   }
 
   /** The figure the output saves in the notebook: what the panel's overlay shows, full size. */
@@ -133,7 +137,8 @@ export class PreviewPublisher implements IDisposable {
         output: model.output,
         colormap: look.colormap,
         opacity: look.opacity
-      }
+      },
+      firstShown: this._firstShown
     };
   }
 
@@ -160,6 +165,8 @@ export class PreviewPublisher implements IDisposable {
   private _figurePainter = new ThumbnailPainter();
   private _timer: ReturnType<typeof setTimeout> | undefined = undefined;
   private _look: Look | null = null;
+  // Until a map of the output now shown is published: that map is the call's, not the user's.
+  private _firstShown = true;
   private _isDisposed = false;
 }
 

@@ -104,11 +104,12 @@ export class ExplanationRenderer
       this._handle && this._previews ? this._previews.get(this._handle) : null;
     const thumb = this._thumb;
     const live = preview !== null && !preview.error;
-    if (live && preview.figure) {
+    const saved = this._model ? savedFigure(this._model.data) : null;
+    // The output saves the map the user last chose for it; showing it again rewrites nothing.
+    if (live && preview.figure && (!saved || !preview.figure.firstShown)) {
       this._saveSoon(preview.figure);
     }
     // Without the panel's map (a restart, a reopened notebook) the figure saved with it shows.
-    const saved = this._model ? savedFigure(this._model.data) : null;
     if (!live && saved && (!preview || isExplanationGone(preview.error))) {
       this._showSaved(saved.png, saved.text);
       return;

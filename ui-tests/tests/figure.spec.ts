@@ -145,6 +145,24 @@ test.describe('figures saved with the notebook', () => {
       )
     ).toBe(false);
 
+    // Another layer chosen in the panel: the figure follows, once the notebook is saved again.
+    await panel.locator('select.jp-GradCAM-layerSelect').selectOption('relu1');
+    await expect(panel).toHaveAttribute('data-layer', 'relu1');
+    let text1 = '';
+    await expect
+      .poll(
+        async () => {
+          await page.notebook.save();
+          text1 =
+            ((await savedOutput(page))?.data['text/plain'] as string) ?? '';
+          return text1.split('\n')[0];
+        },
+        { timeout: 30_000 }
+      )
+      .toContain('at layer relu1');
+    const relu1 = (await savedOutput(page))!.data;
+    expect(relu1['image/png']).not.toBe(data['image/png']);
+
     // The notebook as saved, for tests/test_saved_figure.py's fixture (copied by hand when renewed).
     fs.mkdirSync(path.resolve(__dirname, '..', 'test-results'), {
       recursive: true
@@ -184,10 +202,10 @@ test.describe('figures saved with the notebook', () => {
     });
     expect(shown).toEqual([FIGURE.width, FIGURE.height]);
     expect(await image.getAttribute('src')).toBe(
-      `data:image/png;base64,${data['image/png']}`
+      `data:image/png;base64,${relu1['image/png']}`
     );
     await expect(reopened.locator('.jp-GradCAM-outputSummary')).toContainText(
-      'at layer relu2'
+      'at layer relu1'
     );
 
     // Shown in the panel, it fails (the kernel has no such handle): the output keeps the saved

@@ -107,7 +107,8 @@ describe('saveFigure', () => {
     png: 'iVBORw0K',
     width: 256,
     height: 272,
-    facts: FACTS
+    facts: FACTS,
+    firstShown: true
   };
 
   it('writes image/png and text/plain beside the MIME type, with the size hint', () => {
