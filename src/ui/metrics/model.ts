@@ -23,16 +23,23 @@ export interface IMetricsSettings {
   auto: boolean;
   /** Deletion and insertion steps S of the shown map (the CLI's default, 32). */
   steps: number;
+  /**
+   * Whether the shown map's scores include ROAD. Off by default: its imputations (a sparse solve
+   * per channel and percentage) run on the page's thread and block it for seconds
+   * (bench/metrics_panel.js), so ROAD is computed when asked for.
+   */
+  road: boolean;
   /** ROAD's percentages for the shown map (the CLI's 20, 40, 60, 80). */
   roadPercents: readonly number[];
   /** Steps S of every layer's score for the ranking (fewer: it scores every layer). */
   rankSteps: number;
 }
 
-/** The defaults: full metrics of the shown map, a cheaper all-layers ranking without ROAD. */
+/** The defaults: the shown map at the CLI's steps, a cheaper all-layers ranking, ROAD on request. */
 export const DEFAULT_METRICS_SETTINGS: IMetricsSettings = {
   auto: true,
   steps: 32,
+  road: false,
   roadPercents: [20, 40, 60, 80],
   rankSteps: 8
 };
@@ -151,6 +158,17 @@ export class MetricsModel implements IDisposable {
     this._settings = { ...this._settings, auto };
     this._changed.emit();
     this._follow();
+  }
+
+  /** Includes ROAD in the shown map's scores (computed now, even when background scoring is off). */
+  setRoad(road: boolean): void {
+    this._settings = { ...this._settings, road };
+    this._changed.emit();
+    if (road && this._explanation.state === 'ready' && !this._job) {
+      this._startJob();
+    } else {
+      this._follow();
+    }
   }
 
   /** Scores the shown map and ranks the layers now (the Score button). */
@@ -289,7 +307,7 @@ export class MetricsModel implements IDisposable {
         target,
         output,
         steps: this._settings.steps,
-        roadPercents: this._settings.roadPercents,
+        roadPercents: this._settings.road ? this._settings.roadPercents : [],
         box,
         signal,
         onProgress: f =>
@@ -348,7 +366,8 @@ export class MetricsModel implements IDisposable {
       return null;
     }
     const box = this.box?.corners.join(',') ?? '';
-    return `${e.shownMethod}|${e.output}|${e.layer}|${e.target}|${box}`;
+    const road = this._settings.road ? 'road' : '';
+    return `${e.shownMethod}|${e.output}|${e.layer}|${e.target}|${box}|${road}`;
   }
 
   /** The ranking's pass: method, output and class (every layer). */

@@ -45,11 +45,28 @@ export class MetricsView extends Widget {
     auto.title = trans.__(
       'Score the shown map and rank every layer after each pass, without blocking the controls'
     );
+    const road = document.createElement('label');
+    road.className = 'jp-GradCAM-metricsRoadField';
+    this._road = document.createElement('input');
+    this._road.type = 'checkbox';
+    this._road.className = 'jp-GradCAM-metricsRoad';
+    this._road.onchange = () => this._model.setRoad(this._road.checked);
+    road.append(this._road, trans.__('ROAD'));
+    road.title = trans.__(
+      'Also compute ROAD (noisy linear imputation at 20/40/60/80%): seconds of work that holds up the page'
+    );
     this._progress = document.createElement('progress');
     this._progress.className = 'jp-GradCAM-metricsProgress';
     this._progress.max = 1;
     this._status = element('span', 'jp-GradCAM-metricsStatus');
-    header.append(title, this._button, auto, this._progress, this._status);
+    header.append(
+      title,
+      this._button,
+      auto,
+      road,
+      this._progress,
+      this._status
+    );
 
     this._error = element('div', 'jp-GradCAM-metricsError');
     this._error.setAttribute('role', 'alert');
@@ -83,6 +100,7 @@ export class MetricsView extends Widget {
     this._button.textContent = running ? trans.__('Stop') : trans.__('Score');
     this._button.disabled = !running && model.unscorable !== '';
     this._auto.checked = model.settings.auto;
+    this._road.checked = model.settings.road;
     this._progress.hidden = !running;
     this._progress.value = model.progress.fraction;
     this._status.textContent = running
@@ -193,6 +211,7 @@ export class MetricsView extends Widget {
   private _trans: TranslationBundle;
   private _button: HTMLButtonElement;
   private _auto: HTMLInputElement;
+  private _road: HTMLInputElement;
   private _progress: HTMLProgressElement;
   private _status: HTMLElement;
   private _error: HTMLElement;

@@ -147,7 +147,7 @@ describe('MetricsModel', () => {
     expect(shown.layer).toBe(LAYERS[3]);
     expect(shown.request).toMatchObject({
       steps: 32,
-      roadPercents: [20, 40, 60, 80],
+      roadPercents: [],
       box: null,
       target: 2,
       output: 'logits'
@@ -229,6 +229,21 @@ describe('MetricsModel', () => {
     await settle(metrics);
     expect(metrics.state).toBe('ready');
     expect(metrics.recommended?.layer).toBe(LAYERS[3]);
+  });
+
+  it('computes ROAD for the shown map when asked, and keeps the scores without it', async () => {
+    const { engine, metrics } = await open();
+    const before = engine.scored.length;
+    const without = metrics.scores;
+    metrics.setRoad(true);
+    await settle(metrics);
+    expect(
+      engine.scored
+        .slice(before)
+        .map(r => [r.request.steps, r.request.roadPercents])
+    ).toEqual([[32, [20, 40, 60, 80]]]);
+    metrics.setRoad(false);
+    expect(metrics.scores).toBe(without);
   });
 
   it('does not score in the background when auto is off', async () => {
