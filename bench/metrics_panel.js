@@ -6,7 +6,7 @@
 // the page's thread until the engine moves into a worker: it bounds how long a click waits).
 //
 //   npx tsc -p tsconfig.cli.json
-//   node bench/metrics_panel.js examples/models/shapes.onnx [input.npy]
+//   node bench/metrics_panel.js examples/models/shapes.onnx [input.npy] [--rank-steps 8,16,32]
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -33,14 +33,24 @@ async function timed(work) {
 
 function standardNormal(count, seed = 1) {
   let s = seed;
-  const uniform = () => ((s = (s * 16807) % 2147483647) / 2147483647);
-  return Float32Array.from({ length: count }, () =>
-    Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform())
+  const uniform = () => (s = (s * 16807) % 2147483647) / 2147483647;
+  return Float32Array.from(
+    { length: count },
+    () =>
+      Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform())
   );
 }
 
-async function main([modelPath, inputPath]) {
-  const explainer = await Explainer.load(new Uint8Array(fs.readFileSync(modelPath)), { backend: 'wasm' });
+async function main(argv) {
+  const flag = argv.indexOf('--rank-steps');
+  const rankSteps = (flag >= 0 ? argv.splice(flag, 2)[1] : '8,16,32')
+    .split(',')
+    .map(Number);
+  const [modelPath, inputPath] = argv;
+  const explainer = await Explainer.load(
+    new Uint8Array(fs.readFileSync(modelPath)),
+    { backend: 'wasm' }
+  );
   const input = explainer.inputs[0];
   const dims = input.shape.map(d => (typeof d === 'number' ? d : 1));
   const image = inputPath
@@ -48,7 +58,9 @@ async function main([modelPath, inputPath]) {
     : float32(standardNormal(dims.reduce((a, b) => a * b)), dims);
   const feeds = { [input.name]: image };
   const layers = (await explainer.layersFor(feeds)).map(l => l.name);
-  const pass = await timed(() => explainer.explain({ feeds, method: 'gradcam', layers }));
+  const pass = await timed(() =>
+    explainer.explain({ feeds, method: 'gradcam', layers })
+  );
   const explanation = pass.result;
   const target = explanation.targets[0][0];
   const maps = explanation.maps.filter(m => m.image === 0);
@@ -59,9 +71,15 @@ async function main([modelPath, inputPath]) {
   const score = (map, options) =>
     scoreMap(explainer, { feeds, map: map.map, size, target }, options);
   const rows = [[`pass (${layers.length} layers)`, pass]];
-  rows.push(['shown map S=32 + ROAD', await timed(() => score(shown, { steps: 32 }))]);
-  rows.push(['shown map S=32, no ROAD', await timed(() => score(shown, { steps: 32, roadPercents: [] }))]);
-  for (const steps of [8, 16, 32]) {
+  rows.push([
+    'shown map S=32 + ROAD',
+    await timed(() => score(shown, { steps: 32 }))
+  ]);
+  rows.push([
+    'shown map S=32, no ROAD',
+    await timed(() => score(shown, { steps: 32, roadPercents: [] }))
+  ]);
+  for (const steps of rankSteps) {
     rows.push([
       `all ${maps.length} layers S=${steps}, no ROAD`,
       await timed(async () => {
@@ -71,9 +89,13 @@ async function main([modelPath, inputPath]) {
       })
     ]);
   }
-  console.log(`${path.basename(modelPath)} ${dims.join('x')}, wasm, load ${require('os').loadavg()[0].toFixed(2)}`);
+  console.log(
+    `${path.basename(modelPath)} ${dims.join('x')}, wasm, load ${require('os').loadavg()[0].toFixed(2)}`
+  );
   for (const [name, t] of rows) {
-    console.log(`${name.padEnd(34)} ${(t.ms / 1000).toFixed(2).padStart(7)} s   longest block ${t.longest.toFixed(0).padStart(5)} ms`);
+    console.log(
+      `${name.padEnd(34)} ${(t.ms / 1000).toFixed(2).padStart(7)} s   longest block ${t.longest.toFixed(0).padStart(5)} ms`
+    );
   }
   await explainer.dispose();
 }

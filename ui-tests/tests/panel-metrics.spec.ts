@@ -3,8 +3,8 @@
  * explain(..., box=...) of a held-out ring shows the strip, whose numbers equal the engine's
  * `evaluate` CLI on the same model, input, layer, class and box (run here in Node); the deletion
  * and insertion curves are drawn from the same values; the recommended layer (the CLI's
- * `--all-layers` at the strip's ranking steps) is marked in the layer select and the layer strip;
- * ROAD on request matches too; and a box dragged on the picture is scored as the CLI scores it.
+ * `--all-layers`, computed by the same engine at the strip's ranking steps) is marked in the layer select and the layer strip;
+ * ROAD on request matches too; and a box dragged on the picture is scored as the engine scores it.
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
@@ -61,6 +61,30 @@ function evaluate(dir: string, args: string[]): any {
     { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] }
   );
   return JSON.parse(fs.readFileSync(out, 'utf8'));
+}
+
+/**
+ * The engine itself (lib-cli, the CLI's CommonJS build) for what the CLI always computes with
+ * ROAD (seconds per layer on a loaded machine): the ranking at the strip's steps, a dragged box.
+ */
+async function withEngine<T>(
+  dir: string,
+  work: (engine: any, explainer: any, feeds: any) => Promise<T>
+): Promise<T> {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const engine = require(path.join(ROOT, 'lib-cli', 'engine'));
+  const explainer = await engine.Explainer.load(
+    new Uint8Array(fs.readFileSync(MODEL)),
+    { backend: 'wasm' }
+  );
+  try {
+    const x = engine.readNpy(
+      new Uint8Array(fs.readFileSync(path.join(dir, 'x.npy')))
+    );
+    return await work(engine, explainer, { [explainer.inputs[0].name]: x });
+  } finally {
+    await explainer.dispose();
+  }
 }
 
 /** The strip's numbers by the CLI's field names. */
@@ -173,16 +197,17 @@ test('the metrics strip equals the CLI, draws the curves, and marks the recommen
     drawn.forEach((v, k) => expect(Math.abs(v - values[k])).toBeLessThan(2e-3));
   }
 
-  // The recommended layer: the CLI's --all-layers at the strip's ranking steps.
-  const all = evaluate(dir, [
-    '--all-layers',
-    '--target',
-    target,
-    '--steps',
-    String(RANK_STEPS)
-  ]);
+  // The recommended layer: the engine's recommendLayers (what `evaluate --all-layers` writes)
+  // at the strip's ranking steps.
+  const all = await withEngine(dir, (engine, explainer, feeds) =>
+    engine.recommendLayers(
+      explainer,
+      { feeds, target: Number(target) },
+      { steps: RANK_STEPS, roadPercents: [] }
+    )
+  );
   const best = all.layers.find((l: any) => l.layer === all.recommended);
-  const score = best.insertion_auc - best.deletion_auc;
+  const score = best.insertionAuc - best.deletionAuc;
   await expect(panel).toHaveAttribute('data-recommended', all.recommended);
   const option = panel.locator(
     `select.jp-GradCAM-layerSelect option[value="${all.recommended}"]`
@@ -226,7 +251,8 @@ test('the metrics strip equals the CLI, draws the curves, and marks the recommen
     ).toBeLessThan(1e-4);
   });
 
-  // A box dragged on the picture replaces the kernel's, and is scored as the CLI scores it.
+  // A box dragged on the picture replaces the kernel's, and is scored as the engine scores it.
+  await strip.locator('input.jp-GradCAM-metricsRoad').uncheck();
   const overlay = panel.locator('canvas.jp-GradCAM-overlay');
   await overlay.scrollIntoViewIfNeeded();
   const frame = (await overlay.boundingBox())!;
@@ -248,14 +274,26 @@ test('the metrics strip equals the CLI, draws the curves, and marks the recommen
   await expect(strip.locator('.jp-GradCAM-metricsBox')).toContainText(
     `Box drawn: [${drawn.split(',').join(', ')}]`
   );
-  const dragged = evaluate(dir, [
-    '--layer',
-    layer,
-    '--target',
-    target,
-    '--box',
-    drawn
-  ]);
+  const dragged = await withEngine(dir, async (engine, explainer, feeds) => {
+    const [scored] = await engine.scoreLayers(
+      explainer,
+      { feeds, layers: [layer], target: Number(target) },
+      { box: drawn.split(',').map(Number), roadPercents: [] }
+    );
+    // The CLI's field names.
+    return {
+      p: scored.p,
+      confidence_change: scored.confidenceChange,
+      average_drop: scored.averageDrop,
+      increase_in_confidence: scored.increaseInConfidence,
+      deletion_auc: scored.deletionAuc,
+      insertion_auc: scored.insertionAuc,
+      pointing_hit: scored.pointingHit,
+      energy_in_box: scored.energyInBox,
+      loc_box: scored.locBox,
+      loc_iou: scored.locIou
+    };
+  });
   expectSameNumbers(await stripValues(strip), dragged);
   expect(dragged.energy_in_box).not.toBeCloseTo(cli.energy_in_box, 3);
   fs.rmSync(dir, { recursive: true, force: true });
