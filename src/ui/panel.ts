@@ -195,9 +195,11 @@ export class GradCAMPanel extends Panel {
 
   /** A newly recommended layer is marked in the layer select and the layer strip. */
   private _onMetricsChange(): void {
-    const recommended = this.metrics.recommended?.layer ?? '';
-    if (recommended !== this.node.dataset.recommended) {
-      this.node.dataset.recommended = recommended;
+    const best = this.metrics.recommended;
+    const mark = best ? `${best.layer} ${best.score}` : '';
+    if (mark !== this._recommendedMark) {
+      this._recommendedMark = mark;
+      this.node.dataset.recommended = best?.layer ?? '';
       this.selectors.render();
       this.compare.render();
     }
@@ -383,6 +385,7 @@ export class GradCAMPanel extends Panel {
   private _publisher: PreviewPublisher | null;
   private _metricsView: MetricsView;
   private _boxDrawer: BoxDrawer;
+  private _recommendedMark = '';
 }
 
 /** The GradCAMPanel's companions. */
