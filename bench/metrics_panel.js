@@ -6,7 +6,7 @@
 // the page's thread until the engine moves into a worker: it bounds how long a click waits).
 //
 //   npx tsc -p tsconfig.cli.json
-//   node bench/metrics_panel.js examples/models/shapes.onnx [input.npy] [--rank-steps 8,16,32]
+//   node bench/metrics_panel.js examples/models/shapes.onnx [input.npy] [--rank-steps 8,16,32] [--no-road]
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -45,7 +45,12 @@ async function main(argv) {
   const flag = argv.indexOf('--rank-steps');
   const rankSteps = (flag >= 0 ? argv.splice(flag, 2)[1] : '8,16,32')
     .split(',')
+    .filter(Boolean)
     .map(Number);
+  const noRoad = argv.indexOf('--no-road');
+  if (noRoad >= 0) {
+    argv.splice(noRoad, 1);
+  }
   const [modelPath, inputPath] = argv;
   const explainer = await Explainer.load(
     new Uint8Array(fs.readFileSync(modelPath)),
@@ -71,9 +76,22 @@ async function main(argv) {
   const score = (map, options) =>
     scoreMap(explainer, { feeds, map: map.map, size, target }, options);
   const rows = [[`pass (${layers.length} layers)`, pass]];
+  if (noRoad < 0) {
+    rows.push([
+      'shown map S=32 + ROAD',
+      await timed(() => score(shown, { steps: 32 }))
+    ]);
+  }
+  // The panel's batch (ui/metrics/model.ts batchSizeFor: 16 * 96 * 96 pixels per run).
+  const batch = Math.max(
+    1,
+    Math.min(16, Math.floor((16 * 96 * 96) / (size.height * size.width)))
+  );
   rows.push([
-    'shown map S=32 + ROAD',
-    await timed(() => score(shown, { steps: 32 }))
+    `shown map S=32, no ROAD, batch ${batch}`,
+    await timed(() =>
+      score(shown, { steps: 32, roadPercents: [], batchSize: batch })
+    )
   ]);
   rows.push([
     'shown map S=32, no ROAD',
@@ -81,10 +99,10 @@ async function main(argv) {
   ]);
   for (const steps of rankSteps) {
     rows.push([
-      `all ${maps.length} layers S=${steps}, no ROAD`,
+      `all ${maps.length} layers S=${steps}, no ROAD, batch ${batch}`,
       await timed(async () => {
         for (const map of maps) {
-          await score(map, { steps, roadPercents: [] });
+          await score(map, { steps, roadPercents: [], batchSize: batch });
         }
       })
     ]);

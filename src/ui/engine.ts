@@ -105,6 +105,7 @@ class ExplainerEngine implements IEngine {
         steps: request.steps,
         roadPercents: request.roadPercents,
         box: request.box ?? undefined,
+        batchSize: request.batchSize,
         signal: request.signal,
         onProgress: request.onProgress
       }

@@ -121,6 +121,8 @@ export interface IScoreRequest {
   roadPercents?: readonly number[];
   /** A box [x0, y0, x1, y1] (x1, y1 exclusive) for the localisation scores. */
   box?: readonly number[] | null;
+  /** Perturbed copies per model run (the engine's 16 when absent); fewer keep each run short. */
+  batchSize?: number;
   /** Cancels the scoring. */
   signal?: AbortSignal;
   /** Told of progress. */

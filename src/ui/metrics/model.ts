@@ -44,6 +44,22 @@ export const DEFAULT_METRICS_SETTINGS: IMetricsSettings = {
   rankSteps: 8
 };
 
+/**
+ * Pixels per model run of perturbed copies: 16 copies of a 96 x 96 image (the shapes model), 2 of
+ * a 224 x 224 one. Each run holds the page's thread while the engine runs there (before it moves
+ * into a worker): at 224 px a batch of 16 held it for 2.5 s on a loaded machine
+ * (bench/metrics_panel.js), so big images go in small batches.
+ */
+export const PIXELS_PER_RUN = 16 * 96 * 96;
+
+/** Copies per run for an image of `size`: as many as PIXELS_PER_RUN allows, 1 to 16. */
+export function batchSizeFor(size: { height: number; width: number }): number {
+  return Math.max(
+    1,
+    Math.min(16, Math.floor(PIXELS_PER_RUN / (size.height * size.width)))
+  );
+}
+
 /** One layer's score in the ranking (insertion AUC - deletion AUC at `rankSteps`). */
 export interface ILayerRank {
   layer: string;
@@ -309,6 +325,7 @@ export class MetricsModel implements IDisposable {
         steps: this._settings.steps,
         roadPercents: this._settings.road ? this._settings.roadPercents : [],
         box,
+        batchSize: batchSizeFor(shown.size),
         signal,
         onProgress: f =>
           progress(f, `Scoring the map of ${shortName(shown.layer)}`)
@@ -329,6 +346,7 @@ export class MetricsModel implements IDisposable {
         output,
         steps: this._settings.rankSteps,
         roadPercents: [],
+        batchSize: batchSizeFor(map.size),
         signal,
         onProgress: f => progress(f, message)
       });

@@ -17,7 +17,7 @@ import type {
   ISource,
   ISourceData
 } from '../../tokens';
-import { MetricsModel, shortName } from '../model';
+import { batchSizeFor, MetricsModel, shortName } from '../model';
 import { boxForPicture, boxFromDrag } from '../box';
 import { curvePoints, metricRows } from '../values';
 
@@ -146,6 +146,7 @@ describe('MetricsModel', () => {
     const [shown, ...ranked] = engine.scored;
     expect(shown.layer).toBe(LAYERS[3]);
     expect(shown.request).toMatchObject({
+      batchSize: 16,
       steps: 32,
       roadPercents: [],
       box: null,
@@ -409,5 +410,12 @@ describe('values', () => {
       'block4/relu'
     );
     expect(shortName('logits')).toBe('logits');
+  });
+
+  it('runs big images in small batches', () => {
+    expect(batchSizeFor({ height: 4, width: 4 })).toBe(16);
+    expect(batchSizeFor({ height: 96, width: 96 })).toBe(16);
+    expect(batchSizeFor({ height: 224, width: 224 })).toBe(2);
+    expect(batchSizeFor({ height: 1024, width: 1024 })).toBe(1);
   });
 });
