@@ -53,7 +53,7 @@ export class MetricsView extends Widget {
     this._road.onchange = () => this._model.setRoad(this._road.checked);
     road.append(this._road, trans.__('ROAD'));
     road.title = trans.__(
-      'Also compute ROAD (noisy linear imputation at 20/40/60/80%): seconds of work that holds up the page'
+      'Also compute ROAD (noisy linear imputation at 20/40/60/80%): seconds on a small image, minutes at 224 px, holding up the page while it runs'
     );
     this._progress = document.createElement('progress');
     this._progress.className = 'jp-GradCAM-metricsProgress';
