@@ -71,7 +71,7 @@ async function withEngine<T>(
   dir: string,
   work: (engine: any, explainer: any, feeds: any) => Promise<T>
 ): Promise<T> {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lib-cli is a CommonJS build outside this package
   const engine = require(path.join(ROOT, 'lib-cli', 'engine'));
   const explainer = await engine.Explainer.load(
     new Uint8Array(fs.readFileSync(MODEL)),
