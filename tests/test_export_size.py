@@ -125,3 +125,13 @@ def test_get_model_reports_the_export_s_progress_before_its_reply(kernel, bridge
     # A second get_model answers from the stored export: no export, no progress.
     again = bridge.send_raw({"v": 1, "id": "p2", "method": "get_model", "handle": options["handle"]})
     assert len(again) == 1 and again[0]["content"]["data"]["ok"]
+
+
+def test_a_box_follows_the_image_when_the_export_resizes_it():
+    from jupyterlab_gradcam.explain import _scale_box
+
+    # 2000x2000 -> 224x224: edges scale outward so the object stays inside the box.
+    assert _scale_box([100, 200, 1000, 1800], (2000, 2000, 3), (224, 224, 3), "HWC") == [11, 22, 112, 202]
+    # A box thinner than a pixel after the resize keeps one pixel.
+    assert _scale_box([0, 0, 1, 1], (1, 3, 2000, 2000), (1, 3, 224, 224), "NCHW") == [0, 0, 1, 1]
+    assert _scale_box([0, 0, 5, 4], (4, 5, 3), (4, 5, 3), "HWC") == [0, 0, 5, 4]
