@@ -18,7 +18,12 @@ const ORT_RUNTIME_FILES = [
 
 // The engine's Web Worker, bundled by webpack.worker.config.js (`npm run build:worker`, part of
 // build:lib) and loaded by URL from the same static folder (src/index.ts).
-const WORKER_BUNDLE = path.join(__dirname, 'lib', 'worker', 'gradcam-engine-worker.js');
+const WORKER_BUNDLE = path.join(
+  __dirname,
+  'lib',
+  'worker',
+  'gradcam-engine-worker.js'
+);
 
 class EmitOrtRuntimeFiles {
   apply(compiler) {

@@ -3,12 +3,7 @@
  * and its replacement after a fatal failure of onnxruntime (whose wasm instance cannot be started
  * again where it broke). The engines and audits over it are in `workerEngine.ts`.
  */
-import type {
-  Reply,
-  Request,
-  Results,
-  WireError
-} from '../worker/protocol';
+import type { Reply, Request, Results, WireError } from '../worker/protocol';
 
 /** A worker as the client needs it (the browser's Worker; a stand-in in tests). */
 export interface IWorkerLike {
@@ -224,9 +219,9 @@ export class WorkerClient {
     this._restarts++;
     this._start();
     const callbacks = [...this._restartCallbacks];
-    this._ready = Promise.all(callbacks.map(c => c().catch(() => undefined))).then(
-      () => undefined
-    );
+    this._ready = Promise.all(
+      callbacks.map(c => c().catch(() => undefined))
+    ).then(() => undefined);
   }
 
   private _failAll(error: Error): void {

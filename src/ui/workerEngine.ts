@@ -196,7 +196,10 @@ export class WorkerEngine implements IEngine {
 
   private async _call<T extends 'layers' | 'predict' | 'explain'>(
     message: Parameters<WorkerClient['request']>[0] & { type: T },
-    options: { signal?: AbortSignal; onProgress?: IExplainRequest['onProgress'] } = {}
+    options: {
+      signal?: AbortSignal;
+      onProgress?: IExplainRequest['onProgress'];
+    } = {}
   ) {
     const answer = await this._client.request<T>(message as never, options);
     if (answer.backend) {
@@ -218,7 +221,12 @@ export class WorkerEngine implements IEngine {
   private _id: number;
   private _model: Uint8Array;
   private _backend: BackendChoice;
-  private _info: LoadedInfo = { backend: '', inputs: [], outputs: [], notes: [] };
+  private _info: LoadedInfo = {
+    backend: '',
+    inputs: [],
+    outputs: [],
+    notes: []
+  };
   private _removeRestart?: () => void;
 }
 

@@ -39,7 +39,9 @@ export class EngineHost {
         if (request.tensor) {
           waiting?.resolve(request.tensor);
         } else {
-          waiting?.reject(new Error(request.error ?? 'the images could not be read'));
+          waiting?.reject(
+            new Error(request.error ?? 'the images could not be read')
+          );
         }
         return;
       }
@@ -60,7 +62,8 @@ export class EngineHost {
     };
     try {
       const [result, transfer] = await this._run(request, options);
-      const engine = 'engine' in request ? this._engines.get(request.engine) : undefined;
+      const engine =
+        'engine' in request ? this._engines.get(request.engine) : undefined;
       this._send(
         { type: 'done', id: request.id, result, backend: engine?.backend },
         transfer
@@ -91,7 +94,10 @@ export class EngineHost {
         this._engines.set(request.engine, explainer);
         const info: LoadedInfo = {
           backend: explainer.backend,
-          inputs: explainer.inputs.map(i => ({ name: i.name, shape: [...i.shape] })),
+          inputs: explainer.inputs.map(i => ({
+            name: i.name,
+            shape: [...i.shape]
+          })),
           outputs: [...explainer.outputs],
           notes
         };
@@ -105,10 +111,13 @@ export class EngineHost {
         return [layers, []];
       }
       case 'predict': {
-        const [scores] = await this._engine(request.engine).predict(request.feeds, {
-          targetOutput: request.output,
-          signal: options.signal
-        });
+        const [scores] = await this._engine(request.engine).predict(
+          request.feeds,
+          {
+            targetOutput: request.output,
+            signal: options.signal
+          }
+        );
         return [scores, []];
       }
       case 'explain':
@@ -142,7 +151,10 @@ export class EngineHost {
             options
           );
           const transfer: Transferable[] = [result.maps.predicted.buffer];
-          if (result.maps.label && result.maps.label.buffer !== result.maps.predicted.buffer) {
+          if (
+            result.maps.label &&
+            result.maps.label.buffer !== result.maps.predicted.buffer
+          ) {
             transfer.push(result.maps.label.buffer);
           }
           return [result, transfer];
@@ -164,7 +176,11 @@ export class EngineHost {
   /** The audit's images, read from the page chunk by chunk. */
   private _images(
     audit: number,
-    info: { count: number; itemDims: number[]; dtype: AuditImageSource['dtype'] }
+    info: {
+      count: number;
+      itemDims: number[];
+      dtype: AuditImageSource['dtype'];
+    }
   ): AuditImageSource {
     return {
       count: info.count,
