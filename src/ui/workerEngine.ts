@@ -10,6 +10,7 @@
 import { LayerMap } from '../engine/cam/base';
 import type { Tensor } from '../engine/tensor';
 import type { BackendChoice, LoadedInfo, WireMap } from '../worker/protocol';
+import type { TaskArgs, TaskName, TaskResult } from '../worker/tasks';
 import type { AuditRunner } from './audit/tokens';
 import type {
   EngineLoader,
@@ -185,6 +186,22 @@ export class WorkerEngine implements IEngine {
       { signal: request.signal, onProgress: request.onProgress }
     );
     return { maps: result.maps.map(pageMap), targetNote: result.targetNote };
+  }
+
+  /** Runs an engine function of worker/tasks.ts on this model in the worker. */
+  async task<T extends TaskName>(
+    task: T,
+    args: TaskArgs<T>,
+    options: {
+      signal?: AbortSignal;
+      onProgress?: IExplainRequest['onProgress'];
+    } = {}
+  ): Promise<TaskResult<T>> {
+    const { result } = await this._client.request(
+      { type: 'task', engine: this._id, task, args },
+      options
+    );
+    return result as TaskResult<T>;
   }
 
   async dispose(): Promise<void> {

@@ -9,6 +9,7 @@ import type { AuditImageSource } from '../engine/audit/types';
 import { configureWasm, RuntimeError } from '../engine/runtime';
 import { modelNotes } from '../engine/onnx/notes';
 import type { Tensor } from '../engine/tensor';
+import { runTask } from './tasks';
 import type {
   ExplainedInfo,
   LoadedInfo,
@@ -133,6 +134,16 @@ export class EngineHost {
             options
           )
         );
+      case 'task':
+        return [
+          await runTask(
+            request.task,
+            this._engine(request.engine),
+            request.args,
+            options
+          ),
+          []
+        ];
       case 'dispose': {
         const explainer = this._engines.get(request.engine);
         this._engines.delete(request.engine);

@@ -58,6 +58,14 @@ export type Request =
       targets: number[];
       output?: string;
     }
+  /** Runs an engine function of worker/tasks.ts over a loaded model. */
+  | {
+      type: 'task';
+      id: number;
+      engine: number;
+      task: string;
+      args: unknown;
+    }
   | { type: 'dispose'; id: number; engine: number }
   | {
       type: 'audit';
@@ -146,6 +154,7 @@ export interface Results {
   layers: unknown[];
   predict: { index: number; score: number; probability: number }[];
   explain: ExplainedInfo;
+  task: unknown;
   dispose: null;
   audit: AuditResult;
 }

@@ -97,6 +97,8 @@ test.describe('the engine in a worker', () => {
         )
       ).toBe(true);
     }
+    const workers: string[] = [];
+    page.on('worker', worker => workers.push(worker.url()));
     await page.notebook.createNew(NOTEBOOK);
     await page.notebook.setCell(0, 'code', '%run tiny_cnn.py');
     await page.notebook.runCell(0, true);
@@ -146,6 +148,11 @@ test.describe('the engine in a worker', () => {
     const check = await runInKernel(page, REFERENCE(target));
     const error = Number(/max_abs_err (\S+)/.exec(check)?.[1]);
     expect(error).toBeLessThan(1e-4);
+    // Two engine workers were started, the second after the failure, both from the static folder.
+    const engines = workers.filter(u =>
+      u.endsWith('/jupyterlab-gradcam/static/gradcam-engine-worker.js')
+    );
+    expect(engines.length).toBe(2);
   });
 
   test('the page stays responsive during an audit of 200 images (figure printed)', async ({

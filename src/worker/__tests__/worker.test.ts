@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { configureWasm } from '../../engine';
+import { configureWasm, Explainer, scoreExplanation } from '../../engine';
 import { loadExplainer } from '../../ui/engine';
 import { EngineStoppedError, WorkerClient } from '../../ui/workerClient';
 import { WorkerEngine, workerEngineLoader } from '../../ui/workerEngine';
@@ -218,5 +218,46 @@ describe('the engine in a worker', () => {
       /^the engine stopped \(the script could not be loaded\)$/
     );
     expect(starts).toBe(1);
+  });
+});
+
+describe('engine functions in the worker (tasks)', () => {
+  it('scores an explanation as the engine does in the page', async () => {
+    const engine = (await workerEngineLoader({
+      scriptUrl: 'unused',
+      create: () => track(inProcessWorker())
+    })(MODEL, { backend: 'wasm' })) as WorkerEngine;
+    const feeds = { [engine.inputs[0].name]: FEEDS.input };
+    const request = {
+      feeds,
+      method: 'gradcam' as const,
+      layers: ['relu1', 'relu2'],
+      targets: [2]
+    };
+    const options = { steps: 8, roadPercents: [50] };
+    const progress: number[] = [];
+    const inWorker = await engine.task(
+      'scoreExplanation',
+      { request, target: 2, options },
+      { onProgress: fraction => progress.push(fraction) }
+    );
+    const explainer = await Explainer.load(MODEL, { backend: 'wasm' });
+    const inPage = await scoreExplanation(
+      explainer,
+      feeds,
+      await explainer.explain(request),
+      { target: 2 },
+      options
+    );
+    expect(inWorker.map(m => m.layer)).toEqual(['relu1', 'relu2']);
+    expect(inWorker).toEqual(inPage);
+    expect(progress.length).toBeGreaterThan(0);
+    await expect(
+      engine.task('noSuchTask' as never, {} as never)
+    ).rejects.toThrow(
+      "the engine's worker has no task 'noSuchTask'; it has scoreExplanation"
+    );
+    await explainer.dispose();
+    await engine.dispose();
   });
 });
