@@ -3,6 +3,7 @@
  * (batch size 1), maps keyed by layer and target.
  */
 import { Explainer, scoreMap } from '../engine';
+import { modelNotes } from '../engine/onnx/notes';
 import type { Tensor } from '../engine/tensor';
 import type {
   EngineLoader,
@@ -16,14 +17,21 @@ import type {
 } from './tokens';
 
 /** Loads the engine's Explainer for a model's bytes. */
-export const loadExplainer: EngineLoader = async (model, options) =>
-  new ExplainerEngine(
-    await Explainer.load(model, { backend: options.backend })
+export const loadExplainer: EngineLoader = async (model, options) => {
+  const notes = modelNotes(model);
+  return new ExplainerEngine(
+    await Explainer.load(model, { backend: options.backend }),
+    notes
   );
+};
 
 /** The panel's view of one Explainer. */
 class ExplainerEngine implements IEngine {
-  constructor(explainer: Explainer) {
+  constructor(
+    explainer: Explainer,
+    /** What the engine found noteworthy in the model. */
+    readonly notes: readonly string[]
+  ) {
     this._explainer = explainer;
   }
 

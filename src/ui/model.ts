@@ -144,6 +144,11 @@ export class ExplanationModel implements IDisposable {
     return this._selection.output;
   }
 
+  /** What the engine found noteworthy in the model, once one is loaded. */
+  get engineNotes(): readonly string[] {
+    return this._engine?.notes ?? [];
+  }
+
   /** What the shown output's target is, when it is not the output itself (a Softmax's input), else ''. */
   get targetNote(): string {
     return this._passes.targetNote(this.shownMethod, this.output);

@@ -14,6 +14,7 @@ import type { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 
 import { CompareView } from './compare';
+import { engineInfoElement, renderEngineInfo } from './engineInfo';
 import { ImagePicker } from './imagepicker';
 import { BoxDrawer } from './metrics/boxdraw';
 import { recommendedMarks } from './metrics/marks';
@@ -60,6 +61,7 @@ export class GradCAMPanel extends Panel {
 
     this._header = this._element('div', 'jp-GradCAM-header');
     this._note = this._element('p', 'jp-GradCAM-targetNote');
+    this._engineInfo = engineInfoElement();
     this._message = this._element('p', 'jp-GradCAM-message');
     this._message.textContent = trans.__(
       'Run jupyterlab_gradcam.explain(model, image) in a notebook cell, or open an .onnx file with Open With > Grad-CAM.'
@@ -72,6 +74,7 @@ export class GradCAMPanel extends Panel {
     });
     this._status.node.append(
       this._header,
+      this._engineInfo,
       this._note,
       this._message,
       this._progress,
@@ -237,6 +240,11 @@ export class GradCAMPanel extends Panel {
         ? trans.__('%1 (on %2)', model.source.label, model.backend)
         : model.source.label;
     }
+    renderEngineInfo(
+      this._engineInfo,
+      { backend: model.backend, notes: model.engineNotes },
+      trans
+    );
     this._note.textContent = model.targetNote;
     this._note.hidden = model.targetNote === '' || model.current === null;
 
@@ -374,6 +382,7 @@ export class GradCAMPanel extends Panel {
   private _status: Widget;
   private _header: HTMLElement;
   private _note: HTMLElement;
+  private _engineInfo: HTMLElement;
   private _message: HTMLElement;
   private _progress: HTMLElement;
   private _error: HTMLElement;

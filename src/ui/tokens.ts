@@ -141,6 +141,8 @@ export interface IEngine {
   readonly inputs: readonly { name: string; shape: (number | string)[] }[];
   /** The graph outputs, by name. */
   readonly outputs: readonly string[];
+  /** What the engine found noteworthy in the model (an old opset raised, a fixed batch...). */
+  readonly notes?: readonly string[];
   /** The explainable layers in graph order, with their shapes for these feeds. */
   layers(feeds: Record<string, Tensor>): Promise<ILayer[]>;
   /** The classes of `output` sorted by score, highest first. */
