@@ -252,7 +252,7 @@ export function resolveLayer(
     text,
     nearestNames(text, names),
     hasModules
-      ? 'name a layer by its module, such as layer4.1, or by its ONNX tensor; the layers verb lists them'
+      ? 'a layer is named by its module or its ONNX tensor; the layers verb lists them'
       : "this model's nodes carry no module names (torch.onnx's TorchScript exporter writes them): name an ONNX tensor; the layers verb lists them"
   );
 }
