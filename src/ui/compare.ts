@@ -10,7 +10,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import type { ExplanationModel } from './model';
-import { shortLayerName } from './names';
+import { layerCaption } from './names';
 import { thumbnailSize } from './paint';
 import { ThumbnailPainter } from './thumbnails';
 import type { IMap } from './tokens';
@@ -47,7 +47,7 @@ export class CompareView extends Widget {
       map => map.layer === model.layer,
       map => map.layer ?? '',
       map => void model.setLayer(map.layer!),
-      map => shortLayerName(map.layer ?? '')
+      map => layerCaption(model.layers, map.layer ?? '')
     );
     const classText = (map: IMap) => {
       const label = model.labelOf(map.target ?? -1);

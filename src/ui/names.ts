@@ -1,4 +1,6 @@
 /** Short names for what the panel lists (pure: no DOM). */
+import { isPlumbing } from '../engine/layerNames';
+import type { ILayer } from './tokens';
 
 /**
  * A thumbnail's caption for a layer: exporters name tensors like
@@ -18,4 +20,39 @@ export function shortLayerName(name: string): string {
     parts.pop();
   }
   return parts.slice(-2).join('/') || name;
+}
+
+/** A layer's caption: the engine's unique label (`layer4.1 / relu`), else the short tensor name. */
+export function layerCaption(
+  layers: readonly ILayer[],
+  tensor: string
+): string {
+  return layers.find(l => l.name === tensor)?.label ?? shortLayerName(tensor);
+}
+
+/**
+ * The layers the layer select lists: plumbing (Pad, Identity, Reshape, ...: maps that repeat
+ * their input's) is hidden unless `all`; the default and the chosen layer are always listed.
+ */
+export function listedLayers(
+  layers: readonly ILayer[],
+  all: boolean,
+  chosen: string
+): ILayer[] {
+  return layers.filter(
+    l => all || !isPlumbing(l.op) || l.isDefault || l.name === chosen
+  );
+}
+
+/** The line under the layer select: the ONNX tensor and the module names that mean it. */
+export function layerNamesLine(layer: ILayer | undefined): string {
+  if (!layer) {
+    return '';
+  }
+  const [module, ...also] = layer.modules ?? [];
+  const named = module
+    ? ` \u00b7 module ${module}` +
+      (also.length ? ` (also ${also.join(', ')})` : '')
+    : '';
+  return `ONNX ${layer.name}${named}`;
 }

@@ -10,6 +10,8 @@ import { COLORMAPS, ColormapName } from '../engine/image';
 import type { ExplanationModel } from './model';
 import { Normalisation, NORMALISATIONS } from './scale';
 import { METHOD_NAMES, methodTraits } from '../engine/methods';
+import { layerNamesView, ILayerNamesView } from './layerNamesView';
+import { listedLayers } from './names';
 import type { ILayer } from './tokens';
 
 /** The controls of one panel. */
@@ -30,6 +32,7 @@ export class SelectorsView extends Widget {
 
     this._layer = this._select('jp-GradCAM-layerSelect', trans.__('Layer'));
     this._layer.onchange = () => void this._model.setLayer(this._layer.value);
+    this._layerNames = layerNamesView(this._layer, trans, () => this.render());
 
     this._output = this._select('jp-GradCAM-outputSelect', trans.__('Output'));
     this._output.onchange = () =>
@@ -126,9 +129,12 @@ export class SelectorsView extends Widget {
 
     replaceOptions(
       this._layer,
-      model.layers.map(layer => option(layer.name, layerText(layer, trans)))
+      listedLayers(model.layers, this._layerNames.all, model.layer).map(layer =>
+        option(layer.name, layerText(layer, trans))
+      )
     );
     this._layer.value = model.layer;
+    this._layerNames.render(model.layers, model.layer);
     this._layer.disabled = !loaded || !model.usesLayer;
 
     replaceOptions(
@@ -223,6 +229,7 @@ export class SelectorsView extends Widget {
   private _trans: TranslationBundle;
   private _method: HTMLSelectElement;
   private _layer: HTMLSelectElement;
+  private _layerNames: ILayerNamesView;
   private _output: HTMLSelectElement;
   private _class: HTMLSelectElement;
   private _classInput: HTMLInputElement;

@@ -33,8 +33,10 @@ export interface ILayer {
   grid?: [number, number];
   /** Tokens before the grid's (class, distillation tokens); tokens layout only. */
   extraTokens?: number;
-  /** A readable name for transformer layers (`encoder_layer_3 / ln_1`). */
+  /** A short caption, unique among the layers (`layer4.1 / relu`, `encoder_layer_3 / ln_1`). */
   label?: string;
+  /** Torch module names of the layer, the usual one first (`layer4.1`, `layer4`). */
+  modules?: string[];
 }
 
 /** A class and its score in one output. */
