@@ -56,6 +56,7 @@ export class GradCAMPanel extends Panel {
 
     this._header = this._element('div', 'jp-GradCAM-header');
     this._note = this._element('p', 'jp-GradCAM-targetNote');
+    this._assumed = this._element('p', 'jp-GradCAM-assumptions');
     this._message = this._element('p', 'jp-GradCAM-message');
     this._message.textContent = trans.__(
       'Run jupyterlab_gradcam.explain(model, image) in a notebook cell, or open an .onnx file with Open With > Grad-CAM.'
@@ -69,6 +70,7 @@ export class GradCAMPanel extends Panel {
     this._status.node.append(
       this._header,
       this._note,
+      this._assumed,
       this._message,
       this._progress,
       this._error
@@ -208,6 +210,9 @@ export class GradCAMPanel extends Panel {
     }
     this._note.textContent = model.targetNote;
     this._note.hidden = model.targetNote === '' || model.current === null;
+    // What was assumed (normalisation, ImageNet labels), one sentence per line.
+    this._assumed.textContent = model.assumptions.join('\n');
+    this._assumed.hidden = this._assumed.textContent === '';
 
     const running = model.state === 'running';
     this._progress.hidden = !running;
@@ -342,6 +347,7 @@ export class GradCAMPanel extends Panel {
   private _status: Widget;
   private _header: HTMLElement;
   private _note: HTMLElement;
+  private _assumed: HTMLElement;
   private _message: HTMLElement;
   private _progress: HTMLElement;
   private _error: HTMLElement;

@@ -5,6 +5,7 @@
  * onnxruntime, and so that the adapters in `engine.ts` and `sources.ts` are the only places that
  * know the concrete engine and kernel APIs.
  */
+import type { IAppliedNormalisation } from './assumptions';
 import { Token } from '@lumino/coreutils';
 import type { IDisposable } from '@lumino/disposable';
 import type { ISignal } from '@lumino/signaling';
@@ -217,6 +218,8 @@ export interface IPreparedInput {
   picture: RgbImage;
   /** The graph inputs. */
   feeds: Record<string, Tensor>;
+  /** The normalisation applied to the image, and where it came from. */
+  normalisation: IAppliedNormalisation;
 }
 
 /** The thumbnail of one explain() call, as a panel last showed it. */
