@@ -56,3 +56,51 @@ export function layerNamesLine(layer: ILayer | undefined): string {
     : '';
   return `ONNX ${layer.name}${named}`;
 }
+
+/** What an export's file name is made of. */
+export interface IExportNaming {
+  /** The class name ('' when the class has none). */
+  className: string;
+  /** The class index; null for maps without a class. */
+  target: number | null;
+  /** The layer's tensor; null for maps of the input (guided backpropagation). */
+  layer: string | null;
+  /** The model's layers, for their module names and captions. */
+  layers: readonly ILayer[];
+  /** The method shown. */
+  method: string;
+}
+
+/**
+ * An export's file name, by class name, layer and method (`tabby_cat-layer4.1-gradcam.png`), in
+ * characters every file system takes: the module name (or caption) of the layer, `input` for
+ * maps of the input, `class_7` for a class without a name.
+ */
+export function exportFileName(naming: IExportNaming): string {
+  const layer =
+    naming.layer === null
+      ? 'input'
+      : layerFileName(
+          naming.layers.find(l => l.name === naming.layer),
+          naming.layer
+        );
+  const className =
+    naming.className ||
+    (naming.target === null ? '' : `class_${naming.target}`);
+  const parts = [className, layer, naming.method].map(safeName).filter(Boolean);
+  return `${parts.join('-')}.png`;
+}
+
+function layerFileName(layer: ILayer | undefined, tensor: string): string {
+  return layer?.modules?.[0] ?? layer?.label ?? shortLayerName(tensor);
+}
+
+/** Letters, digits, `.`, `+` and `_` only (others become one `_`), at most 60 characters. */
+function safeName(text: string): string {
+  return text
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^\w.+]+/g, '_')
+    .replace(/^[_.]+|_+$/g, '')
+    .slice(0, 60);
+}

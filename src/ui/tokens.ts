@@ -5,6 +5,7 @@
  * onnxruntime, and so that the adapters in `engine.ts` and `sources.ts` are the only places that
  * know the concrete engine and kernel APIs.
  */
+import type { IResultDetails } from '../kernel/client';
 import type { IAppliedNormalisation } from './assumptions';
 import { Token } from '@lumino/coreutils';
 import type { IDisposable } from '@lumino/disposable';
@@ -189,7 +190,12 @@ export interface ISource {
   /** Fetches the model and the image. */
   load(signal: AbortSignal, onProgress: ProgressCallback): Promise<ISourceData>;
   /** Puts a map into the kernel's `jupyterlab_gradcam.results[name]`; absent without a kernel. */
-  sendResult?(name: string, data: Float32Array, shape: number[]): Promise<void>;
+  sendResult?(
+    name: string,
+    data: Float32Array,
+    shape: number[],
+    details?: IResultDetails
+  ): Promise<void>;
 }
 
 /** The settings of schema/plugin.json the panel follows. */
