@@ -132,9 +132,9 @@ def _check_layer(model, kind, layer):
     modules = [name for name, _ in model.named_modules() if name]
     if re.sub(r"\[(\d+)\]", r".\1", layer.strip()) in modules:
         return layer
-    # The module a parameter or a too-deep name lies in first ('fc.weight' -> 'fc'), then look-alikes.
+    # Look-alikes, then the module a parameter or a too-deep name lies in ('fc.weight' -> 'fc').
     within = sorted((m for m in modules if layer.strip().startswith(m + ".")), key=len, reverse=True)
-    near = list(dict.fromkeys(within + difflib.get_close_matches(layer.strip(), modules, n=3, cutoff=0.6)))[:3]
+    near = list(dict.fromkeys(difflib.get_close_matches(layer.strip(), modules, n=3, cutoff=0.6) + within))[:3]
     hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
     raise ValueError(
         f"layer {layer!r} is not a module of this {type_name(model)}{hint} "

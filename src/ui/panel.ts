@@ -5,6 +5,7 @@
  * attribute, `.jp-GradCAM-progress`, `.jp-GradCAM-error` (DESIGN.md, "The user interface"), and
  * `data-runs` (model runs since the source opened) and `data-switch-ms` (the last switch's repaint).
  */
+import { drawFigure, ExportSize, exportSizeSelect } from './exportFigure';
 import {
   ITranslator,
   nullTranslator,
@@ -249,6 +250,7 @@ export class GradCAMPanel extends Panel {
     }
 
     this._exportButton.disabled = !results.canExport;
+    this._exportSize.disabled = !results.canExport;
     this._sendButton.disabled = !results.canSend;
     this._sendName.disabled = this._sendButton.disabled;
     this.selectors.node.hidden = model.layers.length === 0;
@@ -305,6 +307,7 @@ export class GradCAMPanel extends Panel {
     this._exportButton.className = 'jp-GradCAM-export jp-mod-styled';
     this._exportButton.textContent = trans.__('Export PNG');
     this._exportButton.onclick = () => this._exportPng();
+    this._exportSize = exportSizeSelect(trans);
 
     this._sendName = document.createElement('input');
     this._sendName.className = 'jp-GradCAM-resultName';
@@ -328,6 +331,7 @@ export class GradCAMPanel extends Panel {
     this._sent.setAttribute('aria-live', 'polite');
     element.append(
       this._exportButton,
+      this._exportSize,
       this._sendName,
       this._sendButton,
       this._sent
@@ -335,11 +339,17 @@ export class GradCAMPanel extends Panel {
     return element;
   }
 
-  /** Downloads the overlay as PNG, named after method, layer and class. */
+  /** Downloads the overlay as PNG at the chosen size with its legend, named by class, layer and method. */
   private _exportPng(): void {
+    const results = this.model.results;
+    const figure = drawFigure(
+      this.overlay.canvas,
+      this._exportSize.value as ExportSize,
+      results.legend
+    );
     const link = document.createElement('a');
-    link.download = this.model.results.exportName;
-    link.href = this.overlay.canvas.toDataURL('image/png');
+    link.download = results.exportName;
+    link.href = figure.toDataURL('image/png');
     link.click();
   }
 
@@ -353,6 +363,7 @@ export class GradCAMPanel extends Panel {
   private _error: HTMLElement;
   private _actions: Widget;
   private _exportButton!: HTMLButtonElement;
+  private _exportSize!: HTMLSelectElement;
   private _sendButton!: HTMLButtonElement;
   private _sendName!: HTMLInputElement;
   private _sent!: HTMLElement;

@@ -6,7 +6,9 @@
 import type { IResultDetails } from '../kernel/client';
 import type { MethodName } from '../engine/methods';
 import { exportFileName } from './names';
-import type { Normalisation } from './scale';
+import type { ColormapName } from '../engine/image';
+import type { ILegend } from './exportFigure';
+import { formatValue, IScaleRange, Normalisation } from './scale';
 import type { ILayer, IMap, ISource } from './tokens';
 
 /** A sentence for the panel, as a translatable pattern and its arguments (`%1`, ...). */
@@ -49,7 +51,18 @@ export interface IShownMap {
   shown(map: IMap): IMap;
   /** The class name of an index, or ''. */
   labelOf(index: number): string;
+  /** The raw values the colour bar spans, or null (no raw map). */
+  readonly scaleRange: IScaleRange | null;
+  /** The overlay's colormap. */
+  readonly colormap: ColormapName;
 }
+
+/** What each normalisation means, for the exported legend. */
+const SCALE_WORDS: Record<Normalisation, string> = {
+  map: 'raw values, the map stretched to its own range',
+  classes: 'raw values, one scale for the classes compared',
+  layers: 'raw values, one scale for the layers compared'
+};
 
 /** Export and send of the shown map. */
 export class ShownMapResults {
@@ -80,6 +93,38 @@ export class ShownMapResults {
       layers: shown.layers,
       method: shown.shownMethod
     });
+  }
+
+  /**
+   * The legend drawn into an export: the colour bar's raw values and a caption naming the class,
+   * the layer, the method and the scale; null when the shown map has no raw values (an image).
+   */
+  get legend(): ILegend | null {
+    const shown = this._shown;
+    const map = shown.current;
+    const range = shown.scaleRange;
+    if (!map || !range) {
+      return null;
+    }
+    const layer = shown.layers.find(l => l.name === map.layer);
+    const className =
+      map.target === null
+        ? ''
+        : `${shown.labelOf(map.target) || 'class'} (${map.target})`;
+    const layerName = layer?.modules?.[0] ?? layer?.label ?? map.layer ?? '';
+    return {
+      colormap: shown.colormap,
+      low: formatValue(range.low),
+      high: formatValue(range.high),
+      caption: [
+        className,
+        layerName,
+        shown.shownMethod,
+        SCALE_WORDS[range.normalisation]
+      ]
+        .filter(Boolean)
+        .join(' \u00b7 ')
+    };
   }
 
   /**
