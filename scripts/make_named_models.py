@@ -64,11 +64,22 @@ class ResNet(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
+class Conv2dStaticSamePadding(nn.Conv2d):
+    """efficientnet-pytorch's TF-style "same" convolution: a ZeroPad2d (a Pad node) before it."""
+
+    def __init__(self, inputs, outputs, kernel, stride=1, groups=1):
+        super().__init__(inputs, outputs, kernel, stride, 0, groups=groups, bias=False)
+        self.static_padding = nn.ZeroPad2d(kernel // 2)
+
+    def forward(self, x):
+        return super().forward(self.static_padding(x))
+
+
 class MBBlock(nn.Module):
     def __init__(self, channels, stride):
         super().__init__()
         self._expand_conv = nn.Conv2d(channels, 2 * channels, 1, bias=False)
-        self._depthwise_conv = nn.Conv2d(2 * channels, 2 * channels, 3, stride, 1, groups=2 * channels, bias=False)
+        self._depthwise_conv = Conv2dStaticSamePadding(2 * channels, 2 * channels, 3, stride, groups=2 * channels)
         self._project_conv = nn.Conv2d(2 * channels, channels, 1, bias=False)
         self._swish = nn.SiLU()
         self.stride = stride
@@ -81,11 +92,12 @@ class MBBlock(nn.Module):
 
 
 class BlocksNet(nn.Module):
-    """efficientnet-pytorch's names: `_conv_stem`, `_blocks` (a ModuleList), `_conv_head`, `_fc`."""
+    """efficientnet-pytorch's names: `_conv_stem`, `_blocks` (a ModuleList), `_conv_head`, `_fc`;
+    its padded convolutions put Pad nodes (plumbing the panel hides) in the path."""
 
     def __init__(self, channels=8, classes=1000):
         super().__init__()
-        self._conv_stem = nn.Conv2d(3, channels, 3, 2, 1, bias=False)
+        self._conv_stem = Conv2dStaticSamePadding(3, channels, 3, 2)
         self._blocks = nn.ModuleList([MBBlock(channels, s) for s in (1, 2, 1, 2)])
         self._conv_head = nn.Conv2d(channels, 4 * channels, 1, bias=False)
         self._swish = nn.SiLU()
