@@ -51,7 +51,9 @@ export function firstChoice(
   try {
     asked = options.layer ? resolveLayer(options.layer, layers) : undefined;
   } catch (error) {
-    throw new Error(`explain() asked for layer: ${(error as Error).message}`);
+    throw new Error(`explain() asked for layer: ${(error as Error).message}`, {
+      cause: error
+    });
   }
   const output = options.target_output;
   if (output && !outputs.includes(output)) {
