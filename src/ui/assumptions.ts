@@ -3,6 +3,7 @@
  * (ImageNet's mean and std when none is given) and the class names (ImageNet's for an output of
  * 1,000 classes when no labels are given), each said in words (pure: no DOM).
  */
+import { IMAGENET_MEAN, IMAGENET_STD } from '../engine/image';
 import { IMAGENET_LABELS } from '../engine/labels';
 
 /** The normalisation the panel applied to the image, and where it came from. */
@@ -24,7 +25,10 @@ export function normalisationText(applied: IAppliedNormalisation): string {
   const numbers = `mean ${values(applied.mean)}, std ${values(applied.std)}`;
   switch (applied.source) {
     case 'given':
-      return `Normalised with the given ${numbers}`;
+      // The file picker's fields start at ImageNet's values: say whose they are.
+      return isImageNet(applied)
+        ? `Normalised with ImageNet's ${numbers} (as given)`
+        : `Normalised with the given ${numbers}`;
     case 'imagenet':
       return `Normalised with ${numbers}: ImageNet's, assumed where none was given`;
     case 'identity':
@@ -46,4 +50,10 @@ export function classNames(
     names: IMAGENET_LABELS,
     note: 'ImageNet labels, assumed from 1,000 classes'
   };
+}
+
+function isImageNet(applied: IAppliedNormalisation): boolean {
+  const same = (a: readonly number[], b: readonly number[]) =>
+    a.length === b.length && a.every((v, k) => Math.abs(v - b[k]) < 1e-6);
+  return same(applied.mean, IMAGENET_MEAN) && same(applied.std, IMAGENET_STD);
 }

@@ -80,10 +80,11 @@ test('module names in the layer select, plumbing hidden, labels and normalisatio
     timeout: 60_000
   });
 
-  // What was assumed: ImageNet's normalisation and labels, said; the class select names classes.
+  // What was applied and assumed: the picker's ImageNet normalisation and ImageNet's labels, said;
+  // the class select names classes.
   const assumed = panel.locator('.jp-GradCAM-assumptions');
   await expect(assumed).toContainText(
-    "Normalised with mean 0.485, 0.456, 0.406, std 0.229, 0.224, 0.225: ImageNet's, assumed where none was given"
+    "Normalised with ImageNet's mean 0.485, 0.456, 0.406, std 0.229, 0.224, 0.225 (as given)"
   );
   await expect(assumed).toContainText(
     'ImageNet labels, assumed from 1,000 classes'

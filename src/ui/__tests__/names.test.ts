@@ -142,6 +142,15 @@ describe('what the panel assumed', () => {
     ).toBe(
       'Normalised with the given mean 0.5, 0.5, 0.5, std 0.25, 0.25, 0.25'
     );
+    expect(
+      normalisationText({
+        mean: [0.485, 0.456, 0.406],
+        std: [0.229, 0.224, 0.225],
+        source: 'given'
+      })
+    ).toBe(
+      "Normalised with ImageNet's mean 0.485, 0.456, 0.406, std 0.229, 0.224, 0.225 (as given)"
+    );
     expect(normalisationText({ mean: [], std: [], source: 'float' })).toBe(
       'Float image fed as it is (taken as already normalised)'
     );
