@@ -18,6 +18,7 @@ import uuid
 import numpy as np
 
 from .export import model_kind
+from .sizing import check_input_size, fit_torch_image
 from .store import Explanation, explanations
 from .variables import is_path_like, is_pil_image, is_torch_tensor, to_array, type_name
 
@@ -40,7 +41,19 @@ METHODS = (
 )
 
 
-def explain(model, image, *, layer=None, target=None, method="gradcam", labels=None, mean=None, std=None, **extra):
+def explain(
+    model,
+    image,
+    *,
+    layer=None,
+    target=None,
+    method="gradcam",
+    labels=None,
+    mean=None,
+    std=None,
+    input_size=None,
+    **extra,
+):
     """Show the Grad-CAM panel's output for `model` on `image`.
 
     model: torch.nn.Module, onnx.ModelProto, ONNX bytes, or the path of an .onnx file.
@@ -51,10 +64,19 @@ def explain(model, image, *, layer=None, target=None, method="gradcam", labels=N
     method: one of METHODS.
     labels: class names, indexed by class.
     mean, std: per-channel normalisation of a uint8 image after scaling to [0, 1].
+    input_size: (height, width) a torch module is exported at, the image resized to it (default:
+        the image's size; a side over 512 pixels is resized to 224 on the short side, with a
+        warning). ONNX models declare their own size.
     extra: further JSON options passed to the panel as they are (e.g. target_output="logits").
     """
     kind = _check_model(model)
     pixels, layout = _image_pixels(image)
+    if kind == "torch":
+        pixels = fit_torch_image(model, pixels, layout, input_size)
+    elif check_input_size(input_size) is not None:
+        raise ValueError(
+            f"input_size is the size a torch module is exported at; this {kind} model declares its own input size"
+        )
     channels = pixels.shape[2] if layout == "HWC" else pixels.shape[1]
     options = {
         "layer": _check_layer(model, kind, _optional(layer, str, "layer", "a module or ONNX tensor name")),

@@ -13,6 +13,7 @@ import type { ISignal } from '@lumino/signaling';
 import type { Widget } from '@lumino/widgets';
 
 import type { MethodName } from '../engine/methods';
+import type { IFigure } from './figure';
 import type { ColormapName, MapSize, RgbImage } from '../engine/image';
 import type { Tensor } from '../engine/tensor';
 
@@ -246,6 +247,8 @@ export interface IOutputPreview {
   label: string;
   /** Why the panel could not show the explanation; the thumbnail is empty then. */
   error?: string;
+  /** The full-size figure the output saves in the notebook (src/ui/figure.ts). */
+  figure?: IFigure;
 }
 
 /** The registry of the thumbnails of explain() outputs, by handle. */
