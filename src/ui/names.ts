@@ -95,12 +95,16 @@ function layerFileName(layer: ILayer | undefined, tensor: string): string {
   return layer?.modules?.[0] ?? layer?.label ?? shortLayerName(tensor);
 }
 
-/** Letters, digits, `.`, `+` and `_` only (others become one `_`), at most 60 characters. */
+/**
+ * Letters, digits, `.`, `+` and `_` only (others become one `_`; `_blocks.0` keeps its `_`), no
+ * leading dot (a hidden file), at most 60 characters.
+ */
 function safeName(text: string): string {
   return text
+    .trim()
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .replace(/[^\w.+]+/g, '_')
-    .replace(/^[_.]+|_+$/g, '')
+    .replace(/^\.+|_+$/g, '')
     .slice(0, 60);
 }

@@ -92,6 +92,15 @@ describe('the export', () => {
     expect(exportFileName({ ...naming, className: "Wiener/dog's café" })).toBe(
       'Wiener_dog_s_cafe-layer4.1-gradcam.png'
     );
+    expect(
+      exportFileName({
+        ...naming,
+        layers: [{ ...LAYERS[4], modules: ['_blocks.15'] }]
+      })
+    ).toBe('tabby_cat-_blocks.15-gradcam.png');
+    expect(exportFileName({ ...naming, className: '.hidden' })).toBe(
+      'hidden-layer4.1-gradcam.png'
+    );
     expect(exportFileName({ ...naming, className: '' })).toBe(
       'class_281-layer4.1-gradcam.png'
     );
