@@ -96,7 +96,7 @@ function layerFileName(layer: ILayer | undefined, tensor: string): string {
 }
 
 /**
- * Letters, digits, `.`, `+` and `_` only (others become one `_`; `_blocks.0` keeps its `_`), no
+ * Letters, digits, `.`, `+`, `-` and `_` only (others become one `_`; `_blocks.0` keeps its `_`), no
  * leading dot (a hidden file), at most 60 characters.
  */
 function safeName(text: string): string {
@@ -104,7 +104,7 @@ function safeName(text: string): string {
     .trim()
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
-    .replace(/[^\w.+]+/g, '_')
+    .replace(/[^\w.+-]+/g, '_')
     .replace(/^\.+|_+$/g, '')
     .slice(0, 60);
 }

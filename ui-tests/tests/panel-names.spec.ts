@@ -102,7 +102,7 @@ test('module names in the layer select, plumbing hidden, labels and normalisatio
     page.waitForEvent('download'),
     panel.locator('button.jp-GradCAM-export').click()
   ]);
-  const safe = className.trim().replace(/[^\w.+]+/g, '_');
+  const safe = className.trim().replace(/[^\w.+-]+/g, '_');
   expect(download.suggestedFilename()).toBe(`${safe}-_blocks.0-gradcam.png`);
   const file = path.join(tmpPath.replace(/[\\/]/g, '_'), 'export.png');
   const saved = test.info().outputPath(file);
