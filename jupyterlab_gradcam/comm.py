@@ -25,7 +25,7 @@ from .audit import Audit, audits
 from .errors import RequestError
 from .from_browser import buffers_from_browser, json_from_browser
 from .export import check_input_shape, reporting_progress, to_onnx_bytes
-from .store import explanations, results
+from .store import MapResult, explanations, results
 
 TARGET_NAME = "jupyterlab-gradcam"
 PROTOCOL_VERSION = 1
@@ -300,12 +300,30 @@ def _get_model(request, buffers, namespace):
 
 
 def _put_result(request, buffers, namespace):
+    """An array into results[name]; a map with `raw_shape` (its raw map follows its bytes) or `meta`
+    (a JSON object: layer, class, normalisation) becomes a MapResult that carries them."""
     name = _str_field(request, "name")
     dtype = _str_field(request, "dtype")
     shape = _shape(request.get("shape"), "shape")
     if len(buffers) != 1:
         raise RequestError(f"put_result takes exactly one buffer with the array's bytes; got {len(buffers)}")
-    results[name] = _finite(variables.decode(dtype, shape, buffers[0]), f"put_result {name!r}: the array")
+    raw_shape = request.get("raw_shape")
+    meta = request.get("meta")
+    if meta is not None and not isinstance(meta, dict):
+        raise RequestError(f"'meta' must be a JSON object; got {type(meta).__name__}")
+    data = memoryview(buffers[0])
+    size = len(data)
+    if raw_shape is not None:
+        raw_shape = _shape(raw_shape, "raw_shape")
+        size = len(data) - int(np.prod(raw_shape, dtype=np.int64)) * np.dtype(dtype if dtype in variables.WIRE_DTYPES else "float32").itemsize
+        if size < 0:
+            raise RequestError(f"the buffer holds {len(data)} bytes: too few for a raw map of shape {raw_shape}")
+    array = _finite(variables.decode(dtype, shape, data[:size]), f"put_result {name!r}: the array")
+    if raw_shape is None and meta is None:
+        results[name] = array
+    else:
+        raw = None if raw_shape is None else _finite(variables.decode(dtype, raw_shape, data[size:]), f"put_result {name!r}: the raw map")
+        results[name] = MapResult(array, raw=raw, meta=meta)
     return {"name": name, "dtype": dtype, "shape": shape}, []
 
 

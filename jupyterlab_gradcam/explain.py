@@ -9,8 +9,10 @@ already normalised and sent as float32 NCHW. A torch module is exported for the 
 image as the model sees it.
 """
 
+import difflib
 import json
 import math
+import re
 import uuid
 
 import numpy as np
@@ -57,7 +59,8 @@ def explain(
 
     model: torch.nn.Module, onnx.ModelProto, ONNX bytes, or the path of an .onnx file.
     image: PIL image, uint8 HWC array, or float CHW/NCHW array (numpy or torch), batch size 1.
-    layer: ONNX tensor name of the layer (default: the engine's default layer).
+    layer: the layer: a torch module name such as 'layer4.1' (its output: a block's output) or an
+        ONNX tensor name (default: the engine's default layer).
     target: class index (default: the top-1 class).
     method: one of METHODS.
     labels: class names, indexed by class.
@@ -82,7 +85,7 @@ def explain(
         )
     channels = pixels.shape[2] if layout == "HWC" else pixels.shape[1]
     options = {
-        "layer": _optional(layer, str, "layer", "an ONNX tensor name"),
+        "layer": _check_layer(model, kind, _optional(layer, str, "layer", "a module or ONNX tensor name")),
         "target": _check_target(target),
         "method": _check_method(method),
         "labels": _check_labels(labels),
@@ -148,6 +151,24 @@ def _image_pixels(image):
             return np.ascontiguousarray(pixels, dtype=np.float32), "NCHW"
         raise ValueError(f"image: a float image must be CHW or NCHW with batch size 1; got shape {shape}")
     raise ValueError(f"image: expected uint8 (HWC) or float (CHW, NCHW) pixels; got dtype {dtype.name}")
+
+
+def _check_layer(model, kind, layer):
+    """A module name of a torch module is checked now, with the nearest few for a miss; the panel
+    resolves it to the module's output tensor once the module is exported (engine/layerNames.ts)."""
+    if layer is None or kind != "torch" or "/" in layer or "::" in layer:
+        return layer
+    modules = [name for name, _ in model.named_modules() if name]
+    if re.sub(r"\[(\d+)\]", r".\1", layer.strip()) in modules:
+        return layer
+    # Look-alikes, then the module a parameter or a too-deep name lies in ('fc.weight' -> 'fc').
+    within = sorted((m for m in modules if layer.strip().startswith(m + ".")), key=len, reverse=True)
+    near = list(dict.fromkeys(difflib.get_close_matches(layer.strip(), modules, n=3, cutoff=0.6) + within))[:3]
+    hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+    raise ValueError(
+        f"layer {layer!r} is not a module of this {type_name(model)}{hint} "
+        "(name a module as model.named_modules() does, or an ONNX tensor)"
+    )
 
 
 def _optional(value, cls, name, expected):

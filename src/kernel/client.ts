@@ -68,6 +68,14 @@ export interface IKernelImages extends IKernelTensor {
   layout: 'NHWC' | 'NCHW';
 }
 
+/** What a stored map carries besides its values (`put_result`'s optional fields). */
+export interface IResultDetails {
+  /** The raw map at the layer's resolution (float32). */
+  raw?: { data: Float32Array; shape: number[] };
+  /** JSON about the map: layer, class, method, how it was normalised. */
+  meta?: Record<string, unknown>;
+}
+
 /** Talks to the kernel helper of one notebook (or one kernel connection). */
 export class GradCAMKernelClient {
   /** Connect lazily: nothing is sent until the first request. */
@@ -158,22 +166,50 @@ export class GradCAMKernelClient {
     return { bytes: reply.payload, sha256 };
   }
 
-  /** Store a float32 array in the kernel as `jupyterlab_gradcam.results[name]`. */
+  /**
+   * Store a float32 array in the kernel as `jupyterlab_gradcam.results[name]`; with `details`,
+   * a map's raw values at layer resolution and what it is (layer, class, normalisation) too.
+   */
   async putResult(
     name: string,
     data: Float32Array,
     shape: number[],
-    options?: GradCAMKernelClient.IRequestOptions
+    options?: GradCAMKernelClient.IRequestOptions,
+    details?: IResultDetails
   ): Promise<void> {
-    if (elementCount(shape) !== data.length) {
-      throw new Error(
-        `putResult('${name}'): shape [${shape}] holds ${elementCount(shape)} values; the data has ${data.length}`
+    const raw = details?.raw;
+    for (const [what, values, dims] of [
+      ['shape', data, shape],
+      ...(raw ? [['raw shape', raw.data, raw.shape] as const] : [])
+    ] as const) {
+      if (elementCount(dims as number[]) !== values.length) {
+        throw new Error(
+          `putResult('${name}'): ${what} [${dims}] holds ${elementCount(dims as number[])} values; the data has ${values.length}`
+        );
+      }
+    }
+    // One payload (chunked like any other): the values, then the raw values.
+    const bytes = new Uint8Array(data.byteLength + (raw?.data.byteLength ?? 0));
+    bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    if (raw) {
+      bytes.set(
+        new Uint8Array(
+          raw.data.buffer,
+          raw.data.byteOffset,
+          raw.data.byteLength
+        ),
+        data.byteLength
       );
     }
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     await this._request(
       'put_result',
-      { name, dtype: 'float32', shape },
+      {
+        name,
+        dtype: 'float32',
+        shape,
+        ...(raw ? { raw_shape: raw.shape } : {}),
+        ...(details?.meta ? { meta: details.meta } : {})
+      },
       options,
       bytes
     );

@@ -11,7 +11,7 @@ import { Widget } from '@lumino/widgets';
 
 import { LayerMarks, markThumbnail } from './metrics/marks';
 import type { ExplanationModel } from './model';
-import { shortLayerName } from './names';
+import { layerCaption } from './names';
 import { thumbnailSize } from './paint';
 import { ThumbnailPainter } from './thumbnails';
 import type { IMap } from './tokens';
@@ -49,7 +49,7 @@ export class CompareView extends Widget {
       map => map.layer === model.layer,
       map => map.layer ?? '',
       map => void model.setLayer(map.layer!),
-      map => shortLayerName(map.layer ?? '')
+      map => layerCaption(model.layers, map.layer ?? '')
     );
     const marks = this._marks;
     if (marks) {

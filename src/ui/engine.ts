@@ -63,7 +63,8 @@ class ExplainerEngine implements IEngine {
       layout: l.layout,
       grid: l.grid,
       extraTokens: l.extra_tokens,
-      label: l.label
+      label: l.label,
+      modules: l.modules
     }));
   }
 

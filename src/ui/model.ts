@@ -13,6 +13,7 @@ import type { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import type { ColormapName } from '../engine/image';
+import { classNames, normalisationText } from './assumptions';
 import { prepareInput } from './input';
 import { isMethodName, METHOD_NAMES, methodTraits } from '../engine/methods';
 import type { MethodName } from '../engine/methods';
@@ -175,9 +176,16 @@ export class ExplanationModel implements IDisposable {
     return this._scores.length;
   }
 
-  /** The class name of `index` from the explain() labels, or ''. */
+  /** The class name of `index` from the explain() labels (or ImageNet's, assumed), or ''. */
   labelOf(index: number): string {
-    return this._labels[index] ?? '';
+    return classNames(this._labels, this.classCount).names[index] ?? '';
+  }
+
+  /** What the panel assumed (ImageNet's labels, the normalisation), as sentences to show. */
+  get assumptions(): string[] {
+    const labels = classNames(this._labels, this.classCount).note;
+    const input = this._input?.normalisation;
+    return [input ? normalisationText(input) : '', labels].filter(Boolean);
   }
 
   /** The chosen layer's tensor name. */

@@ -5,6 +5,7 @@
  * attribute, `.jp-GradCAM-progress`, `.jp-GradCAM-error` (DESIGN.md, "The user interface"), and
  * `data-runs` (model runs since the source opened) and `data-switch-ms` (the last switch's repaint).
  */
+import { drawFigure, ExportSize, exportSizeSelect } from './exportFigure';
 import {
   ITranslator,
   nullTranslator,
@@ -62,6 +63,7 @@ export class GradCAMPanel extends Panel {
     this._header = this._element('div', 'jp-GradCAM-header');
     this._note = this._element('p', 'jp-GradCAM-targetNote');
     this._engineInfo = engineInfoElement();
+    this._assumed = this._element('p', 'jp-GradCAM-assumptions');
     this._message = this._element('p', 'jp-GradCAM-message');
     this._message.textContent = trans.__(
       'Run jupyterlab_gradcam.explain(model, image) in a notebook cell, or open an .onnx file with Open With > Grad-CAM.'
@@ -76,6 +78,7 @@ export class GradCAMPanel extends Panel {
       this._header,
       this._engineInfo,
       this._note,
+      this._assumed,
       this._message,
       this._progress,
       this._error
@@ -247,6 +250,9 @@ export class GradCAMPanel extends Panel {
     );
     this._note.textContent = model.targetNote;
     this._note.hidden = model.targetNote === '' || model.current === null;
+    // What was assumed (normalisation, ImageNet labels), one sentence per line.
+    this._assumed.textContent = model.assumptions.join('\n');
+    this._assumed.hidden = this._assumed.textContent === '';
 
     const running = model.state === 'running';
     this._progress.hidden = !running;
@@ -283,6 +289,7 @@ export class GradCAMPanel extends Panel {
     }
 
     this._exportButton.disabled = !results.canExport;
+    this._exportSize.disabled = !results.canExport;
     this._sendButton.disabled = !results.canSend;
     this._sendName.disabled = this._sendButton.disabled;
     this.selectors.node.hidden = model.layers.length === 0;
@@ -340,6 +347,7 @@ export class GradCAMPanel extends Panel {
     this._exportButton.className = 'jp-GradCAM-export jp-mod-styled';
     this._exportButton.textContent = trans.__('Export PNG');
     this._exportButton.onclick = () => this._exportPng();
+    this._exportSize = exportSizeSelect(trans);
 
     this._sendName = document.createElement('input');
     this._sendName.className = 'jp-GradCAM-resultName';
@@ -363,6 +371,7 @@ export class GradCAMPanel extends Panel {
     this._sent.setAttribute('aria-live', 'polite');
     element.append(
       this._exportButton,
+      this._exportSize,
       this._sendName,
       this._sendButton,
       this._sent
@@ -370,11 +379,17 @@ export class GradCAMPanel extends Panel {
     return element;
   }
 
-  /** Downloads the overlay as PNG, named after method, layer and class. */
+  /** Downloads the overlay as PNG at the chosen size with its legend, named by class, layer and method. */
   private _exportPng(): void {
+    const results = this.model.results;
+    const figure = drawFigure(
+      this.overlay.canvas,
+      this._exportSize.value as ExportSize,
+      results.legend
+    );
     const link = document.createElement('a');
-    link.download = this.model.results.exportName;
-    link.href = this.overlay.canvas.toDataURL('image/png');
+    link.download = results.exportName;
+    link.href = figure.toDataURL('image/png');
     link.click();
   }
 
@@ -383,11 +398,13 @@ export class GradCAMPanel extends Panel {
   private _header: HTMLElement;
   private _note: HTMLElement;
   private _engineInfo: HTMLElement;
+  private _assumed: HTMLElement;
   private _message: HTMLElement;
   private _progress: HTMLElement;
   private _error: HTMLElement;
   private _actions: Widget;
   private _exportButton!: HTMLButtonElement;
+  private _exportSize!: HTMLSelectElement;
   private _sendButton!: HTMLButtonElement;
   private _sendName!: HTMLInputElement;
   private _sent!: HTMLElement;

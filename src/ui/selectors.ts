@@ -11,6 +11,8 @@ import { LayerMarks, markElement } from './metrics/marks';
 import type { ExplanationModel } from './model';
 import { Normalisation, NORMALISATIONS } from './scale';
 import { METHOD_NAMES, methodTraits } from '../engine/methods';
+import { layerNamesView, ILayerNamesView } from './layerNamesView';
+import { listedLayers } from './names';
 import type { ILayer } from './tokens';
 
 /** The controls of one panel. */
@@ -32,6 +34,7 @@ export class SelectorsView extends Widget {
 
     this._layer = this._select('jp-GradCAM-layerSelect', trans.__('Layer'));
     this._layer.onchange = () => void this._model.setLayer(this._layer.value);
+    this._layerNames = layerNamesView(this._layer, trans, () => this.render());
 
     this._output = this._select('jp-GradCAM-outputSelect', trans.__('Output'));
     this._output.onchange = () =>
@@ -129,18 +132,21 @@ export class SelectorsView extends Widget {
     const marks = this._marks;
     replaceOptions(
       this._layer,
-      model.layers.map(layer => {
-        const mark = marks?.(layer.name) ?? null;
-        const element = option(
-          layer.name,
-          layerText(layer, trans) + (mark?.text ?? '')
-        );
-        markElement(element, mark);
-        element.title = mark?.title ?? '';
-        return element;
-      })
+      listedLayers(model.layers, this._layerNames.all, model.layer).map(
+        layer => {
+          const mark = marks?.(layer.name) ?? null;
+          const element = option(
+            layer.name,
+            layerText(layer, trans) + (mark?.text ?? '')
+          );
+          markElement(element, mark);
+          element.title = mark?.title ?? '';
+          return element;
+        }
+      )
     );
     this._layer.value = model.layer;
+    this._layerNames.render(model.layers, model.layer);
     this._layer.disabled = !loaded || !model.usesLayer;
 
     replaceOptions(
@@ -236,6 +242,7 @@ export class SelectorsView extends Widget {
   private _marks: LayerMarks | undefined;
   private _method: HTMLSelectElement;
   private _layer: HTMLSelectElement;
+  private _layerNames: ILayerNamesView;
   private _output: HTMLSelectElement;
   private _class: HTMLSelectElement;
   private _classInput: HTMLInputElement;

@@ -2,6 +2,7 @@
  * Where a panel's model and image come from: an explain() output in a kernel (fetched through the
  * comm by its handle), or an .onnx file and an image file (no kernel at all).
  */
+import type { IResultDetails } from '../kernel/client';
 import type {
   IExplainOptions,
   ISource,
@@ -24,8 +25,13 @@ export interface IKernelRequests {
     signal: AbortSignal,
     onProgress?: (fraction: number) => void
   ): Promise<ISourceImage>;
-  /** Stores an array in `jupyterlab_gradcam.results[name]`. */
-  putResult(name: string, data: Float32Array, shape: number[]): Promise<void>;
+  /** Stores an array in `jupyterlab_gradcam.results[name]` (a map with its raw map and details). */
+  putResult(
+    name: string,
+    data: Float32Array,
+    shape: number[],
+    details?: IResultDetails
+  ): Promise<void>;
 }
 
 /** The model and image of one explain() call in a kernel. */
@@ -79,8 +85,13 @@ export class KernelSource implements ISource {
   }
 
   /** Puts a map into the kernel's `jupyterlab_gradcam.results[name]`. */
-  sendResult(name: string, data: Float32Array, shape: number[]): Promise<void> {
-    return this._kernel.putResult(name, data, shape);
+  sendResult(
+    name: string,
+    data: Float32Array,
+    shape: number[],
+    details?: IResultDetails
+  ): Promise<void> {
+    return this._kernel.putResult(name, data, shape, details);
   }
 
   private _kernel: IKernelRequests;

@@ -5,6 +5,8 @@
  * onnxruntime, and so that the adapters in `engine.ts` and `sources.ts` are the only places that
  * know the concrete engine and kernel APIs.
  */
+import type { IResultDetails } from '../kernel/client';
+import type { IAppliedNormalisation } from './assumptions';
 import { Token } from '@lumino/coreutils';
 import type { IDisposable } from '@lumino/disposable';
 import type { ISignal } from '@lumino/signaling';
@@ -35,8 +37,10 @@ export interface ILayer {
   grid?: [number, number];
   /** Tokens before the grid's (class, distillation tokens); tokens layout only. */
   extraTokens?: number;
-  /** A readable name for transformer layers (`encoder_layer_3 / ln_1`). */
+  /** A short caption, unique among the layers (`layer4.1 / relu`, `encoder_layer_3 / ln_1`). */
   label?: string;
+  /** Torch module names of the layer, the usual one first (`layer4.1`, `layer4`). */
+  modules?: string[];
 }
 
 /** A class and its score in one output. */
@@ -223,7 +227,12 @@ export interface ISource {
   /** Fetches the model and the image. */
   load(signal: AbortSignal, onProgress: ProgressCallback): Promise<ISourceData>;
   /** Puts a map into the kernel's `jupyterlab_gradcam.results[name]`; absent without a kernel. */
-  sendResult?(name: string, data: Float32Array, shape: number[]): Promise<void>;
+  sendResult?(
+    name: string,
+    data: Float32Array,
+    shape: number[],
+    details?: IResultDetails
+  ): Promise<void>;
 }
 
 /** The settings of schema/plugin.json the panel follows. */
@@ -252,6 +261,8 @@ export interface IPreparedInput {
   picture: RgbImage;
   /** The graph inputs. */
   feeds: Record<string, Tensor>;
+  /** The normalisation applied to the image, and where it came from. */
+  normalisation: IAppliedNormalisation;
 }
 
 /** The thumbnail of one explain() call, as a panel last showed it. */
