@@ -265,6 +265,19 @@ export class GradCAMKernelClient {
     );
   }
 
+  /**
+   * Store an explain graph's ONNX bytes in the kernel as `jupyterlab_gradcam.results[name]`, where
+   * `jupyterlab_gradcam.run.ExplainSession` runs them; the kernel checks that they are one.
+   */
+  async putGraph(
+    name: string,
+    graph: Uint8Array,
+    options?: GradCAMKernelClient.IRequestOptions
+  ): Promise<IReplyFields['put_graph']> {
+    const reply = await this._request('put_graph', { name }, options, graph);
+    return reply.fields as unknown as IReplyFields['put_graph'];
+  }
+
   /** Reject what is in flight, close the comm, stop following the kernel. */
   dispose(): void {
     if (this._isDisposed) {

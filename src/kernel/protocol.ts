@@ -50,6 +50,8 @@ export interface IRequestFields {
     report_bytes: number;
     maps: { dtype: 'float32'; shape: number[] };
   };
+  /** An explain graph's ONNX bytes (the payload) into `results[name]`. */
+  put_graph: { name: string };
 }
 
 /** Where an array of a `get_audit` reply lies in its payload. */
@@ -81,6 +83,13 @@ export interface IReplyFields {
     start: number;
   };
   put_audit: { name: string; maps: { dtype: string; shape: number[] } };
+  /** `layers` is null when the kernel has no onnx package to read the graph with. */
+  put_graph: {
+    name: string;
+    bytes: number;
+    sha256: string;
+    layers: string[] | null;
+  };
 }
 
 /** A method the helper answers. */

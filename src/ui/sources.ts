@@ -26,6 +26,8 @@ export interface IKernelRequests {
   ): Promise<ISourceImage>;
   /** Stores an array in `jupyterlab_gradcam.results[name]`. */
   putResult(name: string, data: Float32Array, shape: number[]): Promise<void>;
+  /** Stores an explain graph's ONNX bytes in `jupyterlab_gradcam.results[name]`. */
+  putGraph?(name: string, graph: Uint8Array): Promise<void>;
 }
 
 /** The model and image of one explain() call in a kernel. */
@@ -78,6 +80,16 @@ export class KernelSource implements ISource {
   /** Puts a map into the kernel's `jupyterlab_gradcam.results[name]`. */
   sendResult(name: string, data: Float32Array, shape: number[]): Promise<void> {
     return this._kernel.putResult(name, data, shape);
+  }
+
+  /** Puts an explain graph's bytes into the kernel's `jupyterlab_gradcam.results[name]`. */
+  sendGraph(name: string, graph: Uint8Array): Promise<void> {
+    if (!this._kernel.putGraph) {
+      return Promise.reject(
+        new Error('this kernel connection cannot take graphs')
+      );
+    }
+    return this._kernel.putGraph(name, graph);
   }
 
   private _kernel: IKernelRequests;

@@ -187,6 +187,8 @@ export interface ISource {
   load(signal: AbortSignal, onProgress: ProgressCallback): Promise<ISourceData>;
   /** Puts a map into the kernel's `jupyterlab_gradcam.results[name]`; absent without a kernel. */
   sendResult?(name: string, data: Float32Array, shape: number[]): Promise<void>;
+  /** Puts an explain graph's ONNX bytes into `jupyterlab_gradcam.results[name]`; absent without a kernel. */
+  sendGraph?(name: string, graph: Uint8Array): Promise<void>;
 }
 
 /** The settings of schema/plugin.json the panel follows. */
