@@ -334,6 +334,16 @@ def _get_images(request, buffers, namespace):
     return {**fields, "layout": entry.layout, "start": start}, [payload]
 
 
+def _get_audit_maps(request, buffers, namespace):
+    """Rows start..start+count of an audit's given maps (audit(..., maps=)): scores and raw maps, one payload."""
+    from .given_maps import maps_chunk
+
+    entry = _audit(request)
+    if entry.maps is None:
+        raise RequestError(f"the audit() call {entry.options['handle']} was given no maps: the view computes them")
+    return maps_chunk(entry.maps, _int_field(request, "start", minimum=0), _int_field(request, "count", minimum=1))
+
+
 def _put_audit(request, buffers, namespace):
     """An audit's report (UTF-8 JSON) and maps (one float32 array) into results[name]."""
     name = _str_field(request, "name")
@@ -408,6 +418,7 @@ METHODS = {
     "put_result": _put_result,
     "get_audit": _get_audit,
     "get_images": _get_images,
+    "get_audit_maps": _get_audit_maps,
     "put_audit": _put_audit,
     "put_graph": _put_graph,
 }
