@@ -54,6 +54,7 @@ def check_maps(maps, count, truth, names, options):
             "computed": maps.computed,
             "classes": int(classes),
             "map_size": [int(n) for n in maps.predicted.shape[1:]],
+            "target_tensor": maps.metadata.get("target_tensor", maps.target_output),
             "probabilities": bool(maps.scores_are_probabilities),
             "seconds": float(maps.seconds),
         },

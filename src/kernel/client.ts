@@ -21,6 +21,7 @@ import {
   IKernelVariable,
   IPayloadArray,
   IReply,
+  IPayloadArray32,
   IReplyFields,
   IRequestFields,
   Method,
@@ -227,6 +228,51 @@ export class GradCAMKernelClient {
       );
     }
     return { ...tensor, layout };
+  }
+
+  /**
+   * Rows `start` .. `start + count - 1` of the predictions and raw maps an audit() call was given
+   * (`maps=`, computed in the kernel or on a cluster): one reply, one payload.
+   */
+  async getAuditMaps(
+    handle: string,
+    start: number,
+    count: number,
+    options?: GradCAMKernelClient.IRequestOptions
+  ): Promise<{
+    scores: Float32Array;
+    predicted: Float32Array;
+    labelled: Float32Array | null;
+  }> {
+    const reply = await this._request(
+      'get_audit_maps',
+      { handle, start, count },
+      options
+    );
+    const fields = reply.fields as unknown as IReplyFields['get_audit_maps'];
+    const slice = (array: IPayloadArray32 | null): Float32Array | null => {
+      if (array === null) {
+        return null;
+      }
+      const n = elementCount(array.shape);
+      if (
+        array.shape[0] !== count ||
+        array.offset + 4 * n > reply.payload.byteLength
+      ) {
+        throw new ProtocolError(
+          `the kernel sent maps of shape [${array.shape}] at byte ${array.offset} of ${reply.payload.byteLength} for ${count} images`
+        );
+      }
+      // A copy: the payload's offset need not be a multiple of 4.
+      return new Float32Array(
+        reply.payload.slice(array.offset, array.offset + 4 * n).buffer
+      );
+    };
+    return {
+      scores: slice(fields.scores)!,
+      predicted: slice(fields.predicted)!,
+      labelled: slice(fields.labelled)
+    };
   }
 
   /**
