@@ -6,6 +6,7 @@ import { AuditError } from './errors';
 import { findCandidate } from './flags';
 import { givenMapPhase } from './givenMaps';
 import { cellCentre } from './geometry';
+import type { MapSize } from '../image';
 import { imageLayout } from './images';
 import { mapPhase } from './mapPhase';
 import { Objects } from './objects';
@@ -97,7 +98,7 @@ export async function runAudit(
     ? await givenMapPhase(
         options.maps,
         count,
-        layerGrid(explainer, layer),
+        layerGrid(explainer, layer, options.maps.mapSize),
         { ...phase, chunkSize: Math.max(chunkSize, 256) },
         runOptions
       )
@@ -223,8 +224,17 @@ export async function runAudit(
 }
 
 /** The [h, w] of a layer's maps in this model; an AuditError for a layer it does not have. */
-function layerGrid(explainer: Explainer, layer: string) {
-  const info = explainer.layers().find(l => l.name === layer);
+function layerGrid(
+  explainer: Explainer,
+  layer: string,
+  given: MapSize
+): MapSize {
+  const layers = explainer.layers();
+  if (layers.length === 0) {
+    // The declared shape did not run (explain/model.ts): the layers are unknown until a request.
+    return given;
+  }
+  const info = layers.find(l => l.name === layer);
   if (!info) {
     throw new AuditError(
       `the maps are of layer '${layer}', which this model does not have; audit the model the explain graph was compiled from`

@@ -72,7 +72,9 @@ function options() {
     classes: data.classes,
     mean: data.mean,
     std: data.std,
-    objects: data.boxes
+    objects: data.boxes,
+    // Named: the default layer comes from a shape pass at load, which may not run on a busy machine.
+    layer: '/features/block4/relu/Relu_output_0'
   };
 }
 
