@@ -31,7 +31,13 @@ export function checkedRequests(
     putResult: async (name, data, shape) => {
       await check();
       return requests.putResult(name, data, shape);
-    }
+    },
+    ...(requests.putGraph && {
+      putGraph: async (name: string, graph: Uint8Array) => {
+        await check();
+        return requests.putGraph!(name, graph);
+      }
+    })
   };
 }
 
