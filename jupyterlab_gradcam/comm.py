@@ -7,7 +7,9 @@ Protocol (DESIGN.md, "Tensors and models from the notebook"):
   CHUNK_BYTES the reply goes out as several messages, each with every JSON field plus
   `"chunk": i, "chunks": n` and the next slice of the payload;
 - the browser chunks its bulk uploads the same way (its websocket refuses messages over 10 MiB);
-  they are reassembled by id, and answered once, after the last chunk.
+  they are reassembled by id, and answered once, after the last chunk;
+- before its reply, a long request (a torch export) may send progress lines
+  `{"v": 1, "id": <same>, "progress": null, "message": str}`: no `ok`, not a reply.
 Nothing in a message is evaluated: variables are looked up by name in the user's namespace.
 """
 
@@ -22,7 +24,7 @@ from . import variables
 from .audit import Audit, audits
 from .errors import RequestError
 from .from_browser import buffers_from_browser, json_from_browser
-from .export import check_input_shape, to_onnx_bytes
+from .export import check_input_shape, reporting_progress, to_onnx_bytes
 from .store import explanations, results
 
 TARGET_NAME = "jupyterlab-gradcam"
@@ -95,7 +97,8 @@ class Channel:
             if request is None:
                 return  # more chunks to come
             request, buffers = request
-            fields, reply_buffers = dispatch(request, buffers, self._namespace())
+            with reporting_progress(lambda message: self._progress(request_id, message)):
+                fields, reply_buffers = dispatch(request, buffers, self._namespace())
             reply = {"ok": True, **fields}
         except RequestError as err:
             reply = {"ok": False, "error": str(err)}
@@ -186,6 +189,10 @@ class Channel:
         except RuntimeError:  # outside a kernel's event loop: checked on the next message only
             return
         loop.call_later(UPLOAD_TIMEOUT_S + 0.01, self._drop_stopped_uploads)
+
+    def _progress(self, request_id, message):
+        """One progress line of the request `request_id` (sent from the export's ticker thread too)."""
+        self._send({"v": PROTOCOL_VERSION, "id": request_id, "progress": None, "message": message}, [])
 
     def _reply(self, request_id, fields, buffers):
         head = {"v": PROTOCOL_VERSION, "id": request_id, **fields}

@@ -13,6 +13,7 @@ import {
   elementCount,
   encodeRequest,
   IKernelTensor,
+  progressLineOf,
   ProtocolError,
   ReplyAssembler,
   sha256Hex
@@ -534,6 +535,12 @@ export class GradCAMKernelClient {
 
   private _onMessage(msg: KernelMessage.ICommMsgMsg): void {
     const data = msg.content.data;
+    const line = progressLineOf(data);
+    if (line !== null) {
+      // The kernel is still working on the request (a torch export): its words, nothing received.
+      this._pending.get(line.id)?.onProgress?.(0, line.message);
+      return;
+    }
     let step;
     try {
       step = this._assembler.add(data, msg.buffers ?? []);
@@ -630,8 +637,11 @@ export namespace GradCAMKernelClient {
     timeoutMs?: number;
     /** Reject (and ignore the reply) when this signal aborts. */
     signal?: AbortSignal;
-    /** Told the fraction of a chunked reply received so far. */
-    onProgress?: (fraction: number) => void;
+    /**
+     * Told the fraction of a chunked reply received so far, and the kernel's progress lines
+     * (a torch export) with the fraction 0.
+     */
+    onProgress?: (fraction: number, message?: string) => void;
   }
 
   /** Options of getModel. */
@@ -644,7 +654,7 @@ export namespace GradCAMKernelClient {
 interface IPending {
   resolve: (reply: IReply) => void;
   reject: (error: Error) => void;
-  onProgress?: (fraction: number) => void;
+  onProgress?: (fraction: number, message?: string) => void;
 }
 
 function subjectOf(subject: string | Subject): Subject {

@@ -2,7 +2,7 @@
  * The adapter from the engine's Explainer to what the panel's model needs (`IEngine`): one image
  * (batch size 1), maps keyed by layer and target.
  */
-import { Explainer } from '../engine';
+import { Explainer, scoreMap } from '../engine';
 import type { Tensor } from '../engine/tensor';
 import type {
   EngineLoader,
@@ -10,7 +10,9 @@ import type {
   IEngine,
   IExplainRequest,
   IExplainResult,
-  ILayer
+  ILayer,
+  IMapScores,
+  IScoreRequest
 } from './tokens';
 
 /** Loads the engine's Explainer for a model's bytes. */
@@ -86,6 +88,28 @@ class ExplainerEngine implements IEngine {
       maps: explanation.maps,
       targetNote: explanation.targetNote ?? ''
     };
+  }
+
+  score(request: IScoreRequest): Promise<IMapScores> {
+    // One map at a time, from plain data (no Explanation object), so that a worker can forward it.
+    return scoreMap(
+      this._explainer,
+      {
+        feeds: request.feeds,
+        map: request.map,
+        size: request.size,
+        target: request.target
+      },
+      {
+        targetOutput: request.output,
+        steps: request.steps,
+        roadPercents: request.roadPercents,
+        box: request.box ?? undefined,
+        batchSize: request.batchSize,
+        signal: request.signal,
+        onProgress: request.onProgress
+      }
+    );
   }
 
   dispose(): Promise<void> {

@@ -38,6 +38,7 @@ import {
   EngineLoader,
   IClassScore,
   IEngine,
+  IExplainOptions,
   IExplainResult,
   ILayer,
   IMap,
@@ -111,6 +112,16 @@ export class ExplanationModel implements IDisposable {
   /** The engine's backend once a model is loaded, else ''. */
   get backend(): string {
     return this._engine?.backend ?? '';
+  }
+
+  /** The engine over the source's model, once loaded (the metrics strip scores maps with it). */
+  get engine(): IEngine | null {
+    return this._engine;
+  }
+
+  /** The options of the explain() call shown (a kernel's box among them); {} for files. */
+  get options(): IExplainOptions {
+    return this._options;
   }
 
   /** The picture the maps are drawn over, once loaded. */
@@ -508,6 +519,7 @@ export class ExplanationModel implements IDisposable {
       std: data.options.std
     });
     this._labels = data.options.labels ?? [];
+    this._options = data.options;
     this._layers = await engine.layers(this._input.feeds);
     const first = firstChoice(data.options, this._layers, engine.outputs);
     const selection = this._selection;
@@ -662,6 +674,7 @@ export class ExplanationModel implements IDisposable {
     this._layers = [];
     this._scores = [];
     this._labels = [];
+    this._options = {};
     this._passes.clear();
     this._runningPass = null;
     this._selection.resetMap();
@@ -694,6 +707,7 @@ export class ExplanationModel implements IDisposable {
   private _layers: ILayer[] = [];
   private _scores: IClassScore[] = [];
   private _labels: string[] = [];
+  private _options: IExplainOptions = {};
   private _runningPass: {
     method: MethodName;
     output: string;

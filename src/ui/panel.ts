@@ -16,6 +16,10 @@ import { Panel, Widget } from '@lumino/widgets';
 import { CompareView } from './compare';
 import { GraphSaveView } from './graphSaveView';
 import { ImagePicker } from './imagepicker';
+import { BoxDrawer } from './metrics/boxdraw';
+import { recommendedMarks } from './metrics/marks';
+import { MetricsModel } from './metrics/model';
+import { MetricsView } from './metrics/strip';
 import { ExplanationModel, PanelState } from './model';
 import { OverlayView } from './overlay';
 import { PreviewPublisher } from './publisher';
@@ -76,12 +80,22 @@ export class GradCAMPanel extends Panel {
     );
     this.addWidget(this._status);
 
-    this.selectors = new SelectorsView({ model: this.model, trans });
+    this.metrics = new MetricsModel({ explanation: this.model });
+    const marks = recommendedMarks(this.metrics, trans);
+    this.selectors = new SelectorsView({ model: this.model, trans, marks });
     this.overlay = new OverlayView({ model: this.model, trans });
-    this.compare = new CompareView({ model: this.model, trans });
+    this.compare = new CompareView({ model: this.model, trans, marks });
+    this._metricsView = new MetricsView({ model: this.metrics, trans });
+    this._boxDrawer = new BoxDrawer({
+      metrics: this.metrics,
+      explanation: this.model,
+      canvas: this.overlay.canvas
+    });
+    this.metrics.changed.connect(this._onMetricsChange, this);
     this._actions = new Widget({ node: this._actionsElement() });
     this.addWidget(this.selectors);
     this.addWidget(this.overlay);
+    this.addWidget(this._metricsView);
     this.addWidget(this._actions);
     this.addWidget(this.compare);
 
@@ -101,6 +115,9 @@ export class GradCAMPanel extends Panel {
 
   /** The compare strip. */
   readonly compare: CompareView;
+
+  /** The metrics of the shown map and the recommended layer. */
+  readonly metrics: MetricsModel;
 
   /** What the panel is doing, mirrored in its `data-state` attribute. */
   get state(): PanelState {
@@ -154,6 +171,8 @@ export class GradCAMPanel extends Panel {
       return;
     }
     this._publisher?.dispose();
+    this._boxDrawer.dispose();
+    this.metrics.dispose();
     this.model.dispose();
     super.dispose();
   }
@@ -173,6 +192,18 @@ export class GradCAMPanel extends Panel {
       return;
     }
     this._render();
+  }
+
+  /** A newly recommended layer is marked in the layer select and the layer strip. */
+  private _onMetricsChange(): void {
+    const best = this.metrics.recommended;
+    const mark = best ? `${best.layer} ${best.score}` : '';
+    if (mark !== this._recommendedMark) {
+      this._recommendedMark = mark;
+      this.node.dataset.recommended = best?.layer ?? '';
+      this.selectors.render();
+      this.compare.render();
+    }
   }
 
   /** The last switch's repaint time (`data-switch`, `data-switch-ms`), for the latency figures. */
@@ -252,6 +283,7 @@ export class GradCAMPanel extends Panel {
     this._actions.node.hidden = model.input === null;
     // No empty framed canvas before there is a picture to draw the map on.
     this.overlay.node.hidden = model.input === null;
+    this._metricsView.node.hidden = model.input === null;
     this.overlay.canvas.setAttribute(
       'aria-label',
       trans.__(
@@ -357,6 +389,9 @@ export class GradCAMPanel extends Panel {
   private _sent!: HTMLElement;
   private _graphSave!: GraphSaveView;
   private _publisher: PreviewPublisher | null;
+  private _metricsView: MetricsView;
+  private _boxDrawer: BoxDrawer;
+  private _recommendedMark = '';
 }
 
 /** The GradCAMPanel's companions. */

@@ -7,6 +7,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import { COLORMAPS, ColormapName } from '../engine/image';
+import { LayerMarks, markElement } from './metrics/marks';
 import type { ExplanationModel } from './model';
 import { Normalisation, NORMALISATIONS } from './scale';
 import { METHOD_NAMES, methodTraits } from '../engine/methods';
@@ -19,6 +20,7 @@ export class SelectorsView extends Widget {
     this.addClass('jp-GradCAM-selectors');
     this._model = options.model;
     this._trans = options.trans;
+    this._marks = options.marks;
     const trans = this._trans;
 
     this._method = this._select('jp-GradCAM-methodSelect', trans.__('Method'));
@@ -124,9 +126,19 @@ export class SelectorsView extends Widget {
     // Grad-CAM and the counterfactual map are methods of their own).
     this._method.value = model.shownMethod;
 
+    const marks = this._marks;
     replaceOptions(
       this._layer,
-      model.layers.map(layer => option(layer.name, layerText(layer, trans)))
+      model.layers.map(layer => {
+        const mark = marks?.(layer.name) ?? null;
+        const element = option(
+          layer.name,
+          layerText(layer, trans) + (mark?.text ?? '')
+        );
+        markElement(element, mark);
+        element.title = mark?.title ?? '';
+        return element;
+      })
     );
     this._layer.value = model.layer;
     this._layer.disabled = !loaded || !model.usesLayer;
@@ -221,6 +233,7 @@ export class SelectorsView extends Widget {
 
   private _model: ExplanationModel;
   private _trans: TranslationBundle;
+  private _marks: LayerMarks | undefined;
   private _method: HTMLSelectElement;
   private _layer: HTMLSelectElement;
   private _output: HTMLSelectElement;
@@ -240,6 +253,8 @@ export namespace SelectorsView {
     model: ExplanationModel;
     /** The panel's translations. */
     trans: TranslationBundle;
+    /** Marks on layers (the recommended one); none when absent. */
+    marks?: LayerMarks;
   }
 }
 

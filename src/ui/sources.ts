@@ -16,7 +16,7 @@ export interface IKernelRequests {
   getModel(
     handle: string,
     signal: AbortSignal,
-    onProgress?: (fraction: number) => void
+    onProgress?: (fraction: number, message?: string) => void
   ): Promise<Uint8Array>;
   /** The image of the explain() call; `onProgress` hears the fraction received. */
   getImage(
@@ -66,8 +66,11 @@ export class KernelSource implements ISource {
     // The transfer's real progress (chunks received) moves the bar: 5-15% model, 15-20% image.
     const modelText = 'Fetching the model from the kernel';
     onProgress(0.05, modelText);
-    const model = await this._kernel.getModel(handle, signal, fraction =>
-      onProgress(0.05 + 0.1 * fraction, modelText)
+    // A torch export in the kernel says what it is doing (and for how long) while it runs.
+    const model = await this._kernel.getModel(
+      handle,
+      signal,
+      (fraction, said) => onProgress(0.05 + 0.1 * fraction, said || modelText)
     );
     const imageText = 'Fetching the image from the kernel';
     onProgress(0.15, imageText);

@@ -10,7 +10,9 @@ import type { IDisposable } from '@lumino/disposable';
 import type { ISignal } from '@lumino/signaling';
 import type { Widget } from '@lumino/widgets';
 
+import type { MapMetrics } from '../engine/metrics';
 import type { MethodName } from '../engine/methods';
+import type { IFigure } from './figure';
 import type { ColormapName, MapSize, RgbImage } from '../engine/image';
 import type { Tensor } from '../engine/tensor';
 
@@ -102,6 +104,35 @@ export interface IExplainResult {
   targetNote: string;
 }
 
+/** One displayed map to score (the metrics of issue 12, `engine/metrics/evaluate.ts`). */
+export interface IScoreRequest {
+  /** The graph inputs the map explains (one image). */
+  feeds: Record<string, Tensor>;
+  /** The displayed map, H x W in [0, 1], at the input's size. */
+  map: Float32Array;
+  /** Height and width of `map`. */
+  size: MapSize;
+  /** The class t whose softmax probability p_t the perturbed inputs are scored by. */
+  target: number;
+  /** The graph output that holds the scores; the first output when absent. */
+  output?: string;
+  /** Deletion and insertion steps S (the engine's default 32 when absent). */
+  steps?: number;
+  /** Percentages of pixels ROAD removes; none skips ROAD (the engine's 20/40/60/80 when absent). */
+  roadPercents?: readonly number[];
+  /** A box [x0, y0, x1, y1] (x1, y1 exclusive) for the localisation scores. */
+  box?: readonly number[] | null;
+  /** Perturbed copies per model run (the engine's 16 when absent); fewer keep each run short. */
+  batchSize?: number;
+  /** Cancels the scoring. */
+  signal?: AbortSignal;
+  /** Told of progress. */
+  onProgress?: ProgressCallback;
+}
+
+/** Every metric of one map, as the engine's `scoreMap` answers (plain data: worker-safe). */
+export type IMapScores = MapMetrics;
+
 /** The engine as the panel uses it: one model, loaded once. */
 export interface IEngine {
   /** The backend that runs the model (webgpu or wasm). */
@@ -120,6 +151,8 @@ export interface IEngine {
   ): Promise<IClassScore[]>;
   /** Maps for every layer x target of the request, from one engine run. */
   explain(request: IExplainRequest): Promise<IExplainResult>;
+  /** Scores one displayed map: faithfulness, and localisation when a box is given. */
+  score(request: IScoreRequest): Promise<IMapScores>;
   /** Frees the engine's sessions. */
   dispose(): Promise<void>;
 }
@@ -163,6 +196,8 @@ export interface IExplainOptions {
   std?: number[] | null;
   /** The graph output with the scores. */
   target_output?: string | null;
+  /** A box [x0, y0, x1, y1] in the image's pixels (x1, y1 exclusive) for the localisation scores. */
+  box?: number[] | null;
 }
 
 /** What a source hands the panel: a model, an image, and the options of the explanation. */
@@ -237,6 +272,8 @@ export interface IOutputPreview {
   label: string;
   /** Why the panel could not show the explanation; the thumbnail is empty then. */
   error?: string;
+  /** The full-size figure the output saves in the notebook (src/ui/figure.ts). */
+  figure?: IFigure;
 }
 
 /** The registry of the thumbnails of explain() outputs, by handle. */

@@ -11,6 +11,11 @@ import type { ITranslator } from '@jupyterlab/translation';
 import type { ExplanationPanels } from '../tracker';
 import { KernelAuditSource } from './kernelSource';
 import type { IAuditSettings } from './model';
+import {
+  auditSummaryText,
+  ICellsWithOutputs,
+  saveAuditSummary
+} from './summary';
 import { AUDIT_MIME_TYPE, AuditRunner, IAuditOptions } from './tokens';
 import { AuditView } from './view';
 
@@ -69,6 +74,17 @@ export class AuditViews {
         }
       });
       notebook.disposed.connect(() => created.dispose());
+      // The report's summary goes into the output's bundle, to be saved with the notebook.
+      created.model.changed.connect((model, change) => {
+        const cells = notebook.content.model?.cells;
+        if (change === 'result' && model.report && cells) {
+          saveAuditSummary(
+            cells as unknown as ICellsWithOutputs,
+            options.handle,
+            auditSummaryText(model.report)
+          );
+        }
+      });
       this._shell.add(created, 'main', {
         mode: 'split-right',
         ref: notebook.id
