@@ -137,6 +137,7 @@ def bench_model(name, images, runs, folder):
         explain_s += time.perf_counter() - start
     forward_rate, kernel_rate = images / forward_s, images / explain_s
     dask_rate = dask_throughput(folder / f"{name}.explain.onnx", images, targets)
+    ray_rate = ray_throughput(folder / f"{name}.explain.onnx", images, targets) if RAY else None
     return {
         "model": name,
         "layer": layer,
@@ -151,6 +152,7 @@ def bench_model(name, images, runs, folder):
         "forward_images_per_s_kernel": forward_rate,
         "explain_images_per_s_kernel": kernel_rate,
         "explain_images_per_s_dask_2_workers": dask_rate,
+        "explain_images_per_s_ray_2_actors": ray_rate,
         "load_average": os.getloadavg()[0],
     }
 
@@ -172,15 +174,44 @@ def dask_throughput(graph, images, targets):
         return images / (time.perf_counter() - start)
 
 
+def ray_throughput(graph, images, targets):
+    """Images per second on a local Ray instance, 2 CPUs, 2 actors of map_batches (None when Ray's
+    node does not start: see ray_cluster.start_local)."""
+    import ray
+
+    from jupyterlab_gradcam.run import ray_cluster
+
+    try:
+        ray_cluster.start_local(num_cpus=2, object_store_mb=1024)
+    except Exception as err:  # Ray raises a bare Exception when its node does not come up
+        print(f"Ray did not start (load {os.getloadavg()[0]:.1f}): {err}", flush=True)
+        ray.shutdown()
+        return None
+    try:
+        ray.data.DataContext.get_current().enable_progress_bars = False
+        data = next(batches(images, images, seed=2))
+        ray_cluster.explain_dataset(graph, data[:64], targets[:64], batch_size=32)  # actors warm
+        start = time.perf_counter()
+        ray_cluster.explain_dataset(graph, data, targets, batch_size=32, concurrency=2)
+        return images / (time.perf_counter() - start)
+    finally:
+        ray.shutdown()
+
+
+RAY = False  # set from --ray
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--models", default="mobilenet_v3_small,resnet18")
     parser.add_argument("--images", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--ray", action="store_true", help="also on a local Ray instance (2 actors)")
     args = parser.parse_args()
-    global THREADS
+    global THREADS, RAY
     THREADS = args.threads
+    RAY = args.ray
     print(
         f"onnxruntime {ort.__version__}, torch {torch.__version__}, {THREADS} threads, {SIZE}x{SIZE}, "
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
@@ -195,7 +226,9 @@ def main():
                 f"({row['explain_over_forward']:.2f}x), explain+display {row['explain_and_display_ms']:.1f} ms vs "
                 f"pytorch-grad-cam {row['pytorch_grad_cam_ms']:.1f} ms ({row['explain_and_display_over_pytorch_grad_cam']:.2f}x); "
                 f"{args.images} images: forward {row['forward_images_per_s_kernel']:.0f}/s, explain in the kernel "
-                f"{row['explain_images_per_s_kernel']:.0f}/s, on 2 Dask workers {row['explain_images_per_s_dask_2_workers']:.0f}/s",
+                f"{row['explain_images_per_s_kernel']:.0f}/s, on 2 Dask workers {row['explain_images_per_s_dask_2_workers']:.0f}/s"
+                + (f", on 2 Ray actors {row['explain_images_per_s_ray_2_actors']:.0f}/s" if row["explain_images_per_s_ray_2_actors"] else "")
+                + f" (load average {row['load_average']:.1f})",
                 flush=True,
             )
 

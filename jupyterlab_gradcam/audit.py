@@ -38,6 +38,8 @@ class Audit:
     # NCHW shape of one image as the model sees it (a torch module is exported for it).
     input_shape: list
     onnx_bytes: Optional[bytes] = field(default=None, repr=False)
+    # Predictions and raw maps computed in the kernel or on a cluster (run.audit_maps), or None.
+    maps: Any = field(default=None, repr=False)
 
 
 # audit() calls by handle, so that get_model/get_audit/get_images can answer `{"handle": h}`.
@@ -56,6 +58,7 @@ def audit(
     method="gradcam",
     layer=None,
     result=None,
+    maps=None,
     **extra,
 ):
     """Audit `model` on a data set in the Grad-CAM panel's audit view.
@@ -72,6 +75,10 @@ def audit(
     layer: a torch module name such as "layer4.1" or an ONNX tensor name (default: the engine's default layer).
     result: when given, the view stores its report and maps in jupyterlab_gradcam.results[result]
         as soon as the audit is done.
+    maps: predictions and raw maps computed outside the browser (in the kernel, on Dask or Ray):
+        jupyterlab_gradcam.run.audit_maps(...) (or an ExplainResult of each image's top-1). The
+        view then runs only the statistics, clusters and flags (and a flag's causal test on a
+        sample of the images) and says where the maps were computed.
     extra: further JSON options passed to the view as they are (e.g. target_output="logits").
     """
     kind = _check_model(model)
@@ -97,6 +104,12 @@ def audit(
     }
     if options["result"] == "":
         raise ValueError("result must be a non-empty name in jupyterlab_gradcam.results, or None")
+    given = None
+    if maps is not None:
+        from .given_maps import check_maps
+
+        given, maps_options = check_maps(maps, count, truth, names, options)
+        options.update(maps_options)
     handle = uuid.uuid4().hex
     options = {
         "handle": handle,
@@ -117,13 +130,16 @@ def audit(
         boxes=object_boxes,
         options=options,
         input_shape=[1, int(channels), int(height), int(width)],
+        maps=given,
     )
 
     from IPython.display import display
 
     text = (
-        f"Grad-CAM audit {handle} ({method}, {kind} model, {count} images {height}x{width}"
-        f"{', labelled' if truth is not None else ''}): shown by the jupyterlab-gradcam extension in JupyterLab"
+        f"Grad-CAM audit {handle} ({options['method']}, {kind} model, {count} images {height}x{width}"
+        f"{', labelled' if truth is not None else ''}"
+        f"{', maps computed in ' + given.computed if given is not None else ''}"
+        "): shown by the jupyterlab-gradcam extension in JupyterLab"
     )
     display({MIME_TYPE: options, "text/plain": text}, raw=True)
 

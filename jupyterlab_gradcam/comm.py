@@ -40,6 +40,9 @@ MAX_UPLOADS = 4
 # `chunks: 10**9` must not hold everything it is sent until newer uploads evict it.
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024
 MAX_HELD_BYTES = 512 * 1024 * 1024
+# Bytes of one explain graph the panel may send (`put_graph`): an explain graph holds the model's
+# weights once (its backward ops reuse them), so this is the largest model the panel saves for you.
+MAX_GRAPH_BYTES = 256 * 1024 * 1024
 # An upload with no new chunk for this long has stopped (a closed panel, a lost connection): dropped.
 UPLOAD_TIMEOUT_S = 60.0
 
@@ -356,6 +359,16 @@ def _get_images(request, buffers, namespace):
     return {**fields, "layout": entry.layout, "start": start}, [payload]
 
 
+def _get_audit_maps(request, buffers, namespace):
+    """Rows start..start+count of an audit's given maps (audit(..., maps=)): scores and raw maps, one payload."""
+    from .given_maps import maps_chunk
+
+    entry = _audit(request)
+    if entry.maps is None:
+        raise RequestError(f"the audit() call {entry.options['handle']} was given no maps: the view computes them")
+    return maps_chunk(entry.maps, _int_field(request, "start", minimum=0), _int_field(request, "count", minimum=1))
+
+
 def _put_audit(request, buffers, namespace):
     """An audit's report (UTF-8 JSON) and maps (one float32 array) into results[name]."""
     name = _str_field(request, "name")
@@ -376,6 +389,37 @@ def _put_audit(request, buffers, namespace):
     array = _finite(variables.decode(maps.get("dtype"), maps_shape, payload[report_bytes:]), f"put_audit {name!r}: the maps")
     results[name] = {"report": report, "maps": array}
     return {"name": name, "maps": {"dtype": array.dtype.name, "shape": list(array.shape)}}, []
+
+
+def _put_graph(request, buffers, namespace):
+    """An explain graph compiled in the panel (ONNX bytes) into results[name], as bytes for ExplainSession."""
+    name = _str_field(request, "name")
+    graph = b"".join(bytes(buffer) for buffer in buffers)
+    if len(graph) > MAX_GRAPH_BYTES:
+        raise RequestError(f"put_graph {name!r}: the graph has {len(graph)} bytes, more than the {MAX_GRAPH_BYTES} allowed")
+    layers = _explain_graph_layers(graph, f"put_graph {name!r}")
+    results[name] = graph
+    return {"name": name, "bytes": len(graph), "sha256": hashlib.sha256(graph).hexdigest(), "layers": layers}, []
+
+
+def _explain_graph_layers(graph, what):
+    """The layers of an explain graph's metadata; a RequestError when the bytes are no explain graph."""
+    not_one = f"{what}: the bytes are not an explain graph (the ONNX model `jupyterlab-gradcam compile` or the panel writes)"
+    # ONNX's ModelProto starts with ir_version (field 1, varint); the producer and cam outputs are plain text.
+    if not graph.startswith(b"\x08") or b"jupyterlab-gradcam" not in graph or b"cam:" not in graph:
+        raise RequestError(not_one)
+    try:
+        import onnx
+    except ImportError:  # numpy is the helper's only dependency: the text checks above must do
+        return None
+    try:
+        model = onnx.load_model_from_string(graph)
+    except Exception as err:  # protobuf's DecodeError and friends
+        raise RequestError(f"{not_one}: {err}") from err
+    metadata = {p.key: p.value for p in model.metadata_props}
+    if "layers" not in metadata or not any(i.name == "target" for i in model.graph.input):
+        raise RequestError(f"{not_one}: it has no 'target' input or no 'layers' in its metadata")
+    return json.loads(metadata["layers"])
 
 
 def _finite(array, what):
@@ -399,7 +443,9 @@ METHODS = {
     "put_result": _put_result,
     "get_audit": _get_audit,
     "get_images": _get_images,
+    "get_audit_maps": _get_audit_maps,
     "put_audit": _put_audit,
+    "put_graph": _put_graph,
 }
 
 

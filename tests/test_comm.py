@@ -205,7 +205,7 @@ def test_chunks_that_disagree_on_their_count_are_refused(bridge):
 @pytest.mark.parametrize(
     "data, message",
     [
-        ({"v": 1, "id": "9", "method": "compute_map"}, "unknown method 'compute_map': expected one of ping, list, get_tensor, get_model, put_result, get_audit, get_images, put_audit"),
+        ({"v": 1, "id": "9", "method": "compute_map"}, "unknown method 'compute_map': expected one of ping, list, get_tensor, get_model, put_result, get_audit, get_images, get_audit_maps, put_audit, put_graph"),
         ({"v": 1, "id": "9"}, "unknown method None"),
         ({"v": 1, "id": "9", "method": 5}, "unknown method 5"),
         ({"v": 2, "id": "9", "method": "ping"}, "speaks protocol v1; the request has v=2"),

@@ -7,10 +7,13 @@ the cluster modules are imported on demand (``run.dask_cluster`` needs ``[dask]`
 ``run.ray_cluster`` needs ``[ray]``).
 """
 
+from .audit_maps import AuditMaps, audit_maps
 from .maps import combine_layers, display_maps, resize_bilinear, scale_to_unit, upsample
 from .session import ExplainResult, ExplainSession, explain_dataset
 
 __all__ = [
+    "AuditMaps",
+    "audit_maps",
     "ExplainResult",
     "ExplainSession",
     "explain_dataset",

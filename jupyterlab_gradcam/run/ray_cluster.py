@@ -4,6 +4,9 @@ Each actor builds one single-threaded onnxruntime session in its constructor and
 it is given. Rows carry their index, and the results are put back in the order of the input.
 """
 
+import os
+import tempfile
+
 import numpy as np
 
 from .session import CAM_PREFIX, ExplainResult, ExplainSession, as_numpy, graph_bytes
@@ -12,6 +15,10 @@ try:
     import ray
 except ImportError as err:  # pragma: no cover - the message is the point
     raise ImportError("running an explain graph on Ray needs ray: pip install 'jupyterlab-gradcam[ray]'") from err
+
+#: Ray's own settings for a small local instance, set only where the user has not set them: no
+#: usage reports (a notebook machine may be offline).
+LOCAL_ENVIRONMENT = {"RAY_USAGE_STATS_ENABLED": "0"}
 
 ROW = "row"
 TARGET = "target"
@@ -34,6 +41,28 @@ class ExplainActor:
         out.update({OUTPUT_PREFIX + k: v for k, v in result.outputs.items()})
         out.update({CAM_PREFIX + k: v for k, v in result.maps.items()})
         return out
+
+
+def start_local(num_cpus=2, object_store_mb=256, temp_dir=None):
+    """Starts (or joins) a local Ray instance sized for a notebook's machine: ``num_cpus`` CPUs, no
+    dashboard, an object store of ``object_store_mb`` MiB (Ray's default takes 30% of the memory),
+    its files under ``temp_dir`` (a short path: Ray's socket paths must stay under 108 bytes).
+    Returns what ``ray.init`` returns; ``ray.shutdown()`` ends it.
+
+    Ray 2.60's raylet waits a fixed ~15 s for the agent process it starts: on 2 cores that are
+    already busy (load average above ~8) the agent comes up later and the node dies while starting
+    ("The current node timed out during startup"); no setting of Ray's changes that wait."""
+    for name, value in LOCAL_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+    return ray.init(
+        num_cpus=num_cpus,
+        include_dashboard=False,
+        log_to_driver=False,
+        configure_logging=False,
+        object_store_memory=object_store_mb * 1024 * 1024,
+        _temp_dir=temp_dir or tempfile.mkdtemp(prefix="ray-"),
+        ignore_reinit_error=True,
+    )
 
 
 def dataset(images, targets=None, input_name="input"):

@@ -22,6 +22,7 @@ import {
   IKernelVariable,
   IPayloadArray,
   IReply,
+  IPayloadArray32,
   IReplyFields,
   IRequestFields,
   Method,
@@ -267,6 +268,51 @@ export class GradCAMKernelClient {
   }
 
   /**
+   * Rows `start` .. `start + count - 1` of the predictions and raw maps an audit() call was given
+   * (`maps=`, computed in the kernel or on a cluster): one reply, one payload.
+   */
+  async getAuditMaps(
+    handle: string,
+    start: number,
+    count: number,
+    options?: GradCAMKernelClient.IRequestOptions
+  ): Promise<{
+    scores: Float32Array;
+    predicted: Float32Array;
+    labelled: Float32Array | null;
+  }> {
+    const reply = await this._request(
+      'get_audit_maps',
+      { handle, start, count },
+      options
+    );
+    const fields = reply.fields as unknown as IReplyFields['get_audit_maps'];
+    const slice = (array: IPayloadArray32 | null): Float32Array | null => {
+      if (array === null) {
+        return null;
+      }
+      const n = elementCount(array.shape);
+      if (
+        array.shape[0] !== count ||
+        array.offset + 4 * n > reply.payload.byteLength
+      ) {
+        throw new ProtocolError(
+          `the kernel sent maps of shape [${array.shape}] at byte ${array.offset} of ${reply.payload.byteLength} for ${count} images`
+        );
+      }
+      // A copy: the payload's offset need not be a multiple of 4.
+      return new Float32Array(
+        reply.payload.slice(array.offset, array.offset + 4 * n).buffer
+      );
+    };
+    return {
+      scores: slice(fields.scores)!,
+      predicted: slice(fields.predicted)!,
+      labelled: slice(fields.labelled)
+    };
+  }
+
+  /**
    * Store an audit's report and maps in the kernel as `jupyterlab_gradcam.results[name]`
    * (`{"report": dict, "maps": ndarray}`); the report travels as UTF-8 JSON in the payload, so a
    * chunked upload does not repeat it in every chunk.
@@ -300,6 +346,19 @@ export class GradCAMKernelClient {
       options,
       payload
     );
+  }
+
+  /**
+   * Store an explain graph's ONNX bytes in the kernel as `jupyterlab_gradcam.results[name]`, where
+   * `jupyterlab_gradcam.run.ExplainSession` runs them; the kernel checks that they are one.
+   */
+  async putGraph(
+    name: string,
+    graph: Uint8Array,
+    options?: GradCAMKernelClient.IRequestOptions
+  ): Promise<IReplyFields['put_graph']> {
+    const reply = await this._request('put_graph', { name }, options, graph);
+    return reply.fields as unknown as IReplyFields['put_graph'];
   }
 
   /** Reject what is in flight, close the comm, stop following the kernel. */

@@ -52,6 +52,9 @@ export interface IRequestFields {
     report_bytes: number;
     maps: { dtype: 'float32'; shape: number[] };
   };
+  get_audit_maps: { handle: string; start: number; count: number };
+  /** An explain graph's ONNX bytes (the payload) into `results[name]`. */
+  put_graph: { name: string };
 }
 
 /** Where an array of a `get_audit` reply lies in its payload. */
@@ -61,6 +64,13 @@ export interface IPayloadArray {
   /** The shape: `[N]` for labels, `[N, 4]` for boxes. */
   shape: number[];
   /** Its first byte in the reply's payload. */
+  offset: number;
+}
+
+/** Where a float32 array of a `get_audit_maps` reply lies in its payload. */
+export interface IPayloadArray32 {
+  dtype: 'float32';
+  shape: number[];
   offset: number;
 }
 
@@ -83,6 +93,21 @@ export interface IReplyFields {
     start: number;
   };
   put_audit: { name: string; maps: { dtype: string; shape: number[] } };
+  /** float32 arrays in the payload at their offsets; `labelled` null without labels. */
+  get_audit_maps: {
+    start: number;
+    count: number;
+    scores: IPayloadArray32;
+    predicted: IPayloadArray32;
+    labelled: IPayloadArray32 | null;
+  };
+  /** `layers` is null when the kernel has no onnx package to read the graph with. */
+  put_graph: {
+    name: string;
+    bytes: number;
+    sha256: string;
+    layers: string[] | null;
+  };
 }
 
 /** A method the helper answers. */

@@ -14,7 +14,8 @@ export function kernelRequests(client: GradCAMKernelClient): IKernelRequests {
     getImage: async (handle, signal, onProgress) =>
       imageOf(await client.getTensor({ handle }, { signal, onProgress })),
     putResult: (name, data, shape, details) =>
-      client.putResult(name, data, shape, undefined, details)
+      client.putResult(name, data, shape, undefined, details),
+    putGraph: async (name, graph) => void (await client.putGraph(name, graph))
   };
 }
 

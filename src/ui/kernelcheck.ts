@@ -31,7 +31,13 @@ export function checkedRequests(
     putResult: async (name, data, shape, details) => {
       await check();
       return requests.putResult(name, data, shape, details);
-    }
+    },
+    ...(requests.putGraph && {
+      putGraph: async (name: string, graph: Uint8Array) => {
+        await check();
+        return requests.putGraph!(name, graph);
+      }
+    })
   };
 }
 

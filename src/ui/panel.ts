@@ -16,6 +16,7 @@ import { Panel, Widget } from '@lumino/widgets';
 
 import { CompareView } from './compare';
 import { engineInfoElement, renderEngineInfo } from './engineInfo';
+import { GraphSaveView } from './graphSaveView';
 import { ImagePicker } from './imagepicker';
 import { BoxDrawer } from './metrics/boxdraw';
 import { recommendedMarks } from './metrics/marks';
@@ -292,6 +293,7 @@ export class GradCAMPanel extends Panel {
     this._exportSize.disabled = !results.canExport;
     this._sendButton.disabled = !results.canSend;
     this._sendName.disabled = this._sendButton.disabled;
+    this._graphSave.render();
     this.selectors.node.hidden = model.layers.length === 0;
     this._actions.node.hidden = model.input === null;
     // No empty framed canvas before there is a picture to draw the map on.
@@ -369,12 +371,15 @@ export class GradCAMPanel extends Panel {
 
     this._sent = this._element('span', 'jp-GradCAM-sent');
     this._sent.setAttribute('aria-live', 'polite');
+    // The panel's model is the graph's choice: its source, method, layer, output and state.
+    this._graphSave = new GraphSaveView({ choice: this.model, trans });
     element.append(
       this._exportButton,
       this._exportSize,
       this._sendName,
       this._sendButton,
-      this._sent
+      this._sent,
+      this._graphSave.node
     );
     return element;
   }
@@ -408,6 +413,7 @@ export class GradCAMPanel extends Panel {
   private _sendButton!: HTMLButtonElement;
   private _sendName!: HTMLInputElement;
   private _sent!: HTMLElement;
+  private _graphSave!: GraphSaveView;
   private _publisher: PreviewPublisher | null;
   private _metricsView: MetricsView;
   private _boxDrawer: BoxDrawer;

@@ -32,6 +32,8 @@ export interface IKernelRequests {
     shape: number[],
     details?: IResultDetails
   ): Promise<void>;
+  /** Stores an explain graph's ONNX bytes in `jupyterlab_gradcam.results[name]`. */
+  putGraph?(name: string, graph: Uint8Array): Promise<void>;
 }
 
 /** The model and image of one explain() call in a kernel. */
@@ -92,6 +94,16 @@ export class KernelSource implements ISource {
     details?: IResultDetails
   ): Promise<void> {
     return this._kernel.putResult(name, data, shape, details);
+  }
+
+  /** Puts an explain graph's bytes into the kernel's `jupyterlab_gradcam.results[name]`. */
+  sendGraph(name: string, graph: Uint8Array): Promise<void> {
+    if (!this._kernel.putGraph) {
+      return Promise.reject(
+        new Error('this kernel connection cannot take graphs')
+      );
+    }
+    return this._kernel.putGraph(name, graph);
   }
 
   private _kernel: IKernelRequests;

@@ -233,6 +233,8 @@ export interface ISource {
     shape: number[],
     details?: IResultDetails
   ): Promise<void>;
+  /** Puts an explain graph's ONNX bytes into `jupyterlab_gradcam.results[name]`; absent without a kernel. */
+  sendGraph?(name: string, graph: Uint8Array): Promise<void>;
 }
 
 /** The settings of schema/plugin.json the panel follows. */

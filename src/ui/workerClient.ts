@@ -3,7 +3,13 @@
  * and its replacement after a fatal failure of onnxruntime (whose wasm instance cannot be started
  * again where it broke). The engines and audits over it are in `workerEngine.ts`.
  */
-import type { Reply, Request, Results, WireError } from '../worker/protocol';
+import type {
+  AuditRows,
+  Reply,
+  Request,
+  Results,
+  WireError
+} from '../worker/protocol';
 
 /** A worker as the client needs it (the browser's Worker; a stand-in in tests). */
 export interface IWorkerLike {
@@ -34,7 +40,7 @@ export interface IRequestOptions {
   signal?: AbortSignal;
   onProgress?: (fraction: number, message: string) => void;
   /** Answers an audit's `read` of image rows. */
-  onRead?: (start: number, end: number) => Promise<unknown>;
+  onRead?: (what: AuditRows, start: number, end: number) => Promise<unknown>;
   /** Arrays given to the worker (the page does not keep them). */
   transfer?: Transferable[];
 }
@@ -189,7 +195,7 @@ export class WorkerClient {
       if (!pending.onRead) {
         throw new Error('this request reads no images');
       }
-      answer.tensor = (await pending.onRead(reply.start, reply.end)) as never;
+      answer.rows = await pending.onRead(reply.what, reply.start, reply.end);
     } catch (error) {
       answer.error = error instanceof Error ? error.message : String(error);
     }
@@ -265,7 +271,7 @@ interface IPending {
   resolve: (value: { result: unknown; backend?: string }) => void;
   reject: (error: Error) => void;
   onProgress?: (fraction: number, message: string) => void;
-  onRead?: (start: number, end: number) => Promise<unknown>;
+  onRead?: (what: AuditRows, start: number, end: number) => Promise<unknown>;
   done: () => void;
 }
 

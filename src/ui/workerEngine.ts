@@ -8,6 +8,7 @@
  * layer switch costs only the maps shown, as before).
  */
 import { LayerMap } from '../engine/cam/base';
+import type { AuditGivenMaps } from '../engine/audit/types';
 import type { Tensor } from '../engine/tensor';
 import type { BackendChoice, LoadedInfo, WireMap } from '../worker/protocol';
 import type { TaskArgs, TaskName, TaskResult } from '../worker/tasks';
@@ -62,23 +63,29 @@ export function workerEngineLoader(site: IWorkerSite): EngineLoader {
 export function workerAuditRunner(site: IWorkerSite): AuditRunner {
   return async (model, images, options, run) => {
     const client = newClient(site);
+    const given = options.maps;
     try {
       const { result } = await client.request(
         {
           type: 'audit',
           model,
           backend: run.backend,
-          options,
+          // A function cannot travel: the given maps' rows come by `read` like the images.
+          options: { ...options, maps: undefined },
           images: {
             count: images.count,
             itemDims: [...images.itemDims],
             dtype: images.dtype
-          }
+          },
+          maps: given && travelling(given)
         },
         {
           signal: run.signal,
           onProgress: run.onProgress,
-          onRead: (start, end) => images.read(start, end, run.signal)
+          onRead: (what, start, end) =>
+            what === 'maps' && given
+              ? given.read(start, end, run.signal)
+              : images.read(start, end, run.signal)
         }
       );
       return result;
@@ -87,6 +94,13 @@ export function workerAuditRunner(site: IWorkerSite): AuditRunner {
       client.dispose();
     }
   };
+}
+
+/** The given maps as they travel to the worker: everything but `read`. */
+function travelling(maps: AuditGivenMaps): Omit<AuditGivenMaps, 'read'> {
+  const { read, ...rest } = maps;
+  void read;
+  return rest;
 }
 
 function newClient(site: IWorkerSite): WorkerClient {

@@ -8,9 +8,9 @@ import { Explainer, ExplainError, runAudit, runtimeBroken } from '../engine';
 import type { AuditImageSource } from '../engine/audit/types';
 import { configureWasm, RuntimeError } from '../engine/runtime';
 import { modelNotes } from '../engine/onnx/notes';
-import type { Tensor } from '../engine/tensor';
 import { runTask } from './tasks';
 import type {
+  AuditRows,
   ExplainedInfo,
   LoadedInfo,
   Port,
@@ -37,8 +37,8 @@ export class EngineHost {
       case 'chunk': {
         const waiting = this._reads.get(request.read);
         this._reads.delete(request.read);
-        if (request.tensor) {
-          waiting?.resolve(request.tensor);
+        if (request.rows) {
+          waiting?.resolve(request.rows);
         } else {
           waiting?.reject(
             new Error(request.error ?? 'the images could not be read')
@@ -158,7 +158,16 @@ export class EngineHost {
           const result = await runAudit(
             explainer,
             this._images(request.id, request.images),
-            request.options,
+            request.maps
+              ? {
+                  ...request.options,
+                  maps: {
+                    ...request.maps,
+                    read: (start, end) =>
+                      this._read(request.id, 'maps', start, end)
+                  }
+                }
+              : request.options,
             options
           );
           const transfer: Transferable[] = [result.maps.predicted.buffer];
@@ -197,13 +206,22 @@ export class EngineHost {
       count: info.count,
       itemDims: info.itemDims,
       dtype: info.dtype,
-      read: (start, end) =>
-        new Promise<Tensor>((resolve, reject) => {
-          const read = ++this._readCount;
-          this._reads.set(read, { resolve, reject });
-          this._send({ type: 'read', id: audit, read, start, end });
-        })
+      read: (start, end) => this._read(audit, 'images', start, end)
     };
+  }
+
+  /** Rows start .. end - 1 of what the audit reads from the page. */
+  private _read<T>(
+    audit: number,
+    what: AuditRows,
+    start: number,
+    end: number
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const read = ++this._readCount;
+      this._reads.set(read, { resolve: resolve as never, reject });
+      this._send({ type: 'read', id: audit, read, what, start, end });
+    });
   }
 
   private _send(reply: Reply, transfer: Transferable[] = []): void {
@@ -215,7 +233,7 @@ export class EngineHost {
   private _running = new Map<number, AbortController>();
   private _reads = new Map<
     number,
-    { resolve: (t: Tensor) => void; reject: (e: Error) => void }
+    { resolve: (rows: unknown) => void; reject: (e: Error) => void }
   >();
   private _readCount = 0;
 }

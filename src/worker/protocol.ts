@@ -8,7 +8,11 @@
  * This file imports only types: both sides import it, and the worker imports nothing of
  * JupyterLab.
  */
-import type { AuditOptions, AuditResult } from '../engine/audit/types';
+import type {
+  AuditGivenMaps,
+  AuditOptions,
+  AuditResult
+} from '../engine/audit/types';
 import type { MapSize } from '../engine/image';
 import type { MethodName } from '../engine/methods';
 import type { Tensor } from '../engine/tensor';
@@ -75,15 +79,20 @@ export type Request =
       options: AuditOptions;
       /** The images' count, item shape and type; their values come by `read`/`chunk`. */
       images: { count: number; itemDims: number[]; dtype: AuditDType };
+      /**
+       * Maps computed elsewhere (options.maps without its `read`, which cannot travel): their rows
+       * come by `read`/`chunk` too.
+       */
+      maps?: Omit<AuditGivenMaps, 'read'>;
     }
   /** Stops the request `id` (an AbortSignal in the page became aborted). */
   | { type: 'cancel'; id: number }
-  /** Rows an audit asked for with `read`, or why they could not be read. */
+  /** Rows an audit asked for with `read` (an image tensor or given map rows), or why they could not be read. */
   | {
       type: 'chunk';
       id: number;
       read: number;
-      tensor?: Tensor;
+      rows?: unknown;
       error?: string;
     };
 
@@ -145,7 +154,18 @@ export type Reply =
     }
   | { type: 'failed'; id: number; error: WireError }
   | { type: 'progress'; id: number; fraction: number; message: string }
-  | { type: 'read'; id: number; read: number; start: number; end: number };
+  | {
+      type: 'read';
+      id: number;
+      read: number;
+      /** The audit's images, or the maps it was given. */
+      what: AuditRows;
+      start: number;
+      end: number;
+    };
+
+/** What an audit reads from the page in chunks. */
+export type AuditRows = 'images' | 'maps';
 
 /** The replies' results by request type. */
 export interface Results {

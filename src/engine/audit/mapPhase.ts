@@ -123,32 +123,14 @@ export async function mapPhase(
       predicted = new Float32Array(count * plane);
       labelled = options.labels ? new Float32Array(count * plane) : undefined;
     }
-    const plane = mapSize.height * mapSize.width;
-    const seen = (map: Float32Array, item: ItemRecord) => ({
-      peak: argmax(map),
-      outside: options.objects
-        ? options.objects.outsideShare(
-            item.index,
-            upsampleRaw(map, mapSize!, imageSize)
-          )
-        : null
-    });
-    chunkItems.forEach((item, r) => {
-      const map = chunk.predicted[r];
-      const { peak, outside } = seen(map, item);
-      predicted.set(map, item.index * plane);
-      item.peakCell = peak;
-      item.outside = outside;
-      if (!labelled || item.label === null) {
-        return;
-      }
-      // The true class's map: the same map when the prediction is right.
-      const labelMap = chunk.labelled.get(r);
-      const own = labelMap ? seen(labelMap, item) : { peak, outside };
-      labelled.set(labelMap ?? map, item.index * plane);
-      item.labelPeakCell = own.peak;
-      item.labelOutside = own.outside;
-    });
+    keepChunkMaps(
+      chunkItems,
+      {
+        predicted: r => chunk.predicted[r],
+        labelled: r => chunk.labelled.get(r)
+      },
+      { predicted, labelled, mapSize, imageSize, objects: options.objects }
+    );
     items.push(...chunkItems);
   }
   run.onProgress?.(options.progressShare, 'maps done');
@@ -164,7 +146,57 @@ export async function mapPhase(
   };
 }
 
-function newRecord(
+/** Where a chunk's maps go: the flat arrays of all images' maps, and what is measured on them. */
+export interface KeptMaps {
+  predicted: Float32Array;
+  labelled?: Float32Array;
+  mapSize: MapSize;
+  imageSize: MapSize;
+  objects?: Objects;
+}
+
+/**
+ * Keeps a chunk's maps: each item's predicted class's raw map (row r of the chunk) and its true
+ * class's (undefined where the prediction is right: the same map) go into the flat arrays, and the
+ * item gets their peak cells and the shares of their energy off the object.
+ */
+export function keepChunkMaps(
+  items: ItemRecord[],
+  maps: {
+    predicted: (r: number) => Float32Array;
+    labelled: (r: number) => Float32Array | undefined;
+  },
+  into: KeptMaps
+): void {
+  const plane = into.mapSize.height * into.mapSize.width;
+  const seen = (map: Float32Array, item: ItemRecord) => ({
+    peak: argmax(map),
+    outside: into.objects
+      ? into.objects.outsideShare(
+          item.index,
+          upsampleRaw(map, into.mapSize, into.imageSize)
+        )
+      : null
+  });
+  items.forEach((item, r) => {
+    const map = maps.predicted(r);
+    const { peak, outside } = seen(map, item);
+    into.predicted.set(map, item.index * plane);
+    item.peakCell = peak;
+    item.outside = outside;
+    if (!into.labelled || item.label === null) {
+      return;
+    }
+    const labelMap = maps.labelled(r);
+    const own = labelMap ? seen(labelMap, item) : { peak, outside };
+    into.labelled.set(labelMap ?? map, item.index * plane);
+    item.labelPeakCell = own.peak;
+    item.labelOutside = own.outside;
+  });
+}
+
+/** The record of image `index` from its ranked classes. */
+export function newRecord(
   index: number,
   ranked: Prediction[],
   labels: number[] | undefined,
@@ -193,7 +225,10 @@ function newRecord(
 }
 
 /** Labels and class names against the model's class count, once it is known. */
-function checkClasses(options: MapPhaseOptions, classCount: number): void {
+export function checkClasses(
+  options: MapPhaseOptions,
+  classCount: number
+): void {
   if (options.classNames && options.classNames.length !== classCount) {
     throw new AuditError(
       `--classes has ${options.classNames.length} names but the model's output has ${classCount} classes; give one name per class`

@@ -4,7 +4,9 @@ import { methodTraits } from '../methods';
 import { causalTest } from './causal';
 import { AuditError } from './errors';
 import { findCandidate } from './flags';
+import { givenMapPhase } from './givenMaps';
 import { cellCentre } from './geometry';
+import type { MapSize } from '../image';
 import { imageLayout } from './images';
 import { mapPhase } from './mapPhase';
 import { Objects } from './objects';
@@ -81,24 +83,29 @@ export async function runAudit(
     typeof declared[0] === 'number'
       ? declared[0]
       : Math.max(1, options.chunkSize ?? 32);
-  const maps = await mapPhase(
-    explainer,
-    images,
-    {
-      input,
-      layout,
-      method: method.name,
-      layer,
-      targetOutput: options.targetOutput,
-      chunkSize,
-      top: options.top ?? 5,
-      labels,
-      classNames: options.classes,
-      objects,
-      progressShare: MAP_SHARE
-    },
-    runOptions
-  );
+  const phase = {
+    input,
+    layout,
+    method: method.name,
+    layer,
+    targetOutput: options.targetOutput,
+    chunkSize,
+    top: options.top ?? 5,
+    labels,
+    classNames: options.classes,
+    objects,
+    progressShare: MAP_SHARE
+  };
+  // Maps computed elsewhere (the kernel, a cluster) must be of this model's layer: same grid.
+  const maps = options.maps
+    ? await givenMapPhase(
+        options.maps,
+        count,
+        layerGrid(explainer, layer, options.maps.mapSize),
+        { ...phase, chunkSize: Math.max(chunkSize, 256) },
+        runOptions
+      )
+    : await mapPhase(explainer, images, phase, runOptions);
   const viewInput: ViewInput = {
     items: maps.items,
     mapSize: maps.mapSize,
@@ -201,11 +208,15 @@ export async function runAudit(
       map_size: [maps.mapSize.height, maps.mapSize.width],
       peak_grid: viewInput.peakGrid,
       accuracy: labels ? correct / count : null,
-      notes: notes(viewInput, chunkSize),
+      notes: notes(viewInput, chunkSize, options.maps),
       classes,
       items,
       backend: explainer.backend,
-      seconds: { maps: maps.seconds, total: (Date.now() - started) / 1000 }
+      maps_computed: options.maps?.computed ?? null,
+      seconds: {
+        maps: options.maps?.seconds ?? maps.seconds,
+        total: (Date.now() - started) / 1000
+      }
     },
     maps: {
       size: maps.mapSize,
@@ -215,9 +226,35 @@ export async function runAudit(
   };
 }
 
-function notes(input: ViewInput, chunkSize: number): string[] {
+/** The [h, w] of a layer's maps in this model; an AuditError for a layer it does not have. */
+function layerGrid(
+  explainer: Explainer,
+  layer: string,
+  given: MapSize
+): MapSize {
+  const layers = explainer.layers();
+  if (layers.length === 0) {
+    // The declared shape did not run (explain/model.ts): the layers are unknown until a request.
+    return given;
+  }
+  const info = layers.find(l => l.name === layer);
+  if (!info) {
+    throw new AuditError(
+      `the maps are of layer '${layer}', which this model does not have; audit the model the explain graph was compiled from`
+    );
+  }
+  return { height: info.grid[0], width: info.grid[1] };
+}
+
+function notes(
+  input: ViewInput,
+  chunkSize: number,
+  given?: AuditOptions['maps']
+): string[] {
   return [
-    `images ran ${chunkSize === 1 ? 'one at a time' : `in chunks of ${chunkSize}`}`,
+    given
+      ? `the predictions and maps were computed in ${given.computed}; the causal test of a flag ran the model here`
+      : `images ran ${chunkSize === 1 ? 'one at a time' : `in chunks of ${chunkSize}`}`,
     `a candidate region is a window of about a sixth of the map where at least 30% of a class's maps peak, 3x more often than other classes' maps${input.hasObjects ? ' (peaks on the object do not count)' : ''}; a flag stands when removing it drops the class score at least 2x as much as a control region of the same size (paired t >= 3)`,
     `clusters: spectral clustering of ${input.clusterGrid}x${input.clusterGrid} maps, number by the eigengap; classes with more than ${input.clusterSample} images cluster an even sample and assign the rest to the nearest cluster mean`,
     'scores are the values of the target output (logits for a classifier without a final softmax)'

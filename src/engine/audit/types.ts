@@ -37,6 +37,41 @@ export interface AuditImageSource {
  */
 export type AuditObjects = Tensor;
 
+/**
+ * Predictions and raw maps computed outside the page (in the kernel with native onnxruntime, on
+ * Dask or on Ray: `jupyterlab_gradcam.run.audit_maps`), read chunk by chunk in the order of the
+ * images. The audit then runs only its statistics, clusters and flags on them, and the causal test
+ * of a flag on a sample of the images in the page.
+ */
+export interface AuditGivenMaps {
+  /** Where they were computed, in words ("the kernel", "Dask, 2 workers"). */
+  readonly computed: string;
+  /** The classes of the scores. */
+  readonly classes: number;
+  /** The raw maps' size (the layer's grid). */
+  readonly mapSize: MapSize;
+  /** The output of the scores, and the tensor the maps explain (a final Softmax's input, or the output). */
+  readonly targetOutput: string;
+  readonly targetTensor: string;
+  /** True when the scores are a final Softmax's values (probabilities), not logits. */
+  readonly probabilities: boolean;
+  /** Seconds the maps took where they were computed. */
+  readonly seconds: number;
+  /**
+   * Rows [start, end): scores [n, classes], the predicted class's raw maps [n, h, w], and the true
+   * class's raw maps [n, h, w] (null without labels).
+   */
+  read(
+    start: number,
+    end: number,
+    signal?: AbortSignal
+  ): Promise<{
+    scores: Float32Array;
+    predicted: Float32Array;
+    labelled: Float32Array | null;
+  }>;
+}
+
 /** What to audit and how. */
 export interface AuditOptions {
   /** The true class of each image (N integers in 0..classes-1); without it accuracy is null. */
@@ -69,6 +104,8 @@ export interface AuditOptions {
   fill?: 'mean' | 'blur';
   /** Most images of a flagged class that the causal test runs (default 64). */
   causalImages?: number;
+  /** Predictions and raw maps computed elsewhere: the page then computes no maps of its own. */
+  maps?: AuditGivenMaps;
 }
 
 /** Cancellation and progress of an audit (progress is reported between chunks). */
@@ -209,6 +246,8 @@ export interface AuditReport {
   classes: AuditClass[];
   items: AuditItem[];
   backend: string;
+  /** Where the maps were computed when not in the page ("the kernel"), else null. */
+  maps_computed: string | null;
   /** Wall time of the map phase and of the whole audit, seconds. */
   seconds: { maps: number; total: number };
 }

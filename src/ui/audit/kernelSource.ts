@@ -52,6 +52,17 @@ export class KernelAuditSource implements IAuditSource {
     );
   }
 
+  /** Rows of the predictions and raw maps the audit() call was given, one request. */
+  readMaps(
+    start: number,
+    count: number,
+    signal?: AbortSignal
+  ): ReturnType<GradCAMKernelClient['getAuditMaps']> {
+    return this._client.getAuditMaps(this.options.handle, start, count, {
+      signal
+    });
+  }
+
   /** The report and the maps into results[name]. */
   sendResult(
     name: string,

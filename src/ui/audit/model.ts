@@ -10,7 +10,8 @@ import type {
   AuditItem,
   AuditOptions,
   AuditReport,
-  AuditResult
+  AuditResult,
+  AuditGivenMaps
 } from '../../engine/audit';
 import type { MethodName } from '../../engine/methods';
 import type { ColormapName } from '../../engine/image';
@@ -189,7 +190,8 @@ export class AuditModel implements IDisposable {
         std: options.std ?? undefined,
         method: (options.method ?? undefined) as MethodName | undefined,
         layer: options.layer ?? undefined,
-        targetOutput: options.target_output ?? undefined
+        targetOutput: options.target_output ?? undefined,
+        maps: givenMaps(source)
       };
       const running = this._run(data.model, this._images, auditOptions, {
         backend: this._settings.backend,
@@ -428,4 +430,23 @@ function aborted(signal: AbortSignal): Promise<never> {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The maps an audit() call was given (computed in the kernel or on a cluster), as the engine reads them. */
+function givenMaps(source: IAuditSource): AuditGivenMaps | undefined {
+  const maps = source.options.maps;
+  const read = source.readMaps?.bind(source);
+  if (!maps || !read) {
+    return undefined;
+  }
+  return {
+    computed: maps.computed,
+    classes: maps.classes,
+    mapSize: { height: maps.map_size[0], width: maps.map_size[1] },
+    targetOutput: source.options.target_output ?? '',
+    targetTensor: maps.target_tensor,
+    probabilities: maps.probabilities,
+    seconds: maps.seconds,
+    read: (start, end, signal) => read(start, end - start, signal)
+  };
 }

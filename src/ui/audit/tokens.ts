@@ -47,6 +47,19 @@ export interface IAuditOptions {
   has_boxes?: boolean;
   /** What the model was (path, torch, onnx, bytes). */
   model_kind?: string;
+  /** Predictions and raw maps given to audit(..., maps=), computed in the kernel or on a cluster. */
+  maps?: {
+    /** Where, in words ("the kernel", "Dask, 2 workers"). */
+    computed: string;
+    classes: number;
+    /** [h, w] of the raw maps. */
+    map_size: [number, number];
+    /** The tensor the maps explain (a final Softmax's input, or the output). */
+    target_tensor: string;
+    /** True when the scores are a final Softmax's values. */
+    probabilities: boolean;
+    seconds: number;
+  } | null;
 }
 
 /** What a source hands over before the images: the model, the labels and the boxes. */
@@ -73,6 +86,16 @@ export interface IAuditSource {
     count: number,
     signal?: AbortSignal
   ): Promise<Tensor>;
+  /** Rows start .. start + count - 1 of the given maps (options.maps), one request. */
+  readMaps?(
+    start: number,
+    count: number,
+    signal?: AbortSignal
+  ): Promise<{
+    scores: Float32Array;
+    predicted: Float32Array;
+    labelled: Float32Array | null;
+  }>;
   /** Puts the report and the maps [N, h, w] into the kernel's results[name]. */
   sendResult?(
     name: string,

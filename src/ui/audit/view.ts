@@ -47,8 +47,11 @@ export class AuditView extends Panel {
     this._rerun = button(trans.__('Run again'), 'jp-GradCAM-rerun');
     this._rerun.onclick = () => void this.model.rerun();
     this._summary = element('div', 'jp-GradCAM-auditSummary');
+    // Said apart from the summary: the maps of a kernel-computed audit are not the page's.
+    this._computed = element('div', 'jp-GradCAM-auditComputed');
     this._status.node.append(
       this._header,
+      this._computed,
       this._progress,
       this._error,
       this._rerun,
@@ -158,6 +161,16 @@ export class AuditView extends Panel {
     const report = this.model.report;
     const trans = this._trans;
     const data = this.node.dataset;
+    const given = this.model.source?.options.maps;
+    this._computed.hidden = !given;
+    this._computed.dataset.computed = given?.computed ?? '';
+    this._computed.textContent = given
+      ? trans.__(
+          'Maps computed in %1 (%2 images)',
+          given.computed,
+          this.model.source!.options.count
+        )
+      : '';
     if (!report) {
       this._summary.textContent = '';
       delete data.seconds;
@@ -394,6 +407,7 @@ export class AuditView extends Panel {
   private _error: HTMLElement;
   private _rerun: HTMLButtonElement;
   private _summary: HTMLElement;
+  private _computed: HTMLElement;
   private _cards: Widget;
   private _toolbar: Widget;
   private _actions: Widget;

@@ -133,6 +133,7 @@ function result(items: AuditItem[]): AuditResult {
     target_tensor: 'logits',
     image_size: [4, 4],
     map_size: [2, 2],
+    maps_computed: null,
     peak_grid: 4,
     accuracy: 0.5,
     notes: [],
