@@ -118,6 +118,16 @@ export class ExplanationModel implements IDisposable {
     return this._input;
   }
 
+  /** The engine over the source's model, once loaded (a side-by-side view runs other methods on it). */
+  get engine(): IEngine | null {
+    return this._engine;
+  }
+
+  /** The source's image and options, once loaded (a second model is explained on the same image). */
+  get sourceImage(): Omit<ISourceData, 'model'> | null {
+    return this._sourceImage;
+  }
+
   /** The explainable layers in graph order. */
   get layers(): readonly ILayer[] {
     return this._layers;
@@ -508,6 +518,7 @@ export class ExplanationModel implements IDisposable {
       std: data.options.std
     });
     this._labels = data.options.labels ?? [];
+    this._sourceImage = { image: data.image, options: data.options };
     this._layers = await engine.layers(this._input.feeds);
     const first = firstChoice(data.options, this._layers, engine.outputs);
     const selection = this._selection;
@@ -659,6 +670,7 @@ export class ExplanationModel implements IDisposable {
     void this._engine?.dispose();
     this._engine = null;
     this._input = null;
+    this._sourceImage = null;
     this._layers = [];
     this._scores = [];
     this._labels = [];
@@ -691,6 +703,7 @@ export class ExplanationModel implements IDisposable {
   private _source: ISource | null = null;
   private _engine: IEngine | null = null;
   private _input: IPreparedInput | null = null;
+  private _sourceImage: Omit<ISourceData, 'model'> | null = null;
   private _layers: ILayer[] = [];
   private _scores: IClassScore[] = [];
   private _labels: string[] = [];
