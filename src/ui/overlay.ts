@@ -149,7 +149,7 @@ export class OverlayView extends Widget {
 }
 
 /** A raw value in a few significant digits. */
-function formatValue(value: number): string {
+export function formatValue(value: number): string {
   return Math.abs(value) >= 1e4 || (value !== 0 && Math.abs(value) < 1e-3)
     ? value.toExponential(2)
     : String(Number(value.toPrecision(3)));
@@ -225,7 +225,7 @@ export function drawMap(
 }
 
 /** Puts `pixels` (the picture's size) on `canvas`, and strokes `box` (in `map`'s pixels). */
-function putOnCanvas(
+export function putOnCanvas(
   canvas: HTMLCanvasElement,
   picture: RgbImage,
   pixels: Uint8ClampedArray,

@@ -20,6 +20,9 @@ import { OverlayView } from './overlay';
 import { PreviewPublisher } from './publisher';
 import type { IMessage } from './results';
 import { SelectorsView } from './selectors';
+import type { IServerFiles } from './serverFiles';
+import { SideBySideModel } from './sideBySide/model';
+import { SideBySideView } from './sideBySide/view';
 import { FileSource } from './sources';
 import type {
   EngineLoader,
@@ -78,9 +81,18 @@ export class GradCAMPanel extends Panel {
     this.selectors = new SelectorsView({ model: this.model, trans });
     this.overlay = new OverlayView({ model: this.model, trans });
     this.compare = new CompareView({ model: this.model, trans });
+    this.sideBySide = new SideBySideView({
+      model: new SideBySideModel({
+        main: this.model,
+        loadEngine: options.loadEngine
+      }),
+      trans,
+      files: options.files
+    });
     this._actions = new Widget({ node: this._actionsElement() });
     this.addWidget(this.selectors);
     this.addWidget(this.overlay);
+    this.addWidget(this.sideBySide);
     this.addWidget(this._actions);
     this.addWidget(this.compare);
 
@@ -100,6 +112,9 @@ export class GradCAMPanel extends Panel {
 
   /** The compare strip. */
   readonly compare: CompareView;
+
+  /** The side-by-side comparison with another method or model. */
+  readonly sideBySide: SideBySideView;
 
   /** What the panel is doing, mirrored in its `data-state` attribute. */
   get state(): PanelState {
@@ -365,5 +380,7 @@ export namespace GradCAMPanel {
     settings?: Partial<IPanelSettings>;
     /** Where the thumbnails of explain() outputs go; none are drawn when absent. */
     previews?: IOutputPreviews;
+    /** The server's files (another model to compare with); only methods are offered without. */
+    files?: IServerFiles;
   }
 }

@@ -286,6 +286,15 @@ export class SideBySideModel implements IDisposable {
     };
   }
 
+  /** Shows an error in the comparison (a choice that could not be made): the other side is closed. */
+  fail(message: string): void {
+    this._abort?.abort();
+    this._running = null;
+    this._explainer?.dispose();
+    this._explainer = null;
+    void this._fail(message);
+  }
+
   private _fail(message: string): Promise<void> {
     this._state = 'error';
     this._error = message;
