@@ -14,6 +14,7 @@ import { Widget } from '@lumino/widgets';
 
 import { colorise, ColormapName } from '../../engine/image';
 import { METHOD_NAMES } from '../../engine/methods';
+import { shortLayerName } from '../names';
 import { MapCompositor } from '../paint';
 import { formatValue, putOnCanvas } from '../overlay';
 import type { IServerFiles } from '../serverFiles';
@@ -272,10 +273,11 @@ class Pane {
     const where = [
       side.model,
       side.method,
-      side.layer,
+      shortLayerName(side.layer),
       side.target === null ? '' : trans.__('class %1', side.target)
     ].filter(part => part !== '');
     this._title.textContent = where.join(' \u00b7 ');
+    this._title.title = side.layer;
     this._canvas.setAttribute('aria-label', where.join(', '));
     const look = {
       opacity: options.opacity,
