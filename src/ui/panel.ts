@@ -15,6 +15,8 @@ import { Panel, Widget } from '@lumino/widgets';
 
 import { CompareView } from './compare';
 import { ImagePicker } from './imagepicker';
+import type { IKernelVariables } from './kernel';
+import { KernelVariablesView } from './kernelVariables';
 import { ExplanationModel, PanelState } from './model';
 import { OverlayView } from './overlay';
 import { PreviewPublisher } from './publisher';
@@ -155,6 +157,16 @@ export class GradCAMPanel extends Panel {
       'Choose an image to explain %1 on (no kernel needed).',
       modelFile.name
     );
+  }
+
+  /** Offers the kernel's models and images (a notebook's panel): a chosen pair opens here. */
+  offerKernelVariables(kernel: IKernelVariables): void {
+    const view = new KernelVariablesView({
+      kernel,
+      open: source => void this.model.open(source),
+      trans: this._trans
+    });
+    this.insertWidget(1, view);
   }
 
   /** Takes new settings (live, from the settings registry). */

@@ -12,7 +12,7 @@ import type { ITranslator } from '@jupyterlab/translation';
 
 import { installHint } from '../kernel/availability';
 import { GradCAMKernelClient } from '../kernel/client';
-import { kernelRequests } from './kernel';
+import { kernelRequests, kernelVariables } from './kernel';
 import { checkedRequests } from './kernelcheck';
 import { GradCAMPanel } from './panel';
 import { showInRightArea } from './placement';
@@ -169,6 +169,7 @@ export class ExplanationPanels implements IExplanationPanels {
     if (!panel || panel.isDisposed) {
       panel = this.createPanel();
       panel.title.caption = notebook.title.label;
+      panel.offerKernelVariables(kernelVariables(this.clientOf(notebook)));
       this._panels.set(notebook, panel);
       this._track(panel, notebook);
       notebook.disposed.connect(() => {
