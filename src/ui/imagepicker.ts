@@ -75,6 +75,7 @@ export class ImagePicker extends Widget {
       this._image = { image: await decodeImage(file), name: file.name };
     } catch (error) {
       this._image = null;
+      this._emitted = null;
       this._failed.emit(error instanceof Error ? error.message : String(error));
       return;
     }
@@ -88,8 +89,19 @@ export class ImagePicker extends Widget {
     try {
       const mean = parseChannelValues(this._mean.value, 'mean');
       const std = parseChannelValues(this._std.value, 'std');
+      // A field's change event also fires on blur with the same text: explain again only
+      // when something changed (a re-open clears the panel and drops the keyboard focus).
+      const chosen = `${mean.join(',')}|${std.join(',')}`;
+      if (
+        this._image === this._emitted?.image &&
+        chosen === this._emitted.values
+      ) {
+        return;
+      }
+      this._emitted = { image: this._image, values: chosen };
       this._chosen.emit({ ...this._image, mean, std });
     } catch (error) {
+      this._emitted = null; // the failure replaced the explanation: the same values open it again
       this._failed.emit(error instanceof Error ? error.message : String(error));
     }
   }
@@ -98,6 +110,10 @@ export class ImagePicker extends Widget {
   private _mean: HTMLInputElement;
   private _std: HTMLInputElement;
   private _image: { image: ISourceImage; name: string } | null = null;
+  private _emitted: {
+    image: { image: ISourceImage; name: string };
+    values: string;
+  } | null = null;
   private _chosen = new Signal<this, IImageChoice>(this);
   private _failed = new Signal<this, string>(this);
 }
