@@ -51,6 +51,7 @@ export class GradCAMPanel extends Panel {
     this.title.label = trans.__('Grad-CAM');
     this.title.caption = trans.__('Grad-CAM explanation');
     this.title.closable = true;
+    this._files = options.files;
     this.model = new ExplanationModel({
       loadEngine: options.loadEngine,
       settings: options.settings
@@ -137,7 +138,7 @@ export class GradCAMPanel extends Panel {
    */
   askForImage(modelFile: { name: string; bytes: Uint8Array }): void {
     const trans = this._trans;
-    const picker = new ImagePicker({ trans });
+    const picker = new ImagePicker({ trans, files: this._files });
     picker.chosen.connect((_, choice) => {
       void this.model.open(
         new FileSource({
@@ -146,7 +147,8 @@ export class GradCAMPanel extends Panel {
           image: choice.image,
           imageName: choice.name,
           mean: choice.mean,
-          std: choice.std
+          std: choice.std,
+          labels: choice.labels
         })
       );
     });
@@ -378,6 +380,7 @@ export class GradCAMPanel extends Panel {
   private _sendName!: HTMLInputElement;
   private _sent!: HTMLElement;
   private _publisher: PreviewPublisher | null;
+  private _files: IServerFiles | undefined;
 }
 
 /** The GradCAMPanel's companions. */
