@@ -29,6 +29,7 @@ import {
 import { GradCAMPanel } from './ui/panel';
 import { OutputPreviews } from './ui/previews';
 import { rendererFactory } from './ui/renderer';
+import { serverFiles } from './ui/serverFiles';
 import {
   IExplanationPanels,
   IOutputPreviews,
@@ -44,6 +45,8 @@ export namespace CommandIDs {
   export const explainCell = 'jupyterlab-gradcam:explain-cell';
   /** Open the audit view of the active cell's audit() output. */
   export const openAudit = 'jupyterlab-gradcam:open-audit';
+  /** Compare the panel's map side by side with another method (`method`) or model (`path`). */
+  export const compareWith = 'jupyterlab-gradcam:compare-with';
   /** Run a one-node model with onnxruntime-web and return its output. */
   export const selftest = 'jupyterlab-gradcam:selftest';
 }
@@ -123,6 +126,7 @@ const plugin: JupyterFrontEndPlugin<IExplanationPanels> = {
         : loadExplainer,
       settings: {},
       previews,
+      files: serverFiles(app.serviceManager.contents),
       isLite: PageConfig.getOption('appName') === 'JupyterLite',
       tracker
     });
@@ -215,6 +219,41 @@ const plugin: JupyterFrontEndPlugin<IExplanationPanels> = {
       command: CommandIDs.open,
       args: panel => panels.restoreArgs(panel),
       name: panel => panels.restoreArgs(panel).path || 'no notebook'
+    });
+
+    app.commands.addCommand(CommandIDs.compareWith, {
+      label: trans.__('Grad-CAM: Compare Side by Side…'),
+      caption: trans.__(
+        "Show the panel's map beside the same image explained by another method or model"
+      ),
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: {
+            method: { type: 'string', description: 'another method' },
+            path: {
+              type: 'string',
+              description: "an .onnx file of the server's, another model"
+            }
+          }
+        }
+      },
+      execute: args => {
+        const panel = panels.openForCurrent();
+        const choice =
+          typeof args.method === 'string'
+            ? `method:${args.method}`
+            : typeof args.path === 'string'
+              ? `file:${args.path}`
+              : null;
+        return choice
+          ? panel.sideBySide.compareWith(choice)
+          : panel.sideBySide.focusChoice();
+      }
+    });
+    palette?.addItem({
+      command: CommandIDs.compareWith,
+      category: trans.__('Grad-CAM')
     });
 
     app.commands.addCommand(CommandIDs.explainCell, {

@@ -1,7 +1,8 @@
 /**
  * The compare strip `.jp-GradCAM-compare`: the chosen class at every computed layer side by side,
  * and the chosen layer for each of the top-k classes. Each thumbnail is a button (keyboard
- * reachable) that makes its map the main one; thumbnails are `canvas.jp-GradCAM-thumb`, never the
+ * reachable: one tab stop per strip, arrow keys move inside it, and the focus stays on the chosen
+ * thumbnail after Enter) that makes its map the main one; thumbnails are `canvas.jp-GradCAM-thumb`, never the
  * main overlay's class. A thumbnail's canvas holds the coloured map over the small picture (a CSS
  * background) at the overlay's opacity (a CSS variable): an opacity step repaints none, and new
  * thumbnails are drawn in the frames after a switch, so that the switch itself paints one map.
@@ -40,6 +41,7 @@ export class CompareView extends Widget {
   render(): void {
     const model = this._model;
     const trans = this._trans;
+    this._rememberFocus();
     // Shown first, so that the strips have a layout to scroll the current thumbnail into.
     this.node.hidden = model.current === null;
     this._setLook();
@@ -74,6 +76,7 @@ export class CompareView extends Widget {
       map => void model.setTarget(map.target!),
       classText
     );
+    this._restoreFocus();
     this._scheduleDrawing();
   }
 
@@ -140,6 +143,9 @@ export class CompareView extends Widget {
     heading.textContent = title;
     const items = document.createElement('div');
     items.className = 'jp-GradCAM-compareItems';
+    items.setAttribute('role', 'toolbar');
+    items.setAttribute('aria-label', title);
+    items.onkeydown = event => this._onKey(items, event);
     row.append(heading, items);
     this.node.appendChild(row);
     return items;
@@ -164,8 +170,15 @@ export class CompareView extends Widget {
       const current = isCurrent(map);
       button.setAttribute('aria-pressed', String(current));
       button.classList.toggle('jp-mod-current', current);
+      button.dataset.key =
+        items === this._layers ? (map.layer ?? '') : String(map.target);
+      // A roving tab stop: Tab enters a strip at its current thumbnail, arrows move inside it.
+      button.tabIndex = current ? 0 : -1;
       return button;
     });
+    if (buttons.length > 0 && !buttons.some(b => b.tabIndex === 0)) {
+      buttons[0].tabIndex = 0;
+    }
     const same =
       items.children.length === buttons.length &&
       buttons.every((button, i) => items.children[i] === button);
@@ -178,6 +191,112 @@ export class CompareView extends Widget {
     if (current && current !== this._inView.get(items)) {
       this._inView.set(items, current);
       this._toScroll.add(items);
+    }
+  }
+
+  /**
+   * Arrow keys move between thumbnails: Left/Right (and Home/End) along a strip, Up/Down to the
+   * other strip at the same position; Enter or Space (the button's own) chooses.
+   */
+  private _onKey(items: HTMLElement, event: KeyboardEvent): void {
+    const buttons = Array.from(items.children) as HTMLElement[];
+    const from = buttons.findIndex(b => b.contains(event.target as Node));
+    if (from < 0) {
+      return;
+    }
+    let row = items;
+    let to: number;
+    switch (event.key) {
+      case 'ArrowRight':
+        to = Math.min(buttons.length - 1, from + 1);
+        break;
+      case 'ArrowLeft':
+        to = Math.max(0, from - 1);
+        break;
+      case 'Home':
+        to = 0;
+        break;
+      case 'End':
+        to = buttons.length - 1;
+        break;
+      case 'ArrowUp':
+      case 'ArrowDown': {
+        const other = items === this._layers ? this._classes : this._layers;
+        if ((other.parentElement as HTMLElement).hidden) {
+          return;
+        }
+        row = other;
+        to = Math.min(from, other.children.length - 1);
+        break;
+      }
+      default:
+        return;
+    }
+    event.preventDefault();
+    const target = row.children[to] as HTMLElement | undefined;
+    if (!target) {
+      return;
+    }
+    for (const button of Array.from(row.children) as HTMLElement[]) {
+      button.tabIndex = button === target ? 0 : -1;
+    }
+    target.focus({ preventScroll: true });
+    this._keepInView(row, target);
+  }
+
+  /** Which thumbnail has the keyboard focus (its strip and key), before a render may replace it. */
+  private _rememberFocus(): void {
+    const focused = document.activeElement;
+    if (
+      focused instanceof HTMLElement &&
+      this.node.contains(focused) &&
+      focused.dataset.key !== undefined
+    ) {
+      this._focus = {
+        items: focused.parentElement as HTMLElement,
+        key: focused.dataset.key
+      };
+    } else if (focused && focused !== document.body) {
+      this._focus = null; // the user moved on: never pull the focus back
+    }
+  }
+
+  /**
+   * Puts the focus back on the thumbnail of the same layer or class when a render replaced the
+   * focused button (or hid the strip while a map was computed), so that Enter keeps the place.
+   */
+  private _restoreFocus(): void {
+    const focus = this._focus;
+    if (!focus || this.node.hidden) {
+      return;
+    }
+    const active = document.activeElement;
+    if (active && active !== document.body && !this.node.contains(active)) {
+      this._focus = null;
+      return;
+    }
+    if (active && this.node.contains(active)) {
+      return;
+    }
+    const button = (Array.from(focus.items.children) as HTMLElement[]).find(
+      b => b.dataset.key === focus.key
+    );
+    if (button) {
+      for (const other of Array.from(focus.items.children) as HTMLElement[]) {
+        other.tabIndex = other === button ? 0 : -1;
+      }
+      button.focus({ preventScroll: true });
+    }
+  }
+
+  /** Scrolls a strip sideways so that `button` is visible (never the page). */
+  private _keepInView(items: HTMLElement, button: HTMLElement): void {
+    const left = button.offsetLeft;
+    const right = left + button.offsetWidth;
+    if (left < items.scrollLeft) {
+      items.scrollLeft = left;
+    } else if (right > items.scrollLeft + items.clientWidth) {
+      items.scrollLeft = right - items.clientWidth;
     }
   }
 
@@ -281,6 +400,7 @@ export class CompareView extends Widget {
   private _inView = new WeakMap<HTMLElement, HTMLElement>();
   private _toScroll = new Set<HTMLElement>();
   private _frame = 0;
+  private _focus: { items: HTMLElement; key: string } | null = null;
   private _colormap = '';
   private _opacity = '';
   private _pictureUrl = '';

@@ -3,6 +3,7 @@
  * model and the image of an explain() call by its handle, and maps back into the kernel.
  */
 import { GradCAMKernelClient } from '../kernel/client';
+import type { IKernelVariable } from '../kernel/protocol';
 import type { IKernelRequests } from './sources';
 import type { ISourceImage } from './tokens';
 
@@ -47,4 +48,41 @@ function imageOf(tensor: {
   throw new Error(
     `the kernel sent an image of dtype ${dtype} and shape [${shape.join(', ')}]; expected uint8 HWC or float NCHW`
   );
+}
+
+/** A kernel's explainable variables, and models and images fetched by variable name. */
+export interface IKernelVariables {
+  /** The kernel's models, tensors and images (the comm's `list`). */
+  list(): Promise<IKernelVariable[]>;
+  /** A model as ONNX bytes; a torch module is exported for `inputShape` (NCHW). */
+  getModel(
+    name: string,
+    inputShape: number[] | undefined,
+    signal: AbortSignal,
+    onProgress?: (fraction: number) => void
+  ): Promise<Uint8Array>;
+  /** An image or tensor as the panel takes it (uint8 HWC, or float CHW/NCHW already normalised). */
+  getImage(
+    name: string,
+    signal: AbortSignal,
+    onProgress?: (fraction: number) => void
+  ): Promise<ISourceImage>;
+}
+
+/** The variables of the kernel `client` talks to. */
+export function kernelVariables(client: GradCAMKernelClient): IKernelVariables {
+  return {
+    list: () => client.list(),
+    getModel: async (name, inputShape, signal, onProgress) =>
+      (await client.getModel(name, { inputShape, signal, onProgress })).bytes,
+    getImage: async (name, signal, onProgress) => {
+      const tensor = await client.getTensor(name, { signal, onProgress });
+      // A float CHW tensor is one image: give it its batch axis.
+      const shape =
+        tensor.dtype !== 'uint8' && tensor.shape.length === 3
+          ? [1, ...tensor.shape]
+          : tensor.shape;
+      return imageOf({ ...tensor, shape });
+    }
+  };
 }

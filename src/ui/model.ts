@@ -115,7 +115,7 @@ export class ExplanationModel implements IDisposable {
     return this._engine?.backend ?? '';
   }
 
-  /** The engine over the source's model, once loaded (the metrics strip scores maps with it). */
+  /** The engine over the source's model, once loaded (the metrics strip and the side-by-side view use it). */
   get engine(): IEngine | null {
     return this._engine;
   }
@@ -128,6 +128,11 @@ export class ExplanationModel implements IDisposable {
   /** The picture the maps are drawn over, once loaded. */
   get input(): IPreparedInput | null {
     return this._input;
+  }
+
+  /** The source's image and options, once loaded (a second model is explained on the same image). */
+  get sourceImage(): Omit<ISourceData, 'model'> | null {
+    return this._sourceImage;
   }
 
   /** The explainable layers in graph order. */
@@ -533,6 +538,7 @@ export class ExplanationModel implements IDisposable {
     });
     this._labels = data.options.labels ?? [];
     this._options = data.options;
+    this._sourceImage = { image: data.image, options: data.options };
     this._layers = await engine.layers(this._input.feeds);
     const first = firstChoice(data.options, this._layers, engine.outputs);
     const selection = this._selection;
@@ -684,6 +690,7 @@ export class ExplanationModel implements IDisposable {
     void this._engine?.dispose();
     this._engine = null;
     this._input = null;
+    this._sourceImage = null;
     this._layers = [];
     this._scores = [];
     this._labels = [];
@@ -717,6 +724,7 @@ export class ExplanationModel implements IDisposable {
   private _source: ISource | null = null;
   private _engine: IEngine | null = null;
   private _input: IPreparedInput | null = null;
+  private _sourceImage: Omit<ISourceData, 'model'> | null = null;
   private _layers: ILayer[] = [];
   private _scores: IClassScore[] = [];
   private _labels: string[] = [];

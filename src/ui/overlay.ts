@@ -218,7 +218,7 @@ export function drawMap(
 }
 
 /** Puts `pixels` (the picture's size) on `canvas`, and strokes `box` (in `map`'s pixels). */
-function putOnCanvas(
+export function putOnCanvas(
   canvas: HTMLCanvasElement,
   picture: RgbImage,
   pixels: Uint8ClampedArray,

@@ -22,11 +22,16 @@ import { BoxDrawer } from './metrics/boxdraw';
 import { recommendedMarks } from './metrics/marks';
 import { MetricsModel } from './metrics/model';
 import { MetricsView } from './metrics/strip';
+import type { IKernelVariables } from './kernel';
+import { KernelVariablesView } from './kernelVariables';
 import { ExplanationModel, PanelState } from './model';
 import { OverlayView } from './overlay';
 import { PreviewPublisher } from './publisher';
 import type { IMessage } from './results';
 import { SelectorsView } from './selectors';
+import type { IServerFiles } from './serverFiles';
+import { SideBySideModel } from './sideBySide/model';
+import { SideBySideView } from './sideBySide/view';
 import { FileSource } from './sources';
 import type {
   EngineLoader,
@@ -53,6 +58,7 @@ export class GradCAMPanel extends Panel {
     this.title.label = trans.__('Grad-CAM');
     this.title.caption = trans.__('Grad-CAM explanation');
     this.title.closable = true;
+    this._files = options.files;
     this.model = new ExplanationModel({
       loadEngine: options.loadEngine,
       settings: options.settings
@@ -98,10 +104,19 @@ export class GradCAMPanel extends Panel {
       canvas: this.overlay.canvas
     });
     this.metrics.changed.connect(this._onMetricsChange, this);
+    this.sideBySide = new SideBySideView({
+      model: new SideBySideModel({
+        main: this.model,
+        loadEngine: options.loadEngine
+      }),
+      trans,
+      files: options.files
+    });
     this._actions = new Widget({ node: this._actionsElement() });
     this.addWidget(this.selectors);
     this.addWidget(this.overlay);
     this.addWidget(this._metricsView);
+    this.addWidget(this.sideBySide);
     this.addWidget(this._actions);
     this.addWidget(this.compare);
 
@@ -125,6 +140,9 @@ export class GradCAMPanel extends Panel {
   /** The metrics of the shown map and the recommended layer. */
   readonly metrics: MetricsModel;
 
+  /** The side-by-side comparison with another method or model. */
+  readonly sideBySide: SideBySideView;
+
   /** What the panel is doing, mirrored in its `data-state` attribute. */
   get state(): PanelState {
     return this.model.state;
@@ -144,7 +162,7 @@ export class GradCAMPanel extends Panel {
    */
   askForImage(modelFile: { name: string; bytes: Uint8Array }): void {
     const trans = this._trans;
-    const picker = new ImagePicker({ trans });
+    const picker = new ImagePicker({ trans, files: this._files });
     picker.chosen.connect((_, choice) => {
       void this.model.open(
         new FileSource({
@@ -153,7 +171,8 @@ export class GradCAMPanel extends Panel {
           image: choice.image,
           imageName: choice.name,
           mean: choice.mean,
-          std: choice.std
+          std: choice.std,
+          labels: choice.labels
         })
       );
     });
@@ -164,6 +183,16 @@ export class GradCAMPanel extends Panel {
       'Choose an image to explain %1 on (no kernel needed).',
       modelFile.name
     );
+  }
+
+  /** Offers the kernel's models and images (a notebook's panel): a chosen pair opens here. */
+  offerKernelVariables(kernel: IKernelVariables): void {
+    const view = new KernelVariablesView({
+      kernel,
+      open: source => void this.model.open(source),
+      trans: this._trans
+    });
+    this.insertWidget(1, view);
   }
 
   /** Takes new settings (live, from the settings registry). */
@@ -418,6 +447,7 @@ export class GradCAMPanel extends Panel {
   private _metricsView: MetricsView;
   private _boxDrawer: BoxDrawer;
   private _recommendedMark = '';
+  private _files: IServerFiles | undefined;
 }
 
 /** The GradCAMPanel's companions. */
@@ -432,5 +462,7 @@ export namespace GradCAMPanel {
     settings?: Partial<IPanelSettings>;
     /** Where the thumbnails of explain() outputs go; none are drawn when absent. */
     previews?: IOutputPreviews;
+    /** The server's files (another model to compare with); only methods are offered without. */
+    files?: IServerFiles;
   }
 }

@@ -128,7 +128,11 @@ export class FileSource implements ISource {
   constructor(options: FileSource.IOptions) {
     this._model = options.model;
     this._image = options.image;
-    this._options = { mean: options.mean, std: options.std };
+    this._options = {
+      mean: options.mean,
+      std: options.std,
+      labels: options.labels ?? null
+    };
     this.label = `${options.modelName} \u00b7 ${options.imageName}`;
     this.key = `file:${options.modelName}:${options.imageName}`;
   }
@@ -165,6 +169,8 @@ export namespace FileSource {
     mean: number[];
     /** Per-channel standard deviation after scaling to [0, 1]. */
     std: number[];
+    /** Class names, from a labels file. */
+    labels?: string[];
   }
 }
 

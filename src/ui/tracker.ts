@@ -12,10 +12,11 @@ import type { ITranslator } from '@jupyterlab/translation';
 
 import { installHint } from '../kernel/availability';
 import { GradCAMKernelClient } from '../kernel/client';
-import { kernelRequests } from './kernel';
+import { kernelRequests, kernelVariables } from './kernel';
 import { checkedRequests } from './kernelcheck';
 import { GradCAMPanel } from './panel';
 import { showInRightArea } from './placement';
+import type { IServerFiles } from './serverFiles';
 import { MIME_TYPE } from './renderer';
 import { KernelSource } from './sources';
 import type {
@@ -36,6 +37,7 @@ export class ExplanationPanels implements IExplanationPanels {
     this._loadEngine = options.loadEngine;
     this._settings = options.settings;
     this._previews = options.previews;
+    this._files = options.files;
     this._isLite = options.isLite ?? false;
     this._tracker = options.tracker ?? null;
     this._notebooks.activeCellChanged.connect(this._followActiveCell, this);
@@ -48,7 +50,8 @@ export class ExplanationPanels implements IExplanationPanels {
       loadEngine: this._loadEngine,
       translator: this._translator,
       settings: this._settings,
-      previews: this._previews
+      previews: this._previews,
+      files: this._files
     });
     this._all.add(panel);
     panel.disposed.connect(() => this._all.delete(panel));
@@ -166,6 +169,7 @@ export class ExplanationPanels implements IExplanationPanels {
     if (!panel || panel.isDisposed) {
       panel = this.createPanel();
       panel.title.caption = notebook.title.label;
+      panel.offerKernelVariables(kernelVariables(this.clientOf(notebook)));
       this._panels.set(notebook, panel);
       this._track(panel, notebook);
       notebook.disposed.connect(() => {
@@ -261,6 +265,7 @@ export class ExplanationPanels implements IExplanationPanels {
   private _loadEngine: EngineLoader;
   private _settings: Partial<IPanelSettings>;
   private _previews: IOutputPreviews | undefined;
+  private _files: IServerFiles | undefined;
   private _panels = new Map<NotebookPanel, GradCAMPanel>();
   private _clients = new Map<NotebookPanel, GradCAMKernelClient>();
   private _all = new Set<GradCAMPanel>();
@@ -289,6 +294,8 @@ export namespace ExplanationPanels {
     settings: Partial<IPanelSettings>;
     /** Where panels publish the thumbnails of explain() outputs. */
     previews?: IOutputPreviews;
+    /** The server's files, for the side-by-side view's other models. */
+    files?: IServerFiles;
     /** Whether the front end is JupyterLite (kernels, if any, run in the browser). */
     isLite?: boolean;
     /** Where the notebooks' panels are tracked for the layout restorer; none when absent. */
