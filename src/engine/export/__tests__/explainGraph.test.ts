@@ -230,4 +230,14 @@ describe('explain graph of small_cnn', () => {
       exportExplainGraph(MODEL, { layers: [RELU3], allLayers: true })
     ).rejects.toBeInstanceOf(ExportError);
   });
+
+  it('leaves the exported graph as compile writes it: target is always a class index', async () => {
+    const graph = await exportExplainGraph(MODEL, { layers: [RELU3] });
+    // `target` is read by the seed's Reshape only (with predictedTarget, by Less and Where too).
+    const readers = graph.model.graph.node.filter(n =>
+      n.input.includes(TARGET_INPUT)
+    );
+    expect(readers.map(n => n.opType)).toEqual(['Reshape']);
+    expect(graph.model.metadataProps?.map(p => p.key)).not.toContain('target');
+  });
 });
