@@ -8,6 +8,7 @@
 import { expect, Page, test } from '@playwright/test';
 import * as fs from 'fs';
 import * as path from 'path';
+import { overlayColours } from './overlay';
 
 const MODEL = path.resolve(
   __dirname,
@@ -95,22 +96,6 @@ function collectErrors(page: Page): string[] {
   return errors;
 }
 
-/** How many distinct RGBA values the panel's overlay holds. */
-async function overlayColours(page: Page): Promise<number> {
-  return page
-    .locator(`${PANEL} canvas.jp-GradCAM-overlay`)
-    .evaluate((canvas: HTMLCanvasElement) => {
-      const data = canvas
-        .getContext('2d')!
-        .getImageData(0, 0, canvas.width, canvas.height).data;
-      const colours = new Set<string>();
-      for (let i = 0; i < data.length; i += 4) {
-        colours.add(`${data[i]},${data[i + 1]},${data[i + 2]},${data[i + 3]}`);
-      }
-      return colours.size;
-    });
-}
-
 /** Closes the right side panel as a user does (its close button). */
 async function closeSidePanel(page: Page): Promise<void> {
   await page.locator('#jp-right-stack .jp-SidePanel-collapse').first().click();
@@ -143,7 +128,7 @@ test('Notebook 7: explain() opens the panel in the right side panel with a map; 
   await expect(panel).toHaveAttribute('data-target', '5');
   await expect(panel).toBeVisible();
   await expect(page.locator(`#jp-right-stack ${PANEL}`)).toHaveCount(1);
-  expect(await overlayColours(page)).toBeGreaterThan(20);
+  expect(await overlayColours(page, PANEL)).toBeGreaterThan(20);
   await expect(panel.locator('select.jp-GradCAM-layerSelect')).not.toHaveValue(
     ''
   );

@@ -104,15 +104,19 @@ test.describe('the extension in JupyterLab', () => {
     // It says what it is waiting for.
     await expect(panel).toContainText(/explain\(model, image\)/);
 
-    // Split right: the panel and the notebook side by side, the panel on the right.
+    // The panel and the notebook side by side, the panel on the right. The right area may still
+    // be opening (its width animates in): the boxes are read again until they settle.
     const notebook = page.locator('.jp-NotebookPanel:visible');
-    const notebookBox = await notebook.boundingBox();
-    const panelBox = await panel.boundingBox();
-    expect(notebookBox).not.toBeNull();
-    expect(panelBox).not.toBeNull();
-    expect(panelBox!.x).toBeGreaterThanOrEqual(
-      notebookBox!.x + notebookBox!.width - 1
-    );
+    await expect(async () => {
+      const notebookBox = await notebook.boundingBox();
+      const panelBox = await panel.boundingBox();
+      expect(notebookBox).not.toBeNull();
+      expect(panelBox).not.toBeNull();
+      expect(panelBox!.width).toBeGreaterThan(0);
+      expect(panelBox!.x).toBeGreaterThanOrEqual(
+        notebookBox!.x + notebookBox!.width - 1
+      );
+    }).toPass({ timeout: 10_000 });
 
     // Running the command again shows the same panel, not a second one.
     await execute(page, OPEN_COMMAND);

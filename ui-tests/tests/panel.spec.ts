@@ -9,6 +9,7 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
 import * as path from 'path';
+import { runInKernel } from './kernel';
 
 /**
  * The tiny CNN and its image (ui-tests/notebooks/tiny_cnn.py, uploaded beside the notebook): a
@@ -108,35 +109,6 @@ async function runInNewCell(
   const index = (await page.notebook.getCellCount()) - 1;
   await page.notebook.runCell(index, true);
   return ((await page.notebook.getCellTextOutput(index)) ?? []).join('\n');
-}
-
-/**
- * Runs `code` in the notebook's kernel without a cell (the panel may hold the focus) and returns
- * its printed output and errors.
- */
-async function runInKernel(
-  page: IJupyterLabPageFixture,
-  code: string
-): Promise<string> {
-  return page.evaluate(async code => {
-    const notebooks = Array.from(
-      window.jupyterapp.shell.widgets('main')
-    ) as any[];
-    const notebook = notebooks.find(w => w.sessionContext?.session?.kernel);
-    const future = notebook.sessionContext.session.kernel.requestExecute({
-      code
-    });
-    let output = '';
-    future.onIOPub = (message: any) => {
-      if (message.header.msg_type === 'stream') {
-        output += message.content.text;
-      } else if (message.header.msg_type === 'error') {
-        output += `${message.content.ename}: ${message.content.evalue}`;
-      }
-    };
-    await future.done;
-    return output;
-  }, code);
 }
 
 /** Creates a notebook, builds the model and calls explain(); returns the panel once ready. */
