@@ -8,8 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Explainer, PREDICTED } from '../../explainer';
 import { readNpy } from '../../io/npy';
-import { decodeModel, encodeModel } from '../../onnx/proto';
-import { int64Tensor } from '../../onnx/tensorProto';
+import { withFixedBatch } from '../../__tests__/fixedBatch';
 import { Tensor } from '../../tensor';
 
 jest.setTimeout(300_000);
@@ -55,19 +54,6 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
     diff = Math.max(diff, Math.abs(a[i] - b[i]));
   }
   return diff;
-}
-
-/** small_cnn with its Flatten made a Reshape to [1, -1]: a graph that fixes the batch. */
-function fixedBatchModel(): Uint8Array {
-  const model = decodeModel(MODEL);
-  const flatten = model.graph.node.find(n => n.opType === 'Flatten')!;
-  model.graph.initializer.push(int64Tensor('fixed_shape', [1, -1], [2]));
-  Object.assign(flatten, {
-    opType: 'Reshape',
-    input: [flatten.input[0], 'fixed_shape'],
-    attribute: []
-  });
-  return encodeModel(model);
 }
 
 describe('explainRows', () => {
@@ -148,7 +134,9 @@ describe('explainRows', () => {
   );
 
   it('a model whose graph fixes the batch gives the same rows, one run each', async () => {
-    const fixed = await Explainer.load(fixedBatchModel(), { backend: 'wasm' });
+    const fixed = await Explainer.load(withFixedBatch(MODEL), {
+      backend: 'wasm'
+    });
     try {
       const x = threeRows();
       const request = { layer: RELU3, targets: [PREDICTED, 2, PREDICTED] };
