@@ -27,12 +27,18 @@ async function execute(
 /**
  * Open the command palette through its command, not its shortcut: a key press right after a
  * notebook opens can land while the cell editor still takes focus, and the palette never shows.
+ * The modal palette also closes when it loses the focus, which a notebook still opening on a
+ * loaded machine takes: opened again until it stays.
  */
 async function openPalette(page: IJupyterLabPageFixture) {
   const palette = page.locator('#modal-command-palette');
-  await execute(page, PALETTE_COMMAND);
-  await expect(palette).toBeVisible();
-  await expect(palette.locator('input')).toBeFocused();
+  await expect(async () => {
+    if (!(await palette.isVisible())) {
+      await execute(page, PALETTE_COMMAND);
+    }
+    await expect(palette).toBeVisible({ timeout: 2_000 });
+    await expect(palette.locator('input')).toBeFocused({ timeout: 2_000 });
+  }).toPass({ timeout: 30_000 });
   return palette;
 }
 
