@@ -116,6 +116,21 @@ function collectErrors(page: Page): string[] {
   return errors;
 }
 
+/** Opens the notebook and runs all its cells once its kernel is idle. */
+async function runAllCells(page: Page, notebook: string): Promise<void> {
+  await page.goto(`/notebooks/${notebook}`);
+  await page.waitForFunction(
+    () =>
+      (window as any).jupyterapp?.shell?.currentWidget?.sessionContext?.session
+        ?.kernel?.status === 'idle',
+    undefined,
+    { timeout: 60_000 }
+  );
+  await page.evaluate(() =>
+    (window as any).jupyterapp.commands.execute('notebook:run-all-cells')
+  );
+}
+
 /** Closes the right side panel as a user does (its close button). */
 async function closeSidePanel(page: Page): Promise<void> {
   await page.locator('#jp-right-stack .jp-SidePanel-collapse').first().click();
@@ -128,17 +143,7 @@ test('Notebook 7: explain() opens the panel in the right side panel with a map; 
   const errors = collectErrors(page);
   await page.goto('/tree');
   await writeFiles(page);
-  await page.goto(`/notebooks/${NOTEBOOK}`);
-  await page.waitForFunction(
-    () =>
-      (window as any).jupyterapp?.shell?.currentWidget?.sessionContext?.session
-        ?.kernel?.status === 'idle',
-    undefined,
-    { timeout: 60_000 }
-  );
-  await page.evaluate(() =>
-    (window as any).jupyterapp.commands.execute('notebook:run-all-cells')
-  );
+  await runAllCells(page, NOTEBOOK);
 
   // The last explain() run is shown: class 5, in the right side panel, with a map.
   const panel = page.locator(PANEL);
@@ -192,17 +197,7 @@ test('Notebook 7: audit() opens the audit view in the right side panel, with its
   const errors = collectErrors(page);
   await page.goto('/tree');
   await writeFiles(page, BIASED_MODEL, 'audit.ipynb', AUDIT_CELLS);
-  await page.goto('/notebooks/audit.ipynb');
-  await page.waitForFunction(
-    () =>
-      (window as any).jupyterapp?.shell?.currentWidget?.sessionContext?.session
-        ?.kernel?.status === 'idle',
-    undefined,
-    { timeout: 60_000 }
-  );
-  await page.evaluate(() =>
-    (window as any).jupyterapp.commands.execute('notebook:run-all-cells')
-  );
+  await runAllCells(page, 'audit.ipynb');
   // Notebook 7 keeps one main widget: the view must be in the right side panel, not lost.
   const view = page.locator('#jp-right-stack .jp-GradCAM-audit');
   await expect(view).toHaveAttribute('data-state', 'ready', {
