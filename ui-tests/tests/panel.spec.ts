@@ -68,11 +68,22 @@ async function overlayPixels(panel: Locator): Promise<number[]> {
 
 /**
  * The pixels of the thumbnail an explain() output shows, drawn onto a canvas at its own size
- * (a data URL: same origin, so the canvas can be read).
+ * (a data URL: same origin, so the canvas can be read). A decode fails when the panel publishes
+ * a new thumbnail meanwhile (its source changes): it is decoded again, the new one.
  */
 async function thumbnailPixels(thumbnail: Locator): Promise<number[]> {
   return thumbnail.evaluate(async (image: HTMLImageElement) => {
-    await image.decode();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await image.decode();
+        break;
+      } catch (error) {
+        if (attempt === 20) {
+          throw error;
+        }
+        await new Promise(resolve => setTimeout(resolve, 50));
+      }
+    }
     const canvas = document.createElement('canvas');
     canvas.width = image.naturalWidth;
     canvas.height = image.naturalHeight;
