@@ -5,6 +5,7 @@
 // notebooks) or forbidden by the page's content policy. src/index.ts points ort.env.wasm.wasmPaths
 // at `<base url>lab/extensions/jupyterlab-gradcam/static/`, where these files land.
 const fs = require('fs');
+const path = require('path');
 const { Compilation, sources } = require('webpack');
 
 // The files ORT 1.30's default entry (`import 'onnxruntime-web'`, wasm + WebGPU through JSEP)
@@ -14,6 +15,15 @@ const ORT_RUNTIME_FILES = [
   'ort-wasm-simd-threaded.jsep.mjs',
   'ort-wasm-simd-threaded.jsep.wasm'
 ];
+
+// The engine's Web Worker, bundled by webpack.worker.config.js (`npm run build:worker`, part of
+// build:lib) and loaded by URL from the same static folder (src/index.ts).
+const WORKER_BUNDLE = path.join(
+  __dirname,
+  'lib',
+  'worker',
+  'gradcam-engine-worker.js'
+);
 
 class EmitOrtRuntimeFiles {
   apply(compiler) {
@@ -36,6 +46,17 @@ class EmitOrtRuntimeFiles {
               { minimized: true }
             );
           }
+          if (!fs.existsSync(WORKER_BUNDLE)) {
+            throw new Error(
+              `${WORKER_BUNDLE} is missing: run \`npm run build:lib\` (it bundles the engine's worker) first`
+            );
+          }
+          compilation.fileDependencies.add(WORKER_BUNDLE);
+          compilation.emitAsset(
+            path.basename(WORKER_BUNDLE),
+            new sources.RawSource(fs.readFileSync(WORKER_BUNDLE)),
+            { minimized: true }
+          );
         }
       );
     });

@@ -69,7 +69,7 @@ def audit(
     mean, std: per-channel normalisation of uint8 images after scaling to [0, 1].
     boxes: the object's box in each image, N rows of x0, y0, x1, y1 in pixels (x1, y1 exclusive).
     method: the gradient method of the maps (gradcam by default).
-    layer: ONNX tensor name of the layer (default: the engine's default layer).
+    layer: a torch module name such as "layer4.1" or an ONNX tensor name (default: the engine's default layer).
     result: when given, the view stores its report and maps in jupyterlab_gradcam.results[result]
         as soon as the audit is done.
     extra: further JSON options passed to the view as they are (e.g. target_output="logits").

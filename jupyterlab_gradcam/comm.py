@@ -7,7 +7,9 @@ Protocol (DESIGN.md, "Tensors and models from the notebook"):
   CHUNK_BYTES the reply goes out as several messages, each with every JSON field plus
   `"chunk": i, "chunks": n` and the next slice of the payload;
 - the browser chunks its bulk uploads the same way (its websocket refuses messages over 10 MiB);
-  they are reassembled by id, and answered once, after the last chunk.
+  they are reassembled by id, and answered once, after the last chunk;
+- before its reply, a long request (a torch export) may send progress lines
+  `{"v": 1, "id": <same>, "progress": null, "message": str}`: no `ok`, not a reply.
 Nothing in a message is evaluated: variables are looked up by name in the user's namespace.
 """
 
@@ -22,8 +24,8 @@ from . import variables
 from .audit import Audit, audits
 from .errors import RequestError
 from .from_browser import buffers_from_browser, json_from_browser
-from .export import check_input_shape, to_onnx_bytes
-from .store import explanations, results
+from .export import check_input_shape, reporting_progress, to_onnx_bytes
+from .store import MapResult, explanations, results
 
 TARGET_NAME = "jupyterlab-gradcam"
 PROTOCOL_VERSION = 1
@@ -92,7 +94,8 @@ class Channel:
             if request is None:
                 return  # more chunks to come
             request, buffers = request
-            fields, reply_buffers = dispatch(request, buffers, self._namespace())
+            with reporting_progress(lambda message: self._progress(request_id, message)):
+                fields, reply_buffers = dispatch(request, buffers, self._namespace())
             reply = {"ok": True, **fields}
         except RequestError as err:
             reply = {"ok": False, "error": str(err)}
@@ -183,6 +186,10 @@ class Channel:
         except RuntimeError:  # outside a kernel's event loop: checked on the next message only
             return
         loop.call_later(UPLOAD_TIMEOUT_S + 0.01, self._drop_stopped_uploads)
+
+    def _progress(self, request_id, message):
+        """One progress line of the request `request_id` (sent from the export's ticker thread too)."""
+        self._send({"v": PROTOCOL_VERSION, "id": request_id, "progress": None, "message": message}, [])
 
     def _reply(self, request_id, fields, buffers):
         head = {"v": PROTOCOL_VERSION, "id": request_id, **fields}
@@ -293,12 +300,30 @@ def _get_model(request, buffers, namespace):
 
 
 def _put_result(request, buffers, namespace):
+    """An array into results[name]; a map with `raw_shape` (its raw map follows its bytes) or `meta`
+    (a JSON object: layer, class, normalisation) becomes a MapResult that carries them."""
     name = _str_field(request, "name")
     dtype = _str_field(request, "dtype")
     shape = _shape(request.get("shape"), "shape")
     if len(buffers) != 1:
         raise RequestError(f"put_result takes exactly one buffer with the array's bytes; got {len(buffers)}")
-    results[name] = _finite(variables.decode(dtype, shape, buffers[0]), f"put_result {name!r}: the array")
+    raw_shape = request.get("raw_shape")
+    meta = request.get("meta")
+    if meta is not None and not isinstance(meta, dict):
+        raise RequestError(f"'meta' must be a JSON object; got {type(meta).__name__}")
+    data = memoryview(buffers[0])
+    size = len(data)
+    if raw_shape is not None:
+        raw_shape = _shape(raw_shape, "raw_shape")
+        size = len(data) - int(np.prod(raw_shape, dtype=np.int64)) * np.dtype(dtype if dtype in variables.WIRE_DTYPES else "float32").itemsize
+        if size < 0:
+            raise RequestError(f"the buffer holds {len(data)} bytes: too few for a raw map of shape {raw_shape}")
+    array = _finite(variables.decode(dtype, shape, data[:size]), f"put_result {name!r}: the array")
+    if raw_shape is None and meta is None:
+        results[name] = array
+    else:
+        raw = None if raw_shape is None else _finite(variables.decode(dtype, raw_shape, data[size:]), f"put_result {name!r}: the raw map")
+        results[name] = MapResult(array, raw=raw, meta=meta)
     return {"name": name, "dtype": dtype, "shape": shape}, []
 
 

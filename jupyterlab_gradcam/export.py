@@ -3,9 +3,13 @@
 The browser gets one self-contained ModelProto: it has no file system to find external data in.
 """
 
+import contextlib
+import contextvars
 import copy
 import io
 import os
+import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -14,6 +18,54 @@ from .variables import is_onnx_model, is_onnx_path, is_torch_module, type_name
 
 # The opset the engine's gradient rules are written and tested for (the fixtures' opset).
 TORCH_EXPORT_OPSET = 17
+# Seconds between the progress lines of a torch export that is still running.
+PROGRESS_INTERVAL_S = 2.0
+
+# Who hears how a torch export goes: the comm's get_model sets it for the request it answers.
+_progress = contextvars.ContextVar("jupyterlab_gradcam_export_progress", default=None)
+
+
+@contextlib.contextmanager
+def reporting_progress(report):
+    """While the block runs, report(message) hears the progress of torch exports (one line each)."""
+    token = _progress.set(report)
+    try:
+        yield
+    finally:
+        _progress.reset(token)
+
+
+@contextlib.contextmanager
+def _progress_lines(what):
+    """Says `what` begins, how long it has run every PROGRESS_INTERVAL_S, and when it ended.
+
+    torch.onnx.export has no progress of its own to report: the elapsed time is what the user
+    gets, so that a long export is never a silent wait.
+    """
+    report = _progress.get()
+    if report is None:
+        yield
+        return
+    start = time.monotonic()
+    done = threading.Event()
+
+    def tick():
+        while not done.wait(PROGRESS_INTERVAL_S):
+            report(f"{what}: {time.monotonic() - start:.0f} s so far")
+
+    report(f"{what}...")
+    ticker = threading.Thread(target=tick, name="jupyterlab-gradcam export progress", daemon=True)
+    try:
+        ticker.start()
+    except RuntimeError:  # no threads (Pyodide): the first and last lines only
+        ticker = None
+    try:
+        yield
+    finally:
+        done.set()
+        if ticker is not None:
+            ticker.join()
+    report(f"{what}: done in {time.monotonic() - start:.1f} s")
 
 
 def _require(module_name, purpose):
@@ -85,8 +137,9 @@ def _export_torch(module, input_shape):
         # subshell thread, and a cell may be training this very module meanwhile.
         module = copy.deepcopy(module).eval()
     buffer = io.BytesIO()
+    shape = "x".join(map(str, input_shape))
     try:
-        with warnings.catch_warnings():
+        with _progress_lines(f"Exporting the torch module {type_name(module)} to ONNX at {shape}"), warnings.catch_warnings():
             # The TorchScript exporter is deprecated in favour of dynamo, but it is the one that keeps
             # module paths in tensor names (/features/relu3/Relu_output_0) and writes no external data.
             warnings.simplefilter("ignore")

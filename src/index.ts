@@ -20,6 +20,12 @@ import { auditRendererFactory } from './ui/audit/renderer';
 import { AuditViews } from './ui/audit/tracker';
 import { OnnxPanelFactory, ONNX_FILE_TYPE } from './ui/document';
 import { loadExplainer } from './ui/engine';
+import {
+  canUseWorker,
+  workerAuditRunner,
+  workerEngineLoader,
+  WORKER_SCRIPT
+} from './ui/workerEngine';
 import { GradCAMPanel } from './ui/panel';
 import { OutputPreviews } from './ui/previews';
 import { rendererFactory } from './ui/renderer';
@@ -50,12 +56,27 @@ function pointRuntimeAtStaticFiles(): void {
   if (ort.env.wasm.wasmPaths) {
     return;
   }
+  ort.env.wasm.wasmPaths = staticFolder();
+}
+
+/** This extension's static folder (ORT appends file names to it, so it ends with a slash). */
+function staticFolder(): string {
   const extensions =
     PageConfig.getOption('fullLabextensionsUrl') ||
     URLExt.join(PageConfig.getBaseUrl(), 'lab/extensions');
-  // ORT appends file names to this prefix, so it must end with a slash.
-  ort.env.wasm.wasmPaths =
-    URLExt.join(extensions, 'jupyterlab-gradcam', 'static') + '/';
+  return URLExt.join(extensions, 'jupyterlab-gradcam', 'static') + '/';
+}
+
+/**
+ * The engine off the page's thread: a Web Worker from the static folder (webpack.config.js puts
+ * it there), whose onnxruntime reads the same files as the page's. Without Worker, in the page.
+ */
+function engineSite() {
+  const wasmPaths = ort.env.wasm.wasmPaths;
+  return {
+    scriptUrl: staticFolder() + WORKER_SCRIPT,
+    wasmPaths: typeof wasmPaths === 'string' ? wasmPaths : staticFolder()
+  };
 }
 
 /** The thumbnails of explain() outputs: panels publish, the outputs' renderers show. */
@@ -97,7 +118,9 @@ const plugin: JupyterFrontEndPlugin<IExplanationPanels> = {
       shell: app.shell,
       notebooks,
       translator: language,
-      loadEngine: loadExplainer,
+      loadEngine: canUseWorker()
+        ? workerEngineLoader(engineSite())
+        : loadExplainer,
       settings: {},
       previews,
       isLite: PageConfig.getOption('appName') === 'JupyterLite',
@@ -109,7 +132,7 @@ const plugin: JupyterFrontEndPlugin<IExplanationPanels> = {
       shell: app.shell,
       notebooks,
       translator: language,
-      run: runAuditInPage,
+      run: canUseWorker() ? workerAuditRunner(engineSite()) : runAuditInPage,
       panels,
       settings: { backend: 'auto', colormap: 'jet', overlayOpacity: 0.5 }
     });

@@ -1,2 +1,3 @@
 import './base.css';
 import './audit.css';
+import './metrics.css';

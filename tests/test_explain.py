@@ -28,7 +28,7 @@ def test_explain_displays_its_options_with_a_handle_and_a_text_fallback(kernel):
     bundle = explain_bundle(
         kernel,
         "jupyterlab_gradcam.explain(net, pixels, layer='/1/Relu_output_0', target=1, method='gradcam++',"
-        " labels=['cat', 'dog'], mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225], target_output='output')",
+        " labels=['cat', 'dog'], mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225], box=(1, 2, 6, 5), target_output='output')",
     )
     options = bundle[MIME_TYPE]
     handle = options.pop("handle")
@@ -40,6 +40,7 @@ def test_explain_displays_its_options_with_a_handle_and_a_text_fallback(kernel):
         "labels": ["cat", "dog"],
         "mean": [0.485, 0.456, 0.406],
         "std": [0.229, 0.224, 0.225],
+        "box": [1, 2, 6, 5],
         "target_output": "output",
         "image_shape": [5, 6, 3],
         "image_layout": "HWC",
@@ -53,6 +54,14 @@ def test_explain_takes_labels_as_a_dict_of_index_to_name(kernel):
     kernel.execute(TORCH_NET + "pixels = np.zeros((4, 4, 3), np.uint8)")
     options = explain_bundle(kernel, "jupyterlab_gradcam.explain(net, pixels, labels={0: 'cat', 2: 'dog'})")[MIME_TYPE]
     assert options["labels"] == ["cat", "1", "dog"]
+
+
+def test_explain_takes_a_box_of_numpy_ints_in_a_float_images_pixels(kernel):
+    kernel.execute(TORCH_NET + "pixels = np.zeros((1, 3, 7, 9), np.float32)")
+    options = explain_bundle(kernel, "jupyterlab_gradcam.explain(net, pixels, box=np.array([0, 1, 9, 7]))")[MIME_TYPE]
+    assert options["box"] == [0, 1, 9, 7]
+    options = explain_bundle(kernel, "jupyterlab_gradcam.explain(net, pixels)")[MIME_TYPE]
+    assert options["box"] is None
 
 
 def test_get_tensor_and_get_model_answer_a_handle_with_that_calls_image_and_model(kernel, bridge):
@@ -136,6 +145,14 @@ def test_explain_takes_onnx_models_in_every_form(kernel, bridge, tmp_path):
         ("explain(net, np.zeros((4, 5, 3), np.uint8), mean=[0.5, 0.5])", "ValueError: mean must have one value per image channel (3); got 2"),
         ("explain(net, np.zeros((4, 5, 3), np.uint8), std=[1, 0, 1])", "ValueError: std must hold finite positive numbers; got [1.0, 0.0, 1.0]"),
         ("explain(net, np.zeros((4, 5, 3), np.uint8), colour=object())", "TypeError: explain() options must be JSON values"),
+        ("explain(net, np.zeros((4, 5, 3), np.uint8), box=[0, 0, 6, 4])", "ValueError: box must be [x0, y0, x1, y1] integers with 0 <= x0 < x1 <= 5 and 0 <= y0 < y1 <= 4 (the image's pixels, x1 and y1 exclusive); got [0, 0, 6, 4]"),
+        ("explain(net, np.zeros((4, 5, 3), np.uint8), box=[2, 0, 2, 4])", "ValueError: box must be [x0, y0, x1, y1] integers with 0 <= x0 < x1 <= 5"),
+        ("explain(net, np.zeros((4, 5, 3), np.uint8), box=[-1, 0, 2, 4])", "ValueError: box must be [x0, y0, x1, y1]"),
+        ("explain(net, np.zeros((4, 5, 3), np.uint8), box=[0, 0, 2.5, 4])", "TypeError: box must be [x0, y0, x1, y1] integers with 0 <= x0 < x1 <= 5 and 0 <= y0 < y1 <= 4 (the image's pixels, x1 and y1 exclusive); got [0, 0, 2.5, 4]"),
+        ("explain(net, np.zeros((4, 5, 3), np.uint8), box=[0, 0, 2])", "TypeError: box must be [x0, y0, x1, y1]"),
+        ("explain(net, np.zeros((4, 5, 3), np.uint8), box=[0, 0, True, 4])", "TypeError: box must be [x0, y0, x1, y1]"),
+        ("explain(net, np.zeros((4, 5, 3), np.uint8), box=3)", "TypeError: box must be [x0, y0, x1, y1]"),
+        ("explain(net, np.zeros((1, 3, 4, 5), np.float32), box=[0, 0, 5, 5])", "ValueError: box must be [x0, y0, x1, y1] integers with 0 <= x0 < x1 <= 5 and 0 <= y0 < y1 <= 4"),
     ],
 )
 def test_explain_refuses_bad_arguments_early_and_clearly(kernel, call, error):

@@ -63,6 +63,13 @@ describe('layers of transformer exports', () => {
         '/encoder/layers/encoder_layer_1/ln_1/LayerNormalization_output_0'
       )?.label
     ).toBe('encoder_layer_1 / ln_1');
+    // A block's output is named by its block.
+    expect(
+      byName(layers, '/encoder/layers/encoder_layer_0/Add_1_output_0')
+    ).toMatchObject({
+      label: 'encoder_layer_0',
+      modules: ['encoder.layers.encoder_layer_0']
+    });
   });
 
   it('DeiT-style: class and distillation tokens make 2 extra tokens', async () => {

@@ -65,7 +65,13 @@ export async function evaluate(
     method: methodOf(flags),
     target: integer(flags, 'target'),
     targetOutput: single(flags, 'target-output'),
-    layers: all ? undefined : [layer ?? defaultLayerOf(explainer)]
+    layers: all
+      ? undefined
+      : [
+          layer !== undefined
+            ? explainer.resolveLayer(layer)
+            : defaultLayerOf(explainer)
+        ]
   };
   const options = {
     ...metricOptions(flags),

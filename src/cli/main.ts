@@ -57,9 +57,10 @@ Flags:
                         declared height and width when it has them.
   --mean R,G,B          per-channel mean for image files (default 0,0,0)
   --std R,G,B           per-channel standard deviation for image files (default 1,1,1)
-  --layer TENSOR        ONNX tensor name of the layer (default: the default layer of 'layers');
-                        repeat it to average several layers' maps. Ignored by guided-backprop
-                        and input-gradient.
+  --layer TENSOR        ONNX tensor name of the layer, or the torch module name of a torch
+                        export (layer4.1: the block's output; 'layers' prints both) (default:
+                        the default layer of 'layers'); repeat it to average several layers'
+                        maps. Ignored by guided-backprop and input-gradient.
   --target INDEX        class index in the target output (default: each image's top-1);
                         ignored by eigencam
   --target-output NAME  the graph output holding the scores (default: the first output). When it

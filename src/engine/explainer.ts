@@ -83,6 +83,14 @@ export class Explainer {
     return this.model.defaultLayer;
   }
 
+  /**
+   * The tensor a layer name means: an ONNX tensor or a torch module name (`layer4.1`); an
+   * `ExplainError` with the nearest few names when it means none.
+   */
+  resolveLayer(name: string): string {
+    return this.model.resolveLayer(name);
+  }
+
   /** The first 4-D input: the image. */
   get imageInput(): string | undefined {
     return this.model.imageInput;

@@ -14,7 +14,7 @@ import { intAttr, intsAttr } from './onnx/attributes';
 import { GraphIndex } from './onnx/graph';
 import { ModelProto, NodeProto } from './onnx/proto';
 import { Layout, SpatialView, spatialViews, viewOf } from './layout';
-import { layerLabels } from './layerLabels';
+import { ModuleNames } from './layerNames';
 
 /** One candidate layer, as the `layers` command prints it. */
 export interface LayerInfo {
@@ -32,8 +32,10 @@ export interface LayerInfo {
   grid: [number, number];
   /** Tokens before the grid's (class, distillation, register tokens); tokens layout only. */
   extra_tokens?: number;
-  /** A readable name for transformer layers (`encoder_layer_3 / ln_1`); `name` stays the tensor. */
+  /** A short caption, unique in the list (`layer4.1 / relu`, `encoder_layer_3 / ln_1`); `name` stays the tensor. */
   label?: string;
+  /** The module names of a torch-exported layer, the one a person would use first (`layer4.1`, `layer4`). */
+  modules?: string[];
 }
 
 const CONVOLUTIONS = new Set([
@@ -126,18 +128,25 @@ export function candidateLayers(
   } else if (defaultAt >= 0) {
     layers[defaultAt].default = true;
   }
-  if (layers.some(l => l.layout !== 'NCHW')) {
-    const labels = layerLabels(
-      layers.map(l => l.name),
-      index
-    );
-    layers.forEach((l, k) => {
-      if (labels[k]) {
-        l.label = labels[k];
-      }
-    });
-  }
+  nameLayers(layers, new ModuleNames(model, index));
   return layers;
+}
+
+/** Captions and module names of torch-exported layers (layerNames.ts). */
+function nameLayers(layers: LayerInfo[], names: ModuleNames): void {
+  const captions = names.captions(layers.map(l => l.name));
+  layers.forEach((l, k) => {
+    if (captions[k]) {
+      l.label = captions[k];
+    }
+    const primary = names.moduleOf(l.name);
+    if (primary) {
+      l.modules = [
+        primary,
+        ...names.namesOf(l.name).filter(m => m !== primary)
+      ];
+    }
+  });
 }
 
 /**

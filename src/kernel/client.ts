@@ -13,6 +13,7 @@ import {
   elementCount,
   encodeRequest,
   IKernelTensor,
+  progressLineOf,
   ProtocolError,
   ReplyAssembler,
   sha256Hex
@@ -65,6 +66,14 @@ export interface IKernelAudit {
 export interface IKernelImages extends IKernelTensor {
   /** Where the channels are. */
   layout: 'NHWC' | 'NCHW';
+}
+
+/** What a stored map carries besides its values (`put_result`'s optional fields). */
+export interface IResultDetails {
+  /** The raw map at the layer's resolution (float32). */
+  raw?: { data: Float32Array; shape: number[] };
+  /** JSON about the map: layer, class, method, how it was normalised. */
+  meta?: Record<string, unknown>;
 }
 
 /** Talks to the kernel helper of one notebook (or one kernel connection). */
@@ -157,22 +166,50 @@ export class GradCAMKernelClient {
     return { bytes: reply.payload, sha256 };
   }
 
-  /** Store a float32 array in the kernel as `jupyterlab_gradcam.results[name]`. */
+  /**
+   * Store a float32 array in the kernel as `jupyterlab_gradcam.results[name]`; with `details`,
+   * a map's raw values at layer resolution and what it is (layer, class, normalisation) too.
+   */
   async putResult(
     name: string,
     data: Float32Array,
     shape: number[],
-    options?: GradCAMKernelClient.IRequestOptions
+    options?: GradCAMKernelClient.IRequestOptions,
+    details?: IResultDetails
   ): Promise<void> {
-    if (elementCount(shape) !== data.length) {
-      throw new Error(
-        `putResult('${name}'): shape [${shape}] holds ${elementCount(shape)} values; the data has ${data.length}`
+    const raw = details?.raw;
+    for (const [what, values, dims] of [
+      ['shape', data, shape],
+      ...(raw ? [['raw shape', raw.data, raw.shape] as const] : [])
+    ] as const) {
+      if (elementCount(dims as number[]) !== values.length) {
+        throw new Error(
+          `putResult('${name}'): ${what} [${dims}] holds ${elementCount(dims as number[])} values; the data has ${values.length}`
+        );
+      }
+    }
+    // One payload (chunked like any other): the values, then the raw values.
+    const bytes = new Uint8Array(data.byteLength + (raw?.data.byteLength ?? 0));
+    bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    if (raw) {
+      bytes.set(
+        new Uint8Array(
+          raw.data.buffer,
+          raw.data.byteOffset,
+          raw.data.byteLength
+        ),
+        data.byteLength
       );
     }
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     await this._request(
       'put_result',
-      { name, dtype: 'float32', shape },
+      {
+        name,
+        dtype: 'float32',
+        shape,
+        ...(raw ? { raw_shape: raw.shape } : {}),
+        ...(details?.meta ? { meta: details.meta } : {})
+      },
       options,
       bytes
     );
@@ -475,6 +512,12 @@ export class GradCAMKernelClient {
 
   private _onMessage(msg: KernelMessage.ICommMsgMsg): void {
     const data = msg.content.data;
+    const line = progressLineOf(data);
+    if (line !== null) {
+      // The kernel is still working on the request (a torch export): its words, nothing received.
+      this._pending.get(line.id)?.onProgress?.(0, line.message);
+      return;
+    }
     let step;
     try {
       step = this._assembler.add(data, msg.buffers ?? []);
@@ -571,8 +614,11 @@ export namespace GradCAMKernelClient {
     timeoutMs?: number;
     /** Reject (and ignore the reply) when this signal aborts. */
     signal?: AbortSignal;
-    /** Told the fraction of a chunked reply received so far. */
-    onProgress?: (fraction: number) => void;
+    /**
+     * Told the fraction of a chunked reply received so far, and the kernel's progress lines
+     * (a torch export) with the fraction 0.
+     */
+    onProgress?: (fraction: number, message?: string) => void;
   }
 
   /** Options of getModel. */
@@ -585,7 +631,7 @@ export namespace GradCAMKernelClient {
 interface IPending {
   resolve: (reply: IReply) => void;
   reject: (error: Error) => void;
-  onProgress?: (fraction: number) => void;
+  onProgress?: (fraction: number, message?: string) => void;
 }
 
 function subjectOf(subject: string | Subject): Subject {

@@ -62,6 +62,23 @@ export type AssemblyStep =
   | { state: 'complete'; reply: IReply }
   | { state: 'partial'; id: string; received: number; chunks: number };
 
+/**
+ * A progress line the kernel sends before the reply of a long request (a torch export):
+ * `{v, id, progress: null | fraction, message}` with no `ok`; null for any other message.
+ */
+export function progressLineOf(
+  data: unknown
+): { id: string; message: string } | null {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    return null;
+  }
+  const { id, ok, progress, message } = data as { [key: string]: unknown };
+  if (ok !== undefined || progress === undefined || typeof id !== 'string') {
+    return null;
+  }
+  return { id, message: typeof message === 'string' ? message : '' };
+}
+
 /** Reassembles replies from their messages, by id; chunks may arrive in any order. */
 export class ReplyAssembler {
   /** Take one message's data and buffers. */

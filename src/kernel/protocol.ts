@@ -4,7 +4,9 @@
  * A request is flat JSON `{v: 1, id, method, ...fields}` plus binary buffers; its reply is
  * `{v: 1, id, ok: true, ...fields}` or `{v: 1, id, ok: false, error}`. A large reply comes as
  * several messages with the same id, each carrying every JSON field plus `chunk` and `chunks`
- * and the next slice of the binary payload; large uploads are chunked the same way.
+ * and the next slice of the binary payload; large uploads are chunked the same way. Before its
+ * reply, a long request (a torch export in `get_model`) may send progress lines
+ * `{v: 1, id, progress: null, message}`: no `ok`, not a reply (codec.ts `progressLineOf`).
  * DESIGN.md, "Tensors and models from the notebook", is the contract.
  */
 

@@ -9,8 +9,9 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
+import { LayerMarks, markThumbnail } from './metrics/marks';
 import type { ExplanationModel } from './model';
-import { shortLayerName } from './names';
+import { layerCaption } from './names';
 import { thumbnailSize } from './paint';
 import { ThumbnailPainter } from './thumbnails';
 import type { IMap } from './tokens';
@@ -28,6 +29,7 @@ export class CompareView extends Widget {
     this.addClass('jp-GradCAM-compare');
     this._model = options.model;
     this._trans = options.trans;
+    this._marks = options.marks;
     this._layers = this._row(this._trans.__('Layers'));
     this._classes = this._row(this._trans.__('Classes'));
     this._model.changed.connect(this._onChange, this);
@@ -47,8 +49,17 @@ export class CompareView extends Widget {
       map => map.layer === model.layer,
       map => map.layer ?? '',
       map => void model.setLayer(map.layer!),
-      map => shortLayerName(map.layer ?? '')
+      map => layerCaption(model.layers, map.layer ?? '')
     );
+    const marks = this._marks;
+    if (marks) {
+      model.compareLayers().forEach((map, i) => {
+        const button = this._layers.children[i] as HTMLElement | undefined;
+        if (button) {
+          markThumbnail(button, marks(map.layer ?? ''), trans);
+        }
+      });
+    }
     const classText = (map: IMap) => {
       const label = model.labelOf(map.target ?? -1);
       return label
@@ -278,6 +289,7 @@ export class CompareView extends Widget {
 
   private _model: ExplanationModel;
   private _trans: TranslationBundle;
+  private _marks: LayerMarks | undefined;
   private _painter = new ThumbnailPainter();
   private _layerThumbnails = new Map<string, Thumbnail>();
   private _classThumbnails = new Map<string, Thumbnail>();
@@ -301,6 +313,8 @@ export namespace CompareView {
     model: ExplanationModel;
     /** The panel's translations. */
     trans: TranslationBundle;
+    /** Marks on layers (the recommended one); none when absent. */
+    marks?: LayerMarks;
   }
 }
 

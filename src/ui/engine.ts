@@ -2,7 +2,8 @@
  * The adapter from the engine's Explainer to what the panel's model needs (`IEngine`): one image
  * (batch size 1), maps keyed by layer and target.
  */
-import { Explainer } from '../engine';
+import { Explainer, scoreMap } from '../engine';
+import { modelNotes } from '../engine/onnx/notes';
 import type { Tensor } from '../engine/tensor';
 import type {
   EngineLoader,
@@ -10,18 +11,27 @@ import type {
   IEngine,
   IExplainRequest,
   IExplainResult,
-  ILayer
+  ILayer,
+  IMapScores,
+  IScoreRequest
 } from './tokens';
 
 /** Loads the engine's Explainer for a model's bytes. */
-export const loadExplainer: EngineLoader = async (model, options) =>
-  new ExplainerEngine(
-    await Explainer.load(model, { backend: options.backend })
+export const loadExplainer: EngineLoader = async (model, options) => {
+  const notes = modelNotes(model);
+  return new ExplainerEngine(
+    await Explainer.load(model, { backend: options.backend }),
+    notes
   );
+};
 
 /** The panel's view of one Explainer. */
 class ExplainerEngine implements IEngine {
-  constructor(explainer: Explainer) {
+  constructor(
+    explainer: Explainer,
+    /** What the engine found noteworthy in the model. */
+    readonly notes: readonly string[]
+  ) {
     this._explainer = explainer;
   }
 
@@ -53,7 +63,8 @@ class ExplainerEngine implements IEngine {
       layout: l.layout,
       grid: l.grid,
       extraTokens: l.extra_tokens,
-      label: l.label
+      label: l.label,
+      modules: l.modules
     }));
   }
 
@@ -86,6 +97,28 @@ class ExplainerEngine implements IEngine {
       maps: explanation.maps,
       targetNote: explanation.targetNote ?? ''
     };
+  }
+
+  score(request: IScoreRequest): Promise<IMapScores> {
+    // One map at a time, from plain data (no Explanation object), so that a worker can forward it.
+    return scoreMap(
+      this._explainer,
+      {
+        feeds: request.feeds,
+        map: request.map,
+        size: request.size,
+        target: request.target
+      },
+      {
+        targetOutput: request.output,
+        steps: request.steps,
+        roadPercents: request.roadPercents,
+        box: request.box ?? undefined,
+        batchSize: request.batchSize,
+        signal: request.signal,
+        onProgress: request.onProgress
+      }
+    );
   }
 
   dispose(): Promise<void> {

@@ -109,7 +109,17 @@ function prepareBytes(
     dims: [1, modelChannels, to.height, to.width],
     data
   };
-  return { picture: rgb, feeds: { [input.name]: feed } };
+  const given = Boolean(normalisation.mean && normalisation.std);
+  const assumed = modelChannels === 3 ? 'imagenet' : 'identity';
+  return {
+    picture: rgb,
+    feeds: { [input.name]: feed },
+    normalisation: {
+      mean: [...mean],
+      std: [...std],
+      source: given ? 'given' : assumed
+    }
+  };
 }
 
 /** RGB bytes at size `to` from 1, 3 or 4 channel bytes at size `from` (bilinear when sizes differ). */
@@ -157,6 +167,7 @@ function prepareFloat(
     data: image.data
   };
   return {
+    normalisation: { mean: [], std: [], source: 'float' },
     picture: pictureOfTensor(
       image.data,
       channels,

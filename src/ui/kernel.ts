@@ -13,7 +13,8 @@ export function kernelRequests(client: GradCAMKernelClient): IKernelRequests {
       (await client.getModel({ handle }, { signal, onProgress })).bytes,
     getImage: async (handle, signal, onProgress) =>
       imageOf(await client.getTensor({ handle }, { signal, onProgress })),
-    putResult: (name, data, shape) => client.putResult(name, data, shape)
+    putResult: (name, data, shape, details) =>
+      client.putResult(name, data, shape, undefined, details)
   };
 }
 

@@ -28,9 +28,9 @@ export function checkedRequests(
       await check(signal);
       return requests.getImage(handle, signal);
     },
-    putResult: async (name, data, shape) => {
+    putResult: async (name, data, shape, details) => {
       await check();
-      return requests.putResult(name, data, shape);
+      return requests.putResult(name, data, shape, details);
     }
   };
 }

@@ -3,6 +3,7 @@
  * explain() options checked against what the model has (its layers, outputs and the methods),
  * each refusal naming the option and what would be right.
  */
+import { resolveLayer } from '../engine/layerNames';
 import { isMethodName, METHOD_NAMES } from '../engine/methods';
 import type { MethodName } from '../engine/methods';
 import type { EngineLoader, IEngine, IExplainOptions, ILayer } from './tokens';
@@ -45,11 +46,14 @@ export function firstChoice(
   layers: readonly ILayer[],
   outputs: readonly string[]
 ): IFirstChoice {
-  const asked = options.layer;
-  if (asked && !layers.some(l => l.name === asked)) {
-    throw new Error(
-      `explain() asked for layer '${asked}', which is not a layer of this model; the layers are: ${layers.map(l => l.name).join(', ')}`
-    );
+  // A module name (`layer4.1`) means its tensor; a miss names the nearest few layers.
+  let asked: string | undefined;
+  try {
+    asked = options.layer ? resolveLayer(options.layer, layers) : undefined;
+  } catch (error) {
+    throw new Error(`explain() asked for layer: ${(error as Error).message}`, {
+      cause: error
+    });
   }
   const output = options.target_output;
   if (output && !outputs.includes(output)) {

@@ -13,6 +13,7 @@ import type { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import type { ColormapName } from '../engine/image';
+import { classNames, normalisationText } from './assumptions';
 import { prepareInput } from './input';
 import { isMethodName, METHOD_NAMES, methodTraits } from '../engine/methods';
 import type { MethodName } from '../engine/methods';
@@ -38,6 +39,7 @@ import {
   EngineLoader,
   IClassScore,
   IEngine,
+  IExplainOptions,
   IExplainResult,
   ILayer,
   IMap,
@@ -113,6 +115,16 @@ export class ExplanationModel implements IDisposable {
     return this._engine?.backend ?? '';
   }
 
+  /** The engine over the source's model, once loaded (the metrics strip scores maps with it). */
+  get engine(): IEngine | null {
+    return this._engine;
+  }
+
+  /** The options of the explain() call shown (a kernel's box among them); {} for files. */
+  get options(): IExplainOptions {
+    return this._options;
+  }
+
   /** The picture the maps are drawn over, once loaded. */
   get input(): IPreparedInput | null {
     return this._input;
@@ -131,6 +143,11 @@ export class ExplanationModel implements IDisposable {
   /** The output whose scores are explained. */
   get output(): string {
     return this._selection.output;
+  }
+
+  /** What the engine found noteworthy in the model, once one is loaded. */
+  get engineNotes(): readonly string[] {
+    return this._engine?.notes ?? [];
   }
 
   /** What the shown output's target is, when it is not the output itself (a Softmax's input), else ''. */
@@ -159,9 +176,16 @@ export class ExplanationModel implements IDisposable {
     return this._scores.length;
   }
 
-  /** The class name of `index` from the explain() labels, or ''. */
+  /** The class name of `index` from the explain() labels (or ImageNet's, assumed), or ''. */
   labelOf(index: number): string {
-    return this._labels[index] ?? '';
+    return classNames(this._labels, this.classCount).names[index] ?? '';
+  }
+
+  /** What the panel assumed (ImageNet's labels, the normalisation), as sentences to show. */
+  get assumptions(): string[] {
+    const labels = classNames(this._labels, this.classCount).note;
+    const input = this._input?.normalisation;
+    return [input ? normalisationText(input) : '', labels].filter(Boolean);
   }
 
   /** The chosen layer's tensor name. */
@@ -508,6 +532,7 @@ export class ExplanationModel implements IDisposable {
       std: data.options.std
     });
     this._labels = data.options.labels ?? [];
+    this._options = data.options;
     this._layers = await engine.layers(this._input.feeds);
     const first = firstChoice(data.options, this._layers, engine.outputs);
     const selection = this._selection;
@@ -662,6 +687,7 @@ export class ExplanationModel implements IDisposable {
     this._layers = [];
     this._scores = [];
     this._labels = [];
+    this._options = {};
     this._passes.clear();
     this._runningPass = null;
     this._selection.resetMap();
@@ -694,6 +720,7 @@ export class ExplanationModel implements IDisposable {
   private _layers: ILayer[] = [];
   private _scores: IClassScore[] = [];
   private _labels: string[] = [];
+  private _options: IExplainOptions = {};
   private _runningPass: {
     method: MethodName;
     output: string;

@@ -8,7 +8,7 @@ import { Widget } from '@lumino/widgets';
 
 import type { ExplanationModel } from './model';
 import { boxOf, MapCompositor, paintMap } from './paint';
-import { valueAt } from './scale';
+import { formatValue, valueAt } from './scale';
 import type { IMap } from './tokens';
 import { Box, colorise, ColormapName, RgbImage } from '../engine/image';
 
@@ -146,13 +146,6 @@ export class OverlayView extends Widget {
   private _colorbar: HTMLElement;
   private _readout: HTMLElement;
   private _compositor = new MapCompositor();
-}
-
-/** A raw value in a few significant digits. */
-function formatValue(value: number): string {
-  return Math.abs(value) >= 1e4 || (value !== 0 && Math.abs(value) < 1e-3)
-    ? value.toExponential(2)
-    : String(Number(value.toPrecision(3)));
 }
 
 /** The readout of `map` at (x, y) in its pixels: position, shown value, raw value and cell. */

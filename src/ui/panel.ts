@@ -5,6 +5,7 @@
  * attribute, `.jp-GradCAM-progress`, `.jp-GradCAM-error` (DESIGN.md, "The user interface"), and
  * `data-runs` (model runs since the source opened) and `data-switch-ms` (the last switch's repaint).
  */
+import { drawFigure, ExportSize, exportSizeSelect } from './exportFigure';
 import {
   ITranslator,
   nullTranslator,
@@ -14,7 +15,12 @@ import type { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 
 import { CompareView } from './compare';
+import { engineInfoElement, renderEngineInfo } from './engineInfo';
 import { ImagePicker } from './imagepicker';
+import { BoxDrawer } from './metrics/boxdraw';
+import { recommendedMarks } from './metrics/marks';
+import { MetricsModel } from './metrics/model';
+import { MetricsView } from './metrics/strip';
 import { ExplanationModel, PanelState } from './model';
 import { OverlayView } from './overlay';
 import { PreviewPublisher } from './publisher';
@@ -56,6 +62,8 @@ export class GradCAMPanel extends Panel {
 
     this._header = this._element('div', 'jp-GradCAM-header');
     this._note = this._element('p', 'jp-GradCAM-targetNote');
+    this._engineInfo = engineInfoElement();
+    this._assumed = this._element('p', 'jp-GradCAM-assumptions');
     this._message = this._element('p', 'jp-GradCAM-message');
     this._message.textContent = trans.__(
       'Run jupyterlab_gradcam.explain(model, image) in a notebook cell, or open an .onnx file with Open With > Grad-CAM.'
@@ -68,19 +76,31 @@ export class GradCAMPanel extends Panel {
     });
     this._status.node.append(
       this._header,
+      this._engineInfo,
       this._note,
+      this._assumed,
       this._message,
       this._progress,
       this._error
     );
     this.addWidget(this._status);
 
-    this.selectors = new SelectorsView({ model: this.model, trans });
+    this.metrics = new MetricsModel({ explanation: this.model });
+    const marks = recommendedMarks(this.metrics, trans);
+    this.selectors = new SelectorsView({ model: this.model, trans, marks });
     this.overlay = new OverlayView({ model: this.model, trans });
-    this.compare = new CompareView({ model: this.model, trans });
+    this.compare = new CompareView({ model: this.model, trans, marks });
+    this._metricsView = new MetricsView({ model: this.metrics, trans });
+    this._boxDrawer = new BoxDrawer({
+      metrics: this.metrics,
+      explanation: this.model,
+      canvas: this.overlay.canvas
+    });
+    this.metrics.changed.connect(this._onMetricsChange, this);
     this._actions = new Widget({ node: this._actionsElement() });
     this.addWidget(this.selectors);
     this.addWidget(this.overlay);
+    this.addWidget(this._metricsView);
     this.addWidget(this._actions);
     this.addWidget(this.compare);
 
@@ -100,6 +120,9 @@ export class GradCAMPanel extends Panel {
 
   /** The compare strip. */
   readonly compare: CompareView;
+
+  /** The metrics of the shown map and the recommended layer. */
+  readonly metrics: MetricsModel;
 
   /** What the panel is doing, mirrored in its `data-state` attribute. */
   get state(): PanelState {
@@ -153,6 +176,8 @@ export class GradCAMPanel extends Panel {
       return;
     }
     this._publisher?.dispose();
+    this._boxDrawer.dispose();
+    this.metrics.dispose();
     this.model.dispose();
     super.dispose();
   }
@@ -172,6 +197,18 @@ export class GradCAMPanel extends Panel {
       return;
     }
     this._render();
+  }
+
+  /** A newly recommended layer is marked in the layer select and the layer strip. */
+  private _onMetricsChange(): void {
+    const best = this.metrics.recommended;
+    const mark = best ? `${best.layer} ${best.score}` : '';
+    if (mark !== this._recommendedMark) {
+      this._recommendedMark = mark;
+      this.node.dataset.recommended = best?.layer ?? '';
+      this.selectors.render();
+      this.compare.render();
+    }
   }
 
   /** The last switch's repaint time (`data-switch`, `data-switch-ms`), for the latency figures. */
@@ -206,8 +243,16 @@ export class GradCAMPanel extends Panel {
         ? trans.__('%1 (on %2)', model.source.label, model.backend)
         : model.source.label;
     }
+    renderEngineInfo(
+      this._engineInfo,
+      { backend: model.backend, notes: model.engineNotes },
+      trans
+    );
     this._note.textContent = model.targetNote;
     this._note.hidden = model.targetNote === '' || model.current === null;
+    // What was assumed (normalisation, ImageNet labels), one sentence per line.
+    this._assumed.textContent = model.assumptions.join('\n');
+    this._assumed.hidden = this._assumed.textContent === '';
 
     const running = model.state === 'running';
     this._progress.hidden = !running;
@@ -244,12 +289,14 @@ export class GradCAMPanel extends Panel {
     }
 
     this._exportButton.disabled = !results.canExport;
+    this._exportSize.disabled = !results.canExport;
     this._sendButton.disabled = !results.canSend;
     this._sendName.disabled = this._sendButton.disabled;
     this.selectors.node.hidden = model.layers.length === 0;
     this._actions.node.hidden = model.input === null;
     // No empty framed canvas before there is a picture to draw the map on.
     this.overlay.node.hidden = model.input === null;
+    this._metricsView.node.hidden = model.input === null;
     this.overlay.canvas.setAttribute(
       'aria-label',
       trans.__(
@@ -300,6 +347,7 @@ export class GradCAMPanel extends Panel {
     this._exportButton.className = 'jp-GradCAM-export jp-mod-styled';
     this._exportButton.textContent = trans.__('Export PNG');
     this._exportButton.onclick = () => this._exportPng();
+    this._exportSize = exportSizeSelect(trans);
 
     this._sendName = document.createElement('input');
     this._sendName.className = 'jp-GradCAM-resultName';
@@ -323,6 +371,7 @@ export class GradCAMPanel extends Panel {
     this._sent.setAttribute('aria-live', 'polite');
     element.append(
       this._exportButton,
+      this._exportSize,
       this._sendName,
       this._sendButton,
       this._sent
@@ -330,11 +379,17 @@ export class GradCAMPanel extends Panel {
     return element;
   }
 
-  /** Downloads the overlay as PNG, named after method, layer and class. */
+  /** Downloads the overlay as PNG at the chosen size with its legend, named by class, layer and method. */
   private _exportPng(): void {
+    const results = this.model.results;
+    const figure = drawFigure(
+      this.overlay.canvas,
+      this._exportSize.value as ExportSize,
+      results.legend
+    );
     const link = document.createElement('a');
-    link.download = this.model.results.exportName;
-    link.href = this.overlay.canvas.toDataURL('image/png');
+    link.download = results.exportName;
+    link.href = figure.toDataURL('image/png');
     link.click();
   }
 
@@ -342,15 +397,21 @@ export class GradCAMPanel extends Panel {
   private _status: Widget;
   private _header: HTMLElement;
   private _note: HTMLElement;
+  private _engineInfo: HTMLElement;
+  private _assumed: HTMLElement;
   private _message: HTMLElement;
   private _progress: HTMLElement;
   private _error: HTMLElement;
   private _actions: Widget;
   private _exportButton!: HTMLButtonElement;
+  private _exportSize!: HTMLSelectElement;
   private _sendButton!: HTMLButtonElement;
   private _sendName!: HTMLInputElement;
   private _sent!: HTMLElement;
   private _publisher: PreviewPublisher | null;
+  private _metricsView: MetricsView;
+  private _boxDrawer: BoxDrawer;
+  private _recommendedMark = '';
 }
 
 /** The GradCAMPanel's companions. */

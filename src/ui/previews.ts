@@ -146,6 +146,7 @@ function samePreview(a: IOutputPreview, b: IOutputPreview): boolean {
     a.layer === b.layer &&
     a.target === b.target &&
     a.label === b.label &&
-    a.error === b.error
+    a.error === b.error &&
+    JSON.stringify(a.figure ?? null) === JSON.stringify(b.figure ?? null)
   );
 }

@@ -7,6 +7,7 @@
 import type { IDisposable } from '@lumino/disposable';
 
 import type { ColormapName, RgbImage } from '../engine/image';
+import { drawFigure, IFigure } from './figure';
 import type { ExplanationModel } from './model';
 import { previewSizes } from './previews';
 import { ThumbnailPainter } from './thumbnails';
@@ -39,6 +40,9 @@ export class PreviewPublisher implements IDisposable {
     _: ExplanationModel,
     change: ExplanationModel.Change
   ): void {
+    if (change === 'source') {
+      this._firstShown = true;
+    }
     if (
       change === 'selection' ||
       change === 'display' ||
@@ -75,7 +79,8 @@ export class PreviewPublisher implements IDisposable {
       method: model.shownMethod,
       opacity: model.opacity,
       colormap: model.colormap,
-      box: model.showBox
+      box: model.showBox,
+      normalisation: model.normalisation
     };
     const last = this._look;
     if (
@@ -98,6 +103,7 @@ export class PreviewPublisher implements IDisposable {
       colormap: look.colormap,
       box: look.box
     });
+    const label = map.target === null ? '' : model.labelOf(map.target);
     this._previews.add(model.handle, {
       url: canvas.toDataURL('image/png'),
       width: sizes.shown.width,
@@ -105,8 +111,35 @@ export class PreviewPublisher implements IDisposable {
       method: look.method,
       layer: map.layer ?? '',
       target: map.target,
-      label: map.target === null ? '' : model.labelOf(map.target)
+      label,
+      figure: this._figure(look, label)
     });
+    this._firstShown = false;
+  }
+
+  /** The figure the output saves in the notebook: what the panel's overlay shows, full size. */
+  private _figure(look: Look, label: string): IFigure {
+    const model = this._model;
+    const map = look.map;
+    const scores = model.listedClasses.find(c => c.index === map.target);
+    return {
+      ...drawFigure(this._figurePainter, look.picture, model.shown(map), look),
+      facts: {
+        method: look.method,
+        layer: map.layer ?? '',
+        target: map.target,
+        label,
+        score: scores && Number.isFinite(scores.score) ? scores.score : null,
+        probability:
+          scores && Number.isFinite(scores.probability)
+            ? scores.probability
+            : null,
+        output: model.output,
+        colormap: look.colormap,
+        opacity: look.opacity
+      },
+      firstShown: this._firstShown
+    };
   }
 
   /** The output says that its explanation failed, and why (no picture of an earlier map). */
@@ -128,8 +161,12 @@ export class PreviewPublisher implements IDisposable {
   private _model: ExplanationModel;
   private _previews: IOutputPreviews;
   private _painter = new ThumbnailPainter();
+  // A painter of its own: the figure's size differs from the thumbnail's, and each keeps one.
+  private _figurePainter = new ThumbnailPainter();
   private _timer: ReturnType<typeof setTimeout> | undefined = undefined;
   private _look: Look | null = null;
+  // Until a map of the output now shown is published: that map is the call's, not the user's.
+  private _firstShown = true;
   private _isDisposed = false;
 }
 
@@ -156,4 +193,5 @@ interface Look {
   opacity: number;
   colormap: ColormapName;
   box: boolean;
+  normalisation: string;
 }

@@ -8,6 +8,13 @@ import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
+import {
+  figureText,
+  IFigure,
+  isExplanationGone,
+  saveFigure,
+  savedFigure
+} from './figure';
 import type {
   IExplainOptions,
   IOutputPreview,
@@ -69,6 +76,7 @@ export class ExplanationRenderer
     button.textContent = trans.__('Show in the Grad-CAM panel');
     button.onclick = () => this._open(options, this.node);
     this._handle = options.handle ?? '';
+    this._model = model;
     this._showPreview();
     this.node.replaceChildren(this._thumb, summary, this._error, button);
   }
@@ -95,6 +103,18 @@ export class ExplanationRenderer
     const preview =
       this._handle && this._previews ? this._previews.get(this._handle) : null;
     const thumb = this._thumb;
+    const live = preview !== null && !preview.error;
+    const saved = this._model ? savedFigure(this._model.data) : null;
+    // The output saves the map the user last chose for it; showing it again rewrites nothing.
+    if (live && preview.figure && (!saved || !preview.figure.firstShown)) {
+      this._saveSoon(preview.figure);
+    }
+    // Without the panel's map (a restart, a reopened notebook) the figure saved with it shows.
+    if (!live && saved && (!preview || isExplanationGone(preview.error))) {
+      this._showSaved(saved.png, saved.text);
+      return;
+    }
+    delete this.node.dataset.figure;
     this._showSummary(preview);
     // A failed explanation says so here too, with no picture of an earlier map.
     this._error.hidden = !preview?.error;
@@ -117,6 +137,48 @@ export class ExplanationRenderer
     thumb.height = preview.height;
     thumb.alt = this._altText(preview);
     thumb.title = thumb.alt;
+  }
+
+  /** Shows the figure saved in the output's bundle and its summary, as it was when saved. */
+  private _showSaved(png: string, text: string): void {
+    const thumb = this._thumb;
+    this.node.dataset.figure = 'saved';
+    this._error.hidden = true;
+    this._error.textContent = '';
+    this._summary.textContent = text;
+    const url = `data:image/png;base64,${png}`;
+    if (thumb.getAttribute('src') !== url) {
+      thumb.src = url;
+    }
+    thumb.removeAttribute('width');
+    thumb.removeAttribute('height');
+    thumb.hidden = false;
+    thumb.alt = this._trans.__(
+      'The Grad-CAM figure saved with the notebook: %1',
+      text.split('\n')[0]
+    );
+    thumb.title = thumb.alt;
+  }
+
+  /**
+   * Writes the panel's figure into this output's bundle, after the current render (the write
+   * renders the output again, which then finds the same figure and writes nothing).
+   */
+  private _saveSoon(figure: IFigure): void {
+    this._figure = figure;
+    if (this._saving) {
+      return;
+    }
+    this._saving = true;
+    setTimeout(() => {
+      this._saving = false;
+      const model = this._model;
+      const latest = this._figure;
+      if (this.isDisposed || !model || !latest) {
+        return;
+      }
+      saveFigure(model, latest, figureText(latest.facts, this._options));
+    });
   }
 
   private _altText(preview: IOutputPreview): string {
@@ -148,6 +210,9 @@ export class ExplanationRenderer
     model_kind?: string;
   } = {};
   private _handle = '';
+  private _model: IRenderMime.IMimeModel | null = null;
+  private _figure: IFigure | null = null;
+  private _saving = false;
 }
 
 /** The ExplanationRenderer's companions. */

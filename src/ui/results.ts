@@ -3,8 +3,13 @@
  * into the kernel's `jupyterlab_gradcam.results`. What sending last said belongs to the map it was
  * about: the panel shows it only while that map is on screen, and a repaint never erases it.
  */
+import type { IResultDetails } from '../kernel/client';
 import type { MethodName } from '../engine/methods';
-import type { IMap, ISource } from './tokens';
+import { exportFileName } from './names';
+import type { ColormapName } from '../engine/image';
+import type { ILegend } from './exportFigure';
+import { formatValue, IScaleRange, Normalisation } from './scale';
+import type { ILayer, IMap, ISource } from './tokens';
 
 /** A sentence for the panel, as a translatable pattern and its arguments (`%1`, ...). */
 export interface IMessage {
@@ -38,7 +43,26 @@ export interface IShownMap {
   readonly target: number | null;
   /** The source, whose `sendResult` stores maps in the kernel. */
   readonly source: ISource | null;
+  /** The model's layers (their captions and module names). */
+  readonly layers: readonly ILayer[];
+  /** How maps are normalised for display. */
+  readonly normalisation: Normalisation;
+  /** A map as drawn: on its own range, or on the shared scale. */
+  shown(map: IMap): IMap;
+  /** The class name of an index, or ''. */
+  labelOf(index: number): string;
+  /** The raw values the colour bar spans, or null (no raw map). */
+  readonly scaleRange: IScaleRange | null;
+  /** The overlay's colormap. */
+  readonly colormap: ColormapName;
 }
+
+/** What each normalisation means, for the exported legend. */
+const SCALE_WORDS: Record<Normalisation, string> = {
+  map: 'raw values, the map stretched to its own range',
+  classes: 'raw values, one scale for the classes compared',
+  layers: 'raw values, one scale for the layers compared'
+};
 
 /** Export and send of the shown map. */
 export class ShownMapResults {
@@ -57,13 +81,93 @@ export class ShownMapResults {
     return this.canExport && this._shown.source?.sendResult !== undefined;
   }
 
-  /** The PNG file name of the shown map: method, layer and class. */
+  /** The PNG file name of the shown map: class name, layer and method (`tabby-layer4.1-gradcam.png`). */
   get exportName(): string {
     const shown = this._shown;
-    return `gradcam-${shown.shownMethod}-${shown.layer || 'input'}-${shown.target ?? ''}.png`.replace(
-      /[^\w.+-]+/g,
-      '_'
-    );
+    const map = shown.current;
+    const target = map?.target ?? null;
+    return exportFileName({
+      className: target === null ? '' : shown.labelOf(target),
+      target,
+      layer: map?.layer === null ? null : shown.layer,
+      layers: shown.layers,
+      method: shown.shownMethod
+    });
+  }
+
+  /**
+   * The legend drawn into an export: the colour bar's raw values and a caption naming the class,
+   * the layer, the method and the scale; null when the shown map has no raw values (an image).
+   */
+  get legend(): ILegend | null {
+    const shown = this._shown;
+    const map = shown.current;
+    const range = shown.scaleRange;
+    if (!map || !range) {
+      return null;
+    }
+    const layer = shown.layers.find(l => l.name === map.layer);
+    const className =
+      map.target === null
+        ? ''
+        : `${shown.labelOf(map.target) || 'class'} (${map.target})`;
+    const layerName = layer?.modules?.[0] ?? layer?.label ?? map.layer ?? '';
+    return {
+      colormap: shown.colormap,
+      low: formatValue(range.low),
+      high: formatValue(range.high),
+      caption: [
+        className,
+        layerName,
+        shown.shownMethod,
+        SCALE_WORDS[range.normalisation]
+      ]
+        .filter(Boolean)
+        .join(' \u00b7 ')
+    };
+  }
+
+  /**
+   * What goes to the kernel with a map besides its displayed values: its raw map at layer
+   * resolution, and how the displayed values came from it (per-map min-max, or the shared
+   * scale's value), with its layer, class and method.
+   */
+  detailsOf(map: IMap): IResultDetails {
+    const shown = this._shown;
+    const drawn = shown.shown(map);
+    const layer = shown.layers.find(l => l.name === map.layer);
+    const normalisation =
+      drawn.scale !== undefined
+        ? {
+            kind: shown.normalisation,
+            scale: drawn.scale,
+            formula:
+              'displayed = resize_bilinear(raw) / scale, clipped to [0, 1]'
+          }
+        : {
+            kind: 'map',
+            scale: null,
+            formula:
+              "displayed = min-max(resize_bilinear(min-max(raw))): the reference library's two passes"
+          };
+    return {
+      ...(map.raw && map.rawSize
+        ? {
+            raw: {
+              data: map.raw,
+              shape: [map.rawSize.height, map.rawSize.width]
+            }
+          }
+        : {}),
+      meta: {
+        method: shown.shownMethod,
+        layer: map.layer,
+        module: layer?.modules?.[0] ?? null,
+        target: map.target,
+        label: map.target === null ? null : shown.labelOf(map.target) || null,
+        normalisation
+      }
+    };
   }
 
   /** The last send, while its map is the one on screen; null otherwise. */
@@ -92,12 +196,14 @@ export class ShownMapResults {
       return;
     }
     this._changed();
+    // The map as it is drawn (on the shared scale when one is chosen), with its raw map.
+    const drawn = this._shown.shown(map);
     const shape =
       map.channels === 1
         ? [map.size.height, map.size.width]
         : [map.channels, map.size.height, map.size.width];
     try {
-      await source.sendResult(key, map.map, shape);
+      await source.sendResult(key, drawn.map, shape, this.detailsOf(map));
       send.done = true;
     } catch (error) {
       send.error = {

@@ -159,3 +159,10 @@ export function valueAt(map: IMap, x: number, y: number): IPointValue | null {
     cell
   };
 }
+
+/** A raw value in a few significant digits (the colour bar, the readout, the exported legend). */
+export function formatValue(value: number): string {
+  return Math.abs(value) >= 1e4 || (value !== 0 && Math.abs(value) < 1e-3)
+    ? value.toExponential(2)
+    : String(Number(value.toPrecision(3)));
+}

@@ -7,9 +7,12 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import { COLORMAPS, ColormapName } from '../engine/image';
+import { LayerMarks, markElement } from './metrics/marks';
 import type { ExplanationModel } from './model';
 import { Normalisation, NORMALISATIONS } from './scale';
 import { METHOD_NAMES, methodTraits } from '../engine/methods';
+import { layerNamesView, ILayerNamesView } from './layerNamesView';
+import { listedLayers } from './names';
 import type { ILayer } from './tokens';
 
 /** The controls of one panel. */
@@ -19,6 +22,7 @@ export class SelectorsView extends Widget {
     this.addClass('jp-GradCAM-selectors');
     this._model = options.model;
     this._trans = options.trans;
+    this._marks = options.marks;
     const trans = this._trans;
 
     this._method = this._select('jp-GradCAM-methodSelect', trans.__('Method'));
@@ -30,6 +34,7 @@ export class SelectorsView extends Widget {
 
     this._layer = this._select('jp-GradCAM-layerSelect', trans.__('Layer'));
     this._layer.onchange = () => void this._model.setLayer(this._layer.value);
+    this._layerNames = layerNamesView(this._layer, trans, () => this.render());
 
     this._output = this._select('jp-GradCAM-outputSelect', trans.__('Output'));
     this._output.onchange = () =>
@@ -124,11 +129,24 @@ export class SelectorsView extends Widget {
     // Grad-CAM and the counterfactual map are methods of their own).
     this._method.value = model.shownMethod;
 
+    const marks = this._marks;
     replaceOptions(
       this._layer,
-      model.layers.map(layer => option(layer.name, layerText(layer, trans)))
+      listedLayers(model.layers, this._layerNames.all, model.layer).map(
+        layer => {
+          const mark = marks?.(layer.name) ?? null;
+          const element = option(
+            layer.name,
+            layerText(layer, trans) + (mark?.text ?? '')
+          );
+          markElement(element, mark);
+          element.title = mark?.title ?? '';
+          return element;
+        }
+      )
     );
     this._layer.value = model.layer;
+    this._layerNames.render(model.layers, model.layer);
     this._layer.disabled = !loaded || !model.usesLayer;
 
     replaceOptions(
@@ -221,8 +239,10 @@ export class SelectorsView extends Widget {
 
   private _model: ExplanationModel;
   private _trans: TranslationBundle;
+  private _marks: LayerMarks | undefined;
   private _method: HTMLSelectElement;
   private _layer: HTMLSelectElement;
+  private _layerNames: ILayerNamesView;
   private _output: HTMLSelectElement;
   private _class: HTMLSelectElement;
   private _classInput: HTMLInputElement;
@@ -240,6 +260,8 @@ export namespace SelectorsView {
     model: ExplanationModel;
     /** The panel's translations. */
     trans: TranslationBundle;
+    /** Marks on layers (the recommended one); none when absent. */
+    marks?: LayerMarks;
   }
 }
 

@@ -2,6 +2,7 @@
  * Where a panel's model and image come from: an explain() output in a kernel (fetched through the
  * comm by its handle), or an .onnx file and an image file (no kernel at all).
  */
+import type { IResultDetails } from '../kernel/client';
 import type {
   IExplainOptions,
   ISource,
@@ -16,7 +17,7 @@ export interface IKernelRequests {
   getModel(
     handle: string,
     signal: AbortSignal,
-    onProgress?: (fraction: number) => void
+    onProgress?: (fraction: number, message?: string) => void
   ): Promise<Uint8Array>;
   /** The image of the explain() call; `onProgress` hears the fraction received. */
   getImage(
@@ -24,8 +25,13 @@ export interface IKernelRequests {
     signal: AbortSignal,
     onProgress?: (fraction: number) => void
   ): Promise<ISourceImage>;
-  /** Stores an array in `jupyterlab_gradcam.results[name]`. */
-  putResult(name: string, data: Float32Array, shape: number[]): Promise<void>;
+  /** Stores an array in `jupyterlab_gradcam.results[name]` (a map with its raw map and details). */
+  putResult(
+    name: string,
+    data: Float32Array,
+    shape: number[],
+    details?: IResultDetails
+  ): Promise<void>;
 }
 
 /** The model and image of one explain() call in a kernel. */
@@ -64,8 +70,11 @@ export class KernelSource implements ISource {
     // The transfer's real progress (chunks received) moves the bar: 5-15% model, 15-20% image.
     const modelText = 'Fetching the model from the kernel';
     onProgress(0.05, modelText);
-    const model = await this._kernel.getModel(handle, signal, fraction =>
-      onProgress(0.05 + 0.1 * fraction, modelText)
+    // A torch export in the kernel says what it is doing (and for how long) while it runs.
+    const model = await this._kernel.getModel(
+      handle,
+      signal,
+      (fraction, said) => onProgress(0.05 + 0.1 * fraction, said || modelText)
     );
     const imageText = 'Fetching the image from the kernel';
     onProgress(0.15, imageText);
@@ -76,8 +85,13 @@ export class KernelSource implements ISource {
   }
 
   /** Puts a map into the kernel's `jupyterlab_gradcam.results[name]`. */
-  sendResult(name: string, data: Float32Array, shape: number[]): Promise<void> {
-    return this._kernel.putResult(name, data, shape);
+  sendResult(
+    name: string,
+    data: Float32Array,
+    shape: number[],
+    details?: IResultDetails
+  ): Promise<void> {
+    return this._kernel.putResult(name, data, shape, details);
   }
 
   private _kernel: IKernelRequests;

@@ -5,12 +5,16 @@
  * onnxruntime, and so that the adapters in `engine.ts` and `sources.ts` are the only places that
  * know the concrete engine and kernel APIs.
  */
+import type { IResultDetails } from '../kernel/client';
+import type { IAppliedNormalisation } from './assumptions';
 import { Token } from '@lumino/coreutils';
 import type { IDisposable } from '@lumino/disposable';
 import type { ISignal } from '@lumino/signaling';
 import type { Widget } from '@lumino/widgets';
 
+import type { MapMetrics } from '../engine/metrics';
 import type { MethodName } from '../engine/methods';
+import type { IFigure } from './figure';
 import type { ColormapName, MapSize, RgbImage } from '../engine/image';
 import type { Tensor } from '../engine/tensor';
 
@@ -33,8 +37,10 @@ export interface ILayer {
   grid?: [number, number];
   /** Tokens before the grid's (class, distillation tokens); tokens layout only. */
   extraTokens?: number;
-  /** A readable name for transformer layers (`encoder_layer_3 / ln_1`). */
+  /** A short caption, unique among the layers (`layer4.1 / relu`, `encoder_layer_3 / ln_1`). */
   label?: string;
+  /** Torch module names of the layer, the usual one first (`layer4.1`, `layer4`). */
+  modules?: string[];
 }
 
 /** A class and its score in one output. */
@@ -102,6 +108,35 @@ export interface IExplainResult {
   targetNote: string;
 }
 
+/** One displayed map to score (the metrics of issue 12, `engine/metrics/evaluate.ts`). */
+export interface IScoreRequest {
+  /** The graph inputs the map explains (one image). */
+  feeds: Record<string, Tensor>;
+  /** The displayed map, H x W in [0, 1], at the input's size. */
+  map: Float32Array;
+  /** Height and width of `map`. */
+  size: MapSize;
+  /** The class t whose softmax probability p_t the perturbed inputs are scored by. */
+  target: number;
+  /** The graph output that holds the scores; the first output when absent. */
+  output?: string;
+  /** Deletion and insertion steps S (the engine's default 32 when absent). */
+  steps?: number;
+  /** Percentages of pixels ROAD removes; none skips ROAD (the engine's 20/40/60/80 when absent). */
+  roadPercents?: readonly number[];
+  /** A box [x0, y0, x1, y1] (x1, y1 exclusive) for the localisation scores. */
+  box?: readonly number[] | null;
+  /** Perturbed copies per model run (the engine's 16 when absent); fewer keep each run short. */
+  batchSize?: number;
+  /** Cancels the scoring. */
+  signal?: AbortSignal;
+  /** Told of progress. */
+  onProgress?: ProgressCallback;
+}
+
+/** Every metric of one map, as the engine's `scoreMap` answers (plain data: worker-safe). */
+export type IMapScores = MapMetrics;
+
 /** The engine as the panel uses it: one model, loaded once. */
 export interface IEngine {
   /** The backend that runs the model (webgpu or wasm). */
@@ -110,6 +145,8 @@ export interface IEngine {
   readonly inputs: readonly { name: string; shape: (number | string)[] }[];
   /** The graph outputs, by name. */
   readonly outputs: readonly string[];
+  /** What the engine found noteworthy in the model (an old opset raised, a fixed batch...). */
+  readonly notes?: readonly string[];
   /** The explainable layers in graph order, with their shapes for these feeds. */
   layers(feeds: Record<string, Tensor>): Promise<ILayer[]>;
   /** The classes of `output` sorted by score, highest first. */
@@ -120,6 +157,8 @@ export interface IEngine {
   ): Promise<IClassScore[]>;
   /** Maps for every layer x target of the request, from one engine run. */
   explain(request: IExplainRequest): Promise<IExplainResult>;
+  /** Scores one displayed map: faithfulness, and localisation when a box is given. */
+  score(request: IScoreRequest): Promise<IMapScores>;
   /** Frees the engine's sessions. */
   dispose(): Promise<void>;
 }
@@ -163,6 +202,8 @@ export interface IExplainOptions {
   std?: number[] | null;
   /** The graph output with the scores. */
   target_output?: string | null;
+  /** A box [x0, y0, x1, y1] in the image's pixels (x1, y1 exclusive) for the localisation scores. */
+  box?: number[] | null;
 }
 
 /** What a source hands the panel: a model, an image, and the options of the explanation. */
@@ -186,7 +227,12 @@ export interface ISource {
   /** Fetches the model and the image. */
   load(signal: AbortSignal, onProgress: ProgressCallback): Promise<ISourceData>;
   /** Puts a map into the kernel's `jupyterlab_gradcam.results[name]`; absent without a kernel. */
-  sendResult?(name: string, data: Float32Array, shape: number[]): Promise<void>;
+  sendResult?(
+    name: string,
+    data: Float32Array,
+    shape: number[],
+    details?: IResultDetails
+  ): Promise<void>;
 }
 
 /** The settings of schema/plugin.json the panel follows. */
@@ -215,6 +261,8 @@ export interface IPreparedInput {
   picture: RgbImage;
   /** The graph inputs. */
   feeds: Record<string, Tensor>;
+  /** The normalisation applied to the image, and where it came from. */
+  normalisation: IAppliedNormalisation;
 }
 
 /** The thumbnail of one explain() call, as a panel last showed it. */
@@ -235,6 +283,8 @@ export interface IOutputPreview {
   label: string;
   /** Why the panel could not show the explanation; the thumbnail is empty then. */
   error?: string;
+  /** The full-size figure the output saves in the notebook (src/ui/figure.ts). */
+  figure?: IFigure;
 }
 
 /** The registry of the thumbnails of explain() outputs, by handle. */

@@ -32,8 +32,10 @@ test('JupyterLite: Open With > Grad-CAM on the demo model gives a map, with no s
   baseURL
 }) => {
   const elsewhere: string[] = [];
+  const requested: string[] = [];
   page.on('request', request => {
     const url = request.url();
+    requested.push(url);
     if (
       !url.startsWith(baseURL!) &&
       !url.startsWith('data:') &&
@@ -59,10 +61,20 @@ test('JupyterLite: Open With > Grad-CAM on the demo model gives a map, with no s
   const input = panel.locator('input.jp-GradCAM-imageInput');
   await expect(input).toBeAttached({ timeout: 30_000 });
   // The demo model was trained with ImageNet's mean and std, the picker's default.
+  const chosen = Date.now();
   await input.setInputFiles(path.join(CONTENTS, 'images', 'star.png'));
   await expect(panel).toHaveAttribute('data-state', 'ready', {
     timeout: 90_000
   });
+  console.log(
+    `demo model: first map ${((Date.now() - chosen) / 1000).toFixed(1)} s after the image was chosen`
+  );
+  // The engine ran in its worker, loaded from the extension's static folder of the site.
+  expect(
+    requested.filter(u =>
+      u.endsWith('/jupyterlab-gradcam/static/gradcam-engine-worker.js')
+    ).length
+  ).toBeGreaterThan(0);
   await expect(panel).toHaveAttribute('data-backend', 'wasm');
   const layers = await panel
     .locator('select.jp-GradCAM-layerSelect option')

@@ -72,7 +72,7 @@ test.describe('the Grad-CAM panel on a ViT', () => {
       );
     const text = new Map(options as [string, string][]);
     expect(text.get(DEFAULT)).toBe(
-      'encoder_layer_0 / Add_1 (Add, 1\u00d717\u00d732, tokens 4\u00d74 + 1) - default'
+      'encoder_layer_0 (Add, 1\u00d717\u00d732, tokens 4\u00d74 + 1) - default'
     );
     expect(text.get(LN_1)).toContain('encoder_layer_1 / ln_1');
     // Nothing from inside attention is offered.

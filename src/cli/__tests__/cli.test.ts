@@ -78,7 +78,9 @@ test('layers: JSON in graph order with op, shape and one default', () => {
     shape: [1, 8, 32, 32],
     default: false,
     layout: 'NCHW',
-    grid: [32, 32]
+    grid: [32, 32],
+    label: 'features / conv1',
+    modules: ['features.conv1']
   });
   expect(layers.filter((l: { default: boolean }) => l.default)).toEqual([
     {
@@ -87,7 +89,9 @@ test('layers: JSON in graph order with op, shape and one default', () => {
       shape: [1, 16, 8, 8],
       default: true,
       layout: 'NCHW',
-      grid: [8, 8]
+      grid: [8, 8],
+      label: 'features / relu3',
+      modules: ['features.relu3']
     }
   ]);
 });
@@ -105,7 +109,8 @@ test('layers of a ViT: token layers with their grid, extra tokens and readable l
     layout: 'tokens',
     grid: [4, 4],
     extra_tokens: 1,
-    label: 'encoder_layer_0 / Add_1'
+    label: 'encoder_layer_0',
+    modules: ['encoder.layers.encoder_layer_0']
   });
 });
 
@@ -284,7 +289,7 @@ test.each([
       '--out',
       'x.npy'
     ],
-    /error: unknown layer 'relu9'; nearest tensors: '/
+    /error: unknown layer 'relu9'; did you mean '/
   ],
   [
     [

@@ -67,7 +67,10 @@ export async function runAudit(
   const objects = options.objects
     ? new Objects(options.objects, count, imageSize)
     : undefined;
-  const layer = options.layer ?? explainer.defaultLayer;
+  const layer =
+    options.layer !== undefined
+      ? explainer.resolveLayer(options.layer)
+      : explainer.defaultLayer;
   if (!layer) {
     throw new AuditError(
       'the model has no default layer (a 4-D activation with H, W > 1); name a --layer'

@@ -2,6 +2,7 @@
  * One loaded model: its graph, the inputs a user feeds, its outputs, the tensor whose score each
  * output's targets index, its candidate layers for the declared input shape, and its sessions.
  */
+import { ModuleNames, resolveLayer, UnknownLayerError } from '../layerNames';
 import { candidateLayers, defaultLayer, LayerInfo } from '../layers';
 import { withFreeBatch } from '../onnx/cut';
 import { GraphIndex } from '../onnx/graph';
@@ -117,6 +118,25 @@ export class LoadedModel {
     return { output, tensor: output };
   }
 
+  /**
+   * The tensor a layer name means: an ONNX tensor, or a module name of a torch export
+   * (`layer4.1`: its block's output); a miss is an ExplainError with the nearest few names.
+   */
+  resolveLayer(name: string): string {
+    this._modules ??= new ModuleNames(this.proto, this.index);
+    try {
+      return resolveLayer(name, this._declaredLayers, {
+        modules: this._modules,
+        index: this.index
+      });
+    } catch (error) {
+      if (error instanceof UnknownLayerError) {
+        throw new ExplainError(error.message, 'layers');
+      }
+      throw error;
+    }
+  }
+
   /** Releases every session. The model cannot run afterwards. */
   dispose(): Promise<void> {
     return this.sessions.dispose();
@@ -151,4 +171,5 @@ export class LoadedModel {
   }
 
   private _declaredLayers: LayerInfo[] = [];
+  private _modules: ModuleNames | undefined;
 }

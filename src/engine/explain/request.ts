@@ -74,15 +74,8 @@ export async function checkLayers(
   layers?: string[]
 ): Promise<string[]> {
   if (layers && layers.length > 0) {
-    for (const layer of layers) {
-      if (!model.index.producers.has(layer)) {
-        throw new ExplainError(
-          `unknown layer '${layer}'; nearest tensors: ${nearestTensors(model, layer).join(', ')}`,
-          'layers'
-        );
-      }
-    }
-    return layers;
+    // Module names (`layer4.1`) become their tensors here, once for every caller.
+    return layers.map(layer => model.resolveLayer(layer));
   }
   const fallback =
     model.defaultLayer ??
@@ -177,36 +170,4 @@ async function classCount(
     );
   }
   return sizeOf(dims.slice(1));
-}
-
-/** The three tensors whose names are nearest to a name that is none (layers first). */
-function nearestTensors(model: LoadedModel, name: string): string[] {
-  const candidates =
-    model.declaredLayers.length > 0
-      ? model.declaredLayers.map(l => l.name)
-      : [...model.index.producers.keys()];
-  return candidates
-    .map(c => ({ c, d: editDistance(name, c) }))
-    .sort((a, b) => a.d - b.d)
-    .slice(0, 3)
-    .map(x => `'${x.c}'`);
-}
-
-/** Levenshtein distance: insertions, deletions and substitutions. */
-function editDistance(a: string, b: string): number {
-  const previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = previous[0];
-    previous[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = previous[j];
-      previous[j] = Math.min(
-        previous[j] + 1,
-        previous[j - 1] + 1,
-        diagonal + (a[i - 1] === b[j - 1] ? 0 : 1)
-      );
-      diagonal = above;
-    }
-  }
-  return previous[b.length];
 }

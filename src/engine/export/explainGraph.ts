@@ -14,6 +14,7 @@
  */
 import { GradientCam, methodFor } from '../cam';
 import { appendCams } from '../cam/graph';
+import { ModuleNames, resolveLayer, UnknownLayerError } from '../layerNames';
 import { candidateLayers } from '../layers';
 import { spatialViews, viewOf } from '../layout';
 import { withFreeBatch } from '../onnx/cut';
@@ -268,7 +269,19 @@ function chooseLayers(
     }
     return [fallback];
   }
-  for (const layer of options.layers) {
+  const index = new GraphIndex(model);
+  const names = new ModuleNames(model, index);
+  const layers = options.layers.map(asked => {
+    try {
+      return resolveLayer(asked, candidates, { modules: names, index });
+    } catch (error) {
+      if (error instanceof UnknownLayerError) {
+        throw new ExportError(`--layer: ${error.message}`);
+      }
+      throw error;
+    }
+  });
+  for (const layer of layers) {
     const dims = shapes.get(layer);
     if (!dims) {
       throw new ExportError(
@@ -281,7 +294,7 @@ function chooseLayers(
       );
     }
   }
-  return [...new Set(options.layers)];
+  return [...new Set(layers)];
 }
 
 /**

@@ -327,6 +327,28 @@ describe('GradCAMKernelClient: requests', () => {
     expect(received.bytes).toEqual(model);
   });
 
+  it("passes the kernel's progress lines of a torch export to onProgress, then takes the reply", async () => {
+    const model = Uint8Array.from([8, 1, 2]);
+    const sha256 = (await sha256Hex(model))!;
+    kernel.helper = (data, _b, reply) => {
+      for (const message of ['Exporting net...', 'Exporting net: 2 s so far']) {
+        reply({ v: 1, id: data.id, progress: null, message });
+      }
+      reply({ v: 1, id: data.id, ok: true, format: 'onnx', bytes: 3, sha256 }, [
+        model.buffer
+      ]);
+    };
+    const heard: [number, string | undefined][] = [];
+    const received = await client.getModel('net', {
+      onProgress: (fraction, message) => heard.push([fraction, message])
+    });
+    expect(heard).toEqual([
+      [0, 'Exporting net...'],
+      [0, 'Exporting net: 2 s so far']
+    ]);
+    expect(received.bytes).toEqual(model);
+  });
+
   it('refuses a model that arrived damaged or short', async () => {
     const model = Uint8Array.from([1, 2, 3, 4]);
     const sha256 = (await sha256Hex(model))!;

@@ -9,6 +9,7 @@ import type {
   IEngine,
   IExplainRequest,
   IExplainResult,
+  IMapScores,
   IMap,
   ISource,
   ISourceData
@@ -81,6 +82,11 @@ class FakeEngine implements IEngine {
       request.targets.map(target => fakeMap(layer, target, request.method))
     );
     return { maps, targetNote: this.targetNote };
+  }
+  async score(): Promise<IMapScores> {
+    throw new Error(
+      'the panel model never scores maps (the metrics strip does)'
+    );
   }
   async dispose(): Promise<void> {}
 }

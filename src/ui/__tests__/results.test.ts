@@ -12,20 +12,27 @@ function map(target: number): IMap {
     target,
     map: new Float32Array(6),
     size: { height: 2, width: 3 },
-    channels: 1
+    channels: 1,
+    raw: Float32Array.from([0, 1, 2, 4]),
+    rawSize: { height: 2, width: 2 }
   };
 }
 
 function setUp(sendResult?: ISource['sendResult']) {
-  const sent: { name: string; shape: number[] }[] = [];
+  const sent: {
+    name: string;
+    shape: number[];
+    data: Float32Array;
+    details: unknown;
+  }[] = [];
   const source: ISource = {
     label: 'test',
     key: 'test',
     load: () => Promise.reject(new Error('not used')),
     sendResult:
       sendResult ??
-      (async (name, _data, shape) => {
-        sent.push({ name, shape });
+      (async (name, data, shape, details) => {
+        sent.push({ name, shape, data, details });
       })
   };
   const shown: IShownMap = {
@@ -33,7 +40,26 @@ function setUp(sendResult?: ISource['sendResult']) {
     shownMethod: 'gradcam++',
     layer: '/layer4/relu',
     target: 3,
-    source
+    source,
+    layers: [
+      {
+        name: '/layer4/relu',
+        op: 'Relu',
+        shape: [1, 8, 2, 2],
+        isDefault: true,
+        label: 'layer4',
+        modules: ['layer4']
+      }
+    ],
+    normalisation: 'map',
+    // The shared scale's map: the raw map over 8 (only its values matter here).
+    shown: m =>
+      shown.normalisation === 'map'
+        ? m
+        : { ...m, map: Float32Array.from(m.map, () => 0.5), scale: 8 },
+    labelOf: index => (index === 3 ? 'tabby cat' : ''),
+    scaleRange: { normalisation: 'map', low: 0, high: 4 },
+    colormap: 'jet'
   };
   let changes = 0;
   const results = new ShownMapResults({ shown, changed: () => changes++ });
@@ -41,17 +67,57 @@ function setUp(sendResult?: ISource['sendResult']) {
 }
 
 describe('ShownMapResults', () => {
-  it('names the export after method, layer and class, in file-safe characters', () => {
-    expect(setUp().results.exportName).toBe(
-      'gradcam-gradcam++-_layer4_relu-3.png'
-    );
+  it('names the export by class name, layer module and method, in file-safe characters', () => {
+    expect(setUp().results.exportName).toBe('tabby_cat-layer4-gradcam++.png');
+  });
+
+  it("the export's legend: raw values at the bar's ends and a caption", () => {
+    expect(setUp().results.legend).toEqual({
+      colormap: 'jet',
+      low: '0',
+      high: '4',
+      caption:
+        'tabby cat (3) \u00b7 layer4 \u00b7 gradcam++ \u00b7 raw values, the map stretched to its own range'
+    });
+  });
+
+  it('sends the raw map and the normalisation with the map as drawn', async () => {
+    const { results, shown, sent } = setUp();
+    await results.send('cam');
+    expect(sent[0].details).toEqual({
+      raw: { data: Float32Array.from([0, 1, 2, 4]), shape: [2, 2] },
+      meta: {
+        method: 'gradcam++',
+        layer: '/layer4/relu',
+        module: 'layer4',
+        target: 3,
+        label: 'tabby cat',
+        normalisation: {
+          kind: 'map',
+          scale: null,
+          formula:
+            "displayed = min-max(resize_bilinear(min-max(raw))): the reference library's two passes"
+        }
+      }
+    });
+    (shown as { normalisation: string }).normalisation = 'classes';
+    await results.send('shared');
+    expect(Array.from(sent[1].data)).toEqual([0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
+    expect(
+      (sent[1].details as { meta: { normalisation: unknown } }).meta
+        .normalisation
+    ).toEqual({
+      kind: 'classes',
+      scale: 8,
+      formula: 'displayed = resize_bilinear(raw) / scale, clipped to [0, 1]'
+    });
   });
 
   it('sends the shown map with its shape, and says so while that map is shown', async () => {
     const { results, shown, sent, changes } = setUp();
     expect(results.canSend).toBe(true);
     await results.send('  cam  ');
-    expect(sent).toEqual([{ name: 'cam', shape: [2, 3] }]);
+    expect(sent.map(s => [s.name, s.shape])).toEqual([['cam', [2, 3]]]);
     expect(results.lastSend).toMatchObject({
       name: 'cam',
       done: true,

@@ -39,4 +39,35 @@ describe('KernelSource', () => {
       [0.2, image]
     ]);
   });
+
+  it("shows the kernel's own words while it exports a torch module", async () => {
+    const kernel: IKernelRequests = {
+      getModel: async (_handle, _signal, onProgress) => {
+        onProgress?.(
+          0,
+          'Exporting the torch module Net to ONNX at 1x3x224x224...'
+        );
+        onProgress?.(1);
+        return new Uint8Array([8]);
+      },
+      getImage: async () => ({
+        layout: 'HWC',
+        data: new Uint8Array(3),
+        shape: [1, 1, 3]
+      }),
+      putResult: async () => undefined
+    };
+    const source = new KernelSource({
+      kernel,
+      options: { handle: 'h' },
+      label: 'nb'
+    });
+    const seen: string[] = [];
+    await source.load(new AbortController().signal, (_f, m) => seen.push(m));
+    expect(seen.slice(0, 3)).toEqual([
+      'Fetching the model from the kernel',
+      'Exporting the torch module Net to ONNX at 1x3x224x224...',
+      'Fetching the model from the kernel'
+    ]);
+  });
 });

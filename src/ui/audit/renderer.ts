@@ -7,6 +7,7 @@ import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
+import { AUDIT_SUMMARY_HEAD } from './summary';
 import { AUDIT_MIME_TYPE, IAuditOptions } from './tokens';
 
 /** Opens the audit view for an output; `node` is the output's node, to find its notebook. */
@@ -44,7 +45,15 @@ export class AuditOutputRenderer
     button.textContent = trans.__('Open the audit view');
     button.onclick = () => this._open(options, this.node);
     this.node.dataset.handle = options.handle;
-    this.node.replaceChildren(summary, button);
+    // The report's summary, once the view saved one in the bundle (src/ui/audit/summary.ts).
+    const text = model.data['text/plain'];
+    const report = document.createElement('span');
+    report.className = 'jp-GradCAM-auditSummary';
+    report.hidden = !(
+      typeof text === 'string' && text.startsWith(AUDIT_SUMMARY_HEAD)
+    );
+    report.textContent = report.hidden ? '' : (text as string);
+    this.node.replaceChildren(summary, button, report);
   }
 
   private _open: OpenAudit;

@@ -12,6 +12,11 @@ import { showBesideNotebook } from '../placement';
 import type { ExplanationPanels } from '../tracker';
 import { KernelAuditSource } from './kernelSource';
 import type { IAuditSettings } from './model';
+import {
+  auditSummaryText,
+  ICellsWithOutputs,
+  saveAuditSummary
+} from './summary';
 import { AUDIT_MIME_TYPE, AuditRunner, IAuditOptions } from './tokens';
 import { AuditView } from './view';
 
@@ -70,6 +75,17 @@ export class AuditViews {
         }
       });
       notebook.disposed.connect(() => created.dispose());
+      // The report's summary goes into the output's bundle, to be saved with the notebook.
+      created.model.changed.connect((model, change) => {
+        const cells = notebook.content.model?.cells;
+        if (change === 'result' && model.report && cells) {
+          saveAuditSummary(
+            cells as unknown as ICellsWithOutputs,
+            options.handle,
+            auditSummaryText(model.report)
+          );
+        }
+      });
       showBesideNotebook(this._shell, created, notebook);
       void created.model.open(
         new KernelAuditSource({

@@ -228,7 +228,7 @@ describe('explain', () => {
   test('errors name the bad argument', async () => {
     const feeds = { input: x() };
     await expect(cnn.explain({ feeds, layers: ['relu3'] })).rejects.toThrow(
-      /unknown layer 'relu3'; nearest tensors: '\/features\/relu3\/Relu_output_0'/
+      /unknown layer 'relu3'; did you mean 'features\.relu3'/
     );
     await expect(cnn.explain({ feeds, targets: [5] })).rejects.toThrow(
       /target 5 is out of range: 'logits' has 5 classes/

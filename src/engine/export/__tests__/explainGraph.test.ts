@@ -211,7 +211,7 @@ describe('explain graph of small_cnn', () => {
     );
     await expect(
       exportExplainGraph(MODEL, { layers: ['nope'] })
-    ).rejects.toThrow("--layer 'nope' is not a tensor of the model");
+    ).rejects.toThrow("--layer: unknown layer 'nope'; did you mean");
     await expect(
       exportExplainGraph(MODEL, { layers: ['logits'] })
     ).rejects.toThrow(/has no image grid/);
