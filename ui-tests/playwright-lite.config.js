@@ -5,40 +5,21 @@
  * GRADCAM_LITE_PORT (8889 by default).
  */
 const path = require('path');
+const { frontendConfig } = require('./chromium');
 
 const port = process.env.GRADCAM_LITE_PORT || '8889';
 const baseURL = `http://127.0.0.1:${port}`;
 const site = path.resolve(__dirname, '..', 'build', 'lite');
 
-module.exports = {
-  testDir: './frontends',
+module.exports = frontendConfig({
+  baseURL,
   testMatch: 'lite.spec.ts',
-  timeout: 180 * 1000,
-  retries: 1,
-  workers: 1,
-  reporter: [['list']],
-  use: {
-    baseURL,
-    video: 'off',
-    trace: 'retain-on-failure',
-    viewport: { width: 1400, height: 900 },
-    launchOptions: {
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run'
-      ]
-    }
-  },
   webServer: {
     command: `python3 -m http.server ${port} --bind 127.0.0.1 --directory ${JSON.stringify(site)}`,
-    url: `${baseURL}/lab/index.html`,
+    url: '/lab/index.html',
     timeout: 60 * 1000,
     // http.server logs every request on stderr: hundreds of lines for one page.
     stderr: 'ignore',
     reuseExistingServer: false
   }
-};
+});

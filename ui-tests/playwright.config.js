@@ -4,6 +4,7 @@
  */
 const path = require('path');
 const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
+const { chromium } = require('./chromium');
 
 const port = process.env.GRADCAM_UI_TESTS_PORT || '8888';
 const baseURL = `http://127.0.0.1:${port}`;
@@ -32,17 +33,7 @@ module.exports = {
     // Videos need Playwright's own ffmpeg download, which this project does without.
     video: 'off',
     trace: 'retain-on-failure',
-    launchOptions: {
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-quic',
-        '--no-first-run'
-      ]
-    }
+    launchOptions: chromium()
   },
   webServer: {
     command: 'jupyter lab --config jupyter_server_test_config.py',

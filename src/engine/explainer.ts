@@ -8,7 +8,7 @@
  * `explain/request.ts`, and the path of an explanation in `cam/pipeline.ts`.
  */
 import { explain } from './cam/pipeline';
-import { explainRows, RowMaps, RowMapsRequest } from './export/rowMaps';
+import { explainRows, RowMaps, RowMapsRequest } from './cam/rowMaps';
 import { LoadedModel } from './explain/model';
 import { predict } from './explain/predict';
 import { checkFeeds } from './explain/request';
@@ -25,8 +25,8 @@ import { LayerInfo } from './layers';
 import { Tensor } from './tensor';
 
 export { ExplainError } from './explain/types';
-export { PREDICTED } from './export/rowMaps';
-export type { RowMaps, RowMapsRequest } from './export/rowMaps';
+export { PREDICTED } from './cam/rowMaps';
+export type { RowMaps, RowMapsRequest } from './cam/rowMaps';
 export type {
   ExplainedMap,
   ExplainRequest,
@@ -114,8 +114,8 @@ export class Explainer {
 
   /**
    * Explains each image for its own class (PREDICTED: its best class) at one layer, in one run
-   * of the explain graph: the scores and the raw maps together. Gradient methods that an explain
-   * graph carries only (EXPORT_METHODS).
+   * of the compiled graph with its batch freed: the scores and the raw maps together. Gradient
+   * methods only.
    */
   explainRows(
     request: RowMapsRequest,

@@ -94,6 +94,12 @@ export class CompareView extends Widget {
     _: ExplanationModel,
     change: ExplanationModel.Change
   ): void {
+    if (change === 'source') {
+      // Another model: its layers and classes are other slots.
+      this._layerThumbnails.clear();
+      this._classThumbnails.clear();
+      this._queue.clear();
+    }
     if (change === 'selection' || change === 'source') {
       this.render();
     } else if (change === 'display') {
@@ -316,8 +322,10 @@ export class CompareView extends Widget {
   }
 
   /**
-   * The thumbnail button of a map (its canvas in a frame, and a caption), kept per row, so that a
-   * switch moves the current mark and makes no element; queued for drawing when not drawn yet.
+   * The thumbnail button of a map (its canvas in a frame, and a caption), kept per row and slot
+   * (a layer in the layers row, a class in the classes row), so that a switch makes no element:
+   * a class switch gives every slot of the layers row a new map, which is drawn in the frames
+   * after it (hidden until then), where making a button per layer took half of the switch.
    */
   private _thumbnail(
     map: IMap,
@@ -327,29 +335,36 @@ export class CompareView extends Widget {
     caption: (map: IMap) => string
   ): HTMLButtonElement {
     // One cache per row: the shown map is in both rows, and a canvas can have one parent only.
-    const thumbnails =
-      row === this._layers ? this._layerThumbnails : this._classThumbnails;
-    let thumbnail = thumbnails.get(map);
+    const layersRow = row === this._layers;
+    const thumbnails = layersRow
+      ? this._layerThumbnails
+      : this._classThumbnails;
+    const slot = layersRow ? (map.layer ?? '') : String(map.target);
+    let thumbnail = thumbnails.get(slot);
     if (!thumbnail) {
       const canvas = document.createElement('canvas');
       canvas.className = 'jp-GradCAM-thumb';
-      if (map.channels !== 1) {
-        canvas.classList.add('jp-mod-image');
-      }
       const frame = document.createElement('span');
       frame.className = 'jp-GradCAM-thumbFrame';
       frame.appendChild(canvas);
       const button = document.createElement('button');
       button.className = 'jp-GradCAM-thumbButton';
       button.type = 'button';
-      button.title = title(map);
       const label = document.createElement('span');
       label.className = 'jp-GradCAM-thumbCaption';
-      label.textContent = caption(map);
       button.append(frame, label);
-      button.onclick = () => choose(map);
-      thumbnail = { button, canvas, colormap: null };
-      thumbnails.set(map, thumbnail);
+      thumbnail = { button, canvas, label, map: null, colormap: null };
+      thumbnails.set(slot, thumbnail);
+    }
+    if (thumbnail.map !== map) {
+      const shown = thumbnail;
+      shown.map = map;
+      shown.colormap = null;
+      shown.button.onclick = () => choose(map);
+      setText(shown.button, 'title', title(map));
+      setText(shown.label, 'textContent', caption(map));
+      shown.canvas.classList.toggle('jp-mod-image', map.channels !== 1);
+      shown.canvas.classList.add('jp-mod-pending');
     }
     if (thumbnail.colormap !== this._model.colormap) {
       this._queue.set(thumbnail, map);
@@ -382,6 +397,7 @@ export class CompareView extends Widget {
       if (thumbnail.canvas.isConnected && thumbnail.colormap !== colormap) {
         this._painter.paintMap(thumbnail.canvas, map, size, colormap);
         thumbnail.colormap = colormap;
+        thumbnail.canvas.classList.remove('jp-mod-pending');
       }
       if (performance.now() - start > DRAW_BUDGET_MS) {
         break;
@@ -394,8 +410,8 @@ export class CompareView extends Widget {
   private _trans: TranslationBundle;
   private _marks: LayerMarks | undefined;
   private _painter = new ThumbnailPainter();
-  private _layerThumbnails = new WeakMap<IMap, Thumbnail>();
-  private _classThumbnails = new WeakMap<IMap, Thumbnail>();
+  private _layerThumbnails = new Map<string, Thumbnail>();
+  private _classThumbnails = new Map<string, Thumbnail>();
   private _queue = new Map<Thumbnail, IMap>();
   private _inView = new WeakMap<HTMLElement, HTMLElement>();
   private _toScroll = new Set<HTMLElement>();
@@ -422,9 +438,22 @@ export namespace CompareView {
   }
 }
 
-/** A thumbnail's button, its canvas (the map) and the colormap it was drawn with. */
+/** A thumbnail's button, its canvas and caption, the map it shows and the colormap it was drawn with. */
 interface Thumbnail {
   button: HTMLButtonElement;
   canvas: HTMLCanvasElement;
+  label: HTMLElement;
+  map: IMap | null;
   colormap: string | null;
+}
+
+/** Sets a text property only when it changes (a write invalidates the layout even when equal). */
+function setText<T extends HTMLElement>(
+  node: T,
+  key: 'title' | 'textContent',
+  value: string
+): void {
+  if (node[key] !== value) {
+    node[key] = value;
+  }
 }

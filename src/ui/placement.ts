@@ -1,7 +1,9 @@
 /**
- * Where explanation panels live: in the shell's right-hand area, one tab per notebook, in
- * JupyterLab and in Notebook 7 alike (Notebook 7's shell keeps one widget in its main area and
- * ignores a second one, so a split beside the notebook never appears there).
+ * Where the extension's widgets live. Explanation panels: in the shell's right-hand area, one tab
+ * per notebook, in JupyterLab and in Notebook 7 alike (Notebook 7's shell keeps one widget in its
+ * main area and ignores a second one, so a split beside the notebook never appears there). Audit
+ * views, which want width for their gallery: beside the notebook in JupyterLab's main area, and in
+ * the right area where the shell has no main-area docking (Notebook 7).
  */
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 import type { Widget } from '@lumino/widgets';
@@ -46,6 +48,30 @@ export function showInRightArea(
   if (keepFocus && !keepFocus.isDisposed) {
     shell.activateById(keepFocus.id);
   }
+}
+
+/**
+ * Puts `view` to the right of `notebook` in the main area where the shell docks several main
+ * widgets (JupyterLab: its shell has a dock `mode`), else in the right area; and shows it.
+ */
+export function showBesideNotebook(
+  shell: JupyterFrontEnd.IShell,
+  view: Widget,
+  notebook: Widget
+): void {
+  if (!docksMainArea(shell)) {
+    showInRightArea(shell, view, null);
+    return;
+  }
+  if (!view.isAttached) {
+    shell.add(view, 'main', { mode: 'split-right', ref: notebook.id });
+  }
+  shell.activateById(view.id);
+}
+
+/** JupyterLab's shell docks main widgets side by side (its `mode`); Notebook 7's keeps one. */
+function docksMainArea(shell: JupyterFrontEnd.IShell): boolean {
+  return 'mode' in shell;
 }
 
 function hasExpandRight(

@@ -7,6 +7,7 @@
  */
 import { expect, Page, test } from '@playwright/test';
 import * as path from 'path';
+import { overlayColours } from './overlay';
 
 const CONTENTS = path.resolve(__dirname, '..', '..', 'build', 'lite-contents');
 const PANEL = '.jp-GradCAM-panel';
@@ -24,22 +25,6 @@ function item(page: Page, name: string) {
   return page.locator('.jp-DirListing-item', {
     has: page.locator('.jp-DirListing-itemText', { hasText: name })
   });
-}
-
-/** How many distinct RGBA values the panel's overlay holds. */
-async function overlayColours(page: Page): Promise<number> {
-  return page
-    .locator(`${PANEL} canvas.jp-GradCAM-overlay`)
-    .evaluate((canvas: HTMLCanvasElement) => {
-      const data = canvas
-        .getContext('2d')!
-        .getImageData(0, 0, canvas.width, canvas.height).data;
-      const colours = new Set<string>();
-      for (let i = 0; i < data.length; i += 4) {
-        colours.add(`${data[i]},${data[i + 1]},${data[i + 2]},${data[i + 3]}`);
-      }
-      return colours.size;
-    });
 }
 
 test('JupyterLite: Open With > Grad-CAM on the demo model gives a map, with no server', async ({
@@ -95,7 +80,7 @@ test('JupyterLite: Open With > Grad-CAM on the demo model gives a map, with no s
     .locator('select.jp-GradCAM-layerSelect option')
     .count();
   expect(layers).toBeGreaterThan(3);
-  expect(await overlayColours(page)).toBeGreaterThan(20);
+  expect(await overlayColours(page, PANEL)).toBeGreaterThan(20);
   // The classes come from the model's labels? No: the file panel shows indices 0-5.
   const classes = await panel
     .locator('select.jp-GradCAM-classSelect option')

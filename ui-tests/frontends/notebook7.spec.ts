@@ -8,6 +8,7 @@
 import { expect, Page, test } from '@playwright/test';
 import * as fs from 'fs';
 import * as path from 'path';
+import { overlayColours } from './overlay';
 
 const MODEL = path.resolve(
   __dirname,
@@ -18,6 +19,18 @@ const MODEL = path.resolve(
   'shapes.onnx'
 );
 const NOTEBOOK = 'explain.ipynb';
+const BIASED_MODEL = path.resolve(MODEL, '..', 'shapes_biased.onnx');
+
+/** An audit of 12 random pictures: cheap, and enough for the view to open with its cards. */
+const AUDIT_CELLS = [
+  [
+    'import numpy as np',
+    'from jupyterlab_gradcam import audit',
+    "CLASSES = ['circle', 'square', 'triangle', 'star', 'cross', 'ring']",
+    'images = np.random.default_rng(0).integers(0, 256, (12, 96, 96, 3), dtype=np.uint8)',
+    "audit('shapes_biased.onnx', images, [k % 6 for k in range(12)], CLASSES)"
+  ].join('\n')
+];
 const PANEL = '.jp-GradCAM-panel';
 
 /** A square of one colour on a dark ground; the second explain() asks for class 5 (ring). */
@@ -34,17 +47,25 @@ const CELLS = [
   "explain('shapes.onnx', square, target=5, labels=CLASSES, mean=MEAN, std=STD)"
 ];
 
-/** Puts the demo model and the notebook into the server's root folder (the contents API). */
-async function writeFiles(page: Page): Promise<void> {
-  const model = await page.request.put(`/api/contents/shapes.onnx`, {
-    data: {
-      type: 'file',
-      format: 'base64',
-      content: fs.readFileSync(MODEL).toString('base64')
+/** Puts a demo model and a notebook of these cells into the server's root folder (the contents API). */
+async function writeFiles(
+  page: Page,
+  model = MODEL,
+  notebookName = NOTEBOOK,
+  cells = CELLS
+): Promise<void> {
+  const upload = await page.request.put(
+    `/api/contents/${path.basename(model)}`,
+    {
+      data: {
+        type: 'file',
+        format: 'base64',
+        content: fs.readFileSync(model).toString('base64')
+      }
     }
-  });
-  expect(model.ok()).toBe(true);
-  const notebook = await page.request.put(`/api/contents/${NOTEBOOK}`, {
+  );
+  expect(upload.ok()).toBe(true);
+  const notebook = await page.request.put(`/api/contents/${notebookName}`, {
     data: {
       type: 'notebook',
       format: 'json',
@@ -58,7 +79,7 @@ async function writeFiles(page: Page): Promise<void> {
             language: 'python'
           }
         },
-        cells: CELLS.map((source, i) => ({
+        cells: cells.map((source, i) => ({
           cell_type: 'code',
           id: `cell-${i}`,
           metadata: {},
@@ -95,20 +116,19 @@ function collectErrors(page: Page): string[] {
   return errors;
 }
 
-/** How many distinct RGBA values the panel's overlay holds. */
-async function overlayColours(page: Page): Promise<number> {
-  return page
-    .locator(`${PANEL} canvas.jp-GradCAM-overlay`)
-    .evaluate((canvas: HTMLCanvasElement) => {
-      const data = canvas
-        .getContext('2d')!
-        .getImageData(0, 0, canvas.width, canvas.height).data;
-      const colours = new Set<string>();
-      for (let i = 0; i < data.length; i += 4) {
-        colours.add(`${data[i]},${data[i + 1]},${data[i + 2]},${data[i + 3]}`);
-      }
-      return colours.size;
-    });
+/** Opens the notebook and runs all its cells once its kernel is idle. */
+async function runAllCells(page: Page, notebook: string): Promise<void> {
+  await page.goto(`/notebooks/${notebook}`);
+  await page.waitForFunction(
+    () =>
+      (window as any).jupyterapp?.shell?.currentWidget?.sessionContext?.session
+        ?.kernel?.status === 'idle',
+    undefined,
+    { timeout: 60_000 }
+  );
+  await page.evaluate(() =>
+    (window as any).jupyterapp.commands.execute('notebook:run-all-cells')
+  );
 }
 
 /** Closes the right side panel as a user does (its close button). */
@@ -123,17 +143,7 @@ test('Notebook 7: explain() opens the panel in the right side panel with a map; 
   const errors = collectErrors(page);
   await page.goto('/tree');
   await writeFiles(page);
-  await page.goto(`/notebooks/${NOTEBOOK}`);
-  await page.waitForFunction(
-    () =>
-      (window as any).jupyterapp?.shell?.currentWidget?.sessionContext?.session
-        ?.kernel?.status === 'idle',
-    undefined,
-    { timeout: 60_000 }
-  );
-  await page.evaluate(() =>
-    (window as any).jupyterapp.commands.execute('notebook:run-all-cells')
-  );
+  await runAllCells(page, NOTEBOOK);
 
   // The last explain() run is shown: class 5, in the right side panel, with a map.
   const panel = page.locator(PANEL);
@@ -143,7 +153,7 @@ test('Notebook 7: explain() opens the panel in the right side panel with a map; 
   await expect(panel).toHaveAttribute('data-target', '5');
   await expect(panel).toBeVisible();
   await expect(page.locator(`#jp-right-stack ${PANEL}`)).toHaveCount(1);
-  expect(await overlayColours(page)).toBeGreaterThan(20);
+  expect(await overlayColours(page, PANEL)).toBeGreaterThan(20);
   await expect(panel.locator('select.jp-GradCAM-layerSelect')).not.toHaveValue(
     ''
   );
@@ -178,6 +188,24 @@ test('Notebook 7: explain() opens the panel in the right side panel with a map; 
   await expect(panel).toBeVisible();
   await expect(page.locator(PANEL)).toHaveCount(1);
 
+  expect(errors).toEqual([]);
+});
+
+test('Notebook 7: audit() opens the audit view in the right side panel, with its class cards', async ({
+  page
+}) => {
+  const errors = collectErrors(page);
+  await page.goto('/tree');
+  await writeFiles(page, BIASED_MODEL, 'audit.ipynb', AUDIT_CELLS);
+  await runAllCells(page, 'audit.ipynb');
+  // Notebook 7 keeps one main widget: the view must be in the right side panel, not lost.
+  const view = page.locator('#jp-right-stack .jp-GradCAM-audit');
+  await expect(view).toHaveAttribute('data-state', 'ready', {
+    timeout: 90_000
+  });
+  await expect(view).toBeVisible();
+  await expect(view.locator('.jp-GradCAM-classCard').first()).toBeVisible();
+  await expect(view.locator('.jp-GradCAM-auditItem').first()).toBeVisible();
   expect(errors).toEqual([]);
 });
 

@@ -10,6 +10,7 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
 import * as path from 'path';
+import { runInKernel } from './kernel';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const NOTEBOOK = 'audit.ipynb';
@@ -30,32 +31,6 @@ async function viewOf(
   await expect(output).toHaveAttribute('data-handle', /^[0-9a-f]{32}$/);
   const handle = await output.getAttribute('data-handle');
   return page.locator(`${AUDIT}[data-handle="${handle}"]`);
-}
-
-/** Runs `code` in the notebook's kernel without a cell and returns what it printed. */
-async function runInKernel(
-  page: IJupyterLabPageFixture,
-  code: string
-): Promise<string> {
-  return page.evaluate(async code => {
-    const notebooks = Array.from(
-      window.jupyterapp.shell.widgets('main')
-    ) as any[];
-    const notebook = notebooks.find(w => w.sessionContext?.session?.kernel);
-    const future = notebook.sessionContext.session.kernel.requestExecute({
-      code
-    });
-    let output = '';
-    future.onIOPub = (message: any) => {
-      if (message.header.msg_type === 'stream') {
-        output += message.content.text;
-      } else if (message.header.msg_type === 'error') {
-        output += `${message.content.ename}: ${message.content.evalue}`;
-      }
-    };
-    await future.done;
-    return output;
-  }, code);
 }
 
 /** The data-label and data-prediction of every gallery item in the DOM. */

@@ -27,12 +27,18 @@ async function execute(
 /**
  * Open the command palette through its command, not its shortcut: a key press right after a
  * notebook opens can land while the cell editor still takes focus, and the palette never shows.
+ * The modal palette also closes when it loses the focus, which a notebook still opening on a
+ * loaded machine takes: opened again until it stays.
  */
 async function openPalette(page: IJupyterLabPageFixture) {
   const palette = page.locator('#modal-command-palette');
-  await execute(page, PALETTE_COMMAND);
-  await expect(palette).toBeVisible();
-  await expect(palette.locator('input')).toBeFocused();
+  await expect(async () => {
+    if (!(await palette.isVisible())) {
+      await execute(page, PALETTE_COMMAND);
+    }
+    await expect(palette).toBeVisible({ timeout: 2_000 });
+    await expect(palette.locator('input')).toBeFocused({ timeout: 2_000 });
+  }).toPass({ timeout: 30_000 });
   return palette;
 }
 
@@ -104,15 +110,19 @@ test.describe('the extension in JupyterLab', () => {
     // It says what it is waiting for.
     await expect(panel).toContainText(/explain\(model, image\)/);
 
-    // Split right: the panel and the notebook side by side, the panel on the right.
+    // The panel and the notebook side by side, the panel on the right. The right area may still
+    // be opening (its width animates in): the boxes are read again until they settle.
     const notebook = page.locator('.jp-NotebookPanel:visible');
-    const notebookBox = await notebook.boundingBox();
-    const panelBox = await panel.boundingBox();
-    expect(notebookBox).not.toBeNull();
-    expect(panelBox).not.toBeNull();
-    expect(panelBox!.x).toBeGreaterThanOrEqual(
-      notebookBox!.x + notebookBox!.width - 1
-    );
+    await expect(async () => {
+      const notebookBox = await notebook.boundingBox();
+      const panelBox = await panel.boundingBox();
+      expect(notebookBox).not.toBeNull();
+      expect(panelBox).not.toBeNull();
+      expect(panelBox!.width).toBeGreaterThan(0);
+      expect(panelBox!.x).toBeGreaterThanOrEqual(
+        notebookBox!.x + notebookBox!.width - 1
+      );
+    }).toPass({ timeout: 10_000 });
 
     // Running the command again shows the same panel, not a second one.
     await execute(page, OPEN_COMMAND);

@@ -9,6 +9,7 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
 import * as path from 'path';
+import { runInKernel } from './kernel';
 
 /**
  * The tiny CNN and its image (ui-tests/notebooks/tiny_cnn.py, uploaded beside the notebook): a
@@ -67,11 +68,22 @@ async function overlayPixels(panel: Locator): Promise<number[]> {
 
 /**
  * The pixels of the thumbnail an explain() output shows, drawn onto a canvas at its own size
- * (a data URL: same origin, so the canvas can be read).
+ * (a data URL: same origin, so the canvas can be read). A decode fails when the panel publishes
+ * a new thumbnail meanwhile (its source changes): it is decoded again, the new one.
  */
 async function thumbnailPixels(thumbnail: Locator): Promise<number[]> {
   return thumbnail.evaluate(async (image: HTMLImageElement) => {
-    await image.decode();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await image.decode();
+        break;
+      } catch (error) {
+        if (attempt === 20) {
+          throw error;
+        }
+        await new Promise(resolve => setTimeout(resolve, 50));
+      }
+    }
     const canvas = document.createElement('canvas');
     canvas.width = image.naturalWidth;
     canvas.height = image.naturalHeight;
@@ -108,35 +120,6 @@ async function runInNewCell(
   const index = (await page.notebook.getCellCount()) - 1;
   await page.notebook.runCell(index, true);
   return ((await page.notebook.getCellTextOutput(index)) ?? []).join('\n');
-}
-
-/**
- * Runs `code` in the notebook's kernel without a cell (the panel may hold the focus) and returns
- * its printed output and errors.
- */
-async function runInKernel(
-  page: IJupyterLabPageFixture,
-  code: string
-): Promise<string> {
-  return page.evaluate(async code => {
-    const notebooks = Array.from(
-      window.jupyterapp.shell.widgets('main')
-    ) as any[];
-    const notebook = notebooks.find(w => w.sessionContext?.session?.kernel);
-    const future = notebook.sessionContext.session.kernel.requestExecute({
-      code
-    });
-    let output = '';
-    future.onIOPub = (message: any) => {
-      if (message.header.msg_type === 'stream') {
-        output += message.content.text;
-      } else if (message.header.msg_type === 'error') {
-        output += `${message.content.ename}: ${message.content.evalue}`;
-      }
-    };
-    await future.done;
-    return output;
-  }, code);
 }
 
 /** Creates a notebook, builds the model and calls explain(); returns the panel once ready. */

@@ -1,20 +1,8 @@
 import { expect, test } from '@jupyterlab/galata';
+import { chromium } from '../chromium';
 
 // Headless Chromium offers a WebGPU adapter (SwiftShader, in software) only with this flag.
-test.use({
-  launchOptions: {
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-quic',
-      '--no-first-run',
-      '--enable-unsafe-webgpu'
-    ]
-  }
-});
+test.use({ launchOptions: chromium(['--enable-unsafe-webgpu']) });
 
 test('runs a one-node model on the webgpu backend', async ({ page }) => {
   const hasAdapter = await page.evaluate(

@@ -2,17 +2,15 @@
  * The maps of one chunk of images: each image's ranked classes, its predicted class's raw map,
  * and its true class's raw map where the prediction is wrong.
  *
- * Gradient methods an explain graph carries (gradcam and family) take two batched runs of it
- * (`Explainer.explainRows`): every image for its best class, which gives the scores and the
- * predicted maps together, then only the misclassified images for their true class. The other
+ * Gradient methods (gradcam and family) take two batched runs (`Explainer.explainRows`): every
+ * image for its best class, which gives the scores and the predicted maps together, then only the
+ * misclassified images for their true class. The other
  * CAM methods (eigencam, scorecam, ablationcam) take a forward pass (`predict`) and one
  * `explain` per class present in the chunk.
  */
-import type { Explainer, Prediction } from '../explainer';
-import { ExportMethod, isExportMethod } from '../export/explainGraph';
-import { PREDICTED } from '../export/rowMaps';
+import { type Explainer, type Prediction, PREDICTED } from '../explainer';
 import { MapSize } from '../image';
-import type { MethodName } from '../methods';
+import { methodTraits, MethodName } from '../methods';
 import { Tensor } from '../tensor';
 import { AuditError } from './errors';
 
@@ -48,16 +46,15 @@ export function chunkMaps(
   request: ChunkRequest
 ): Promise<ChunkMaps> {
   const method = request.method;
-  return isExportMethod(method)
-    ? byExplainGraph(explainer, pixels, request, method)
+  return methodTraits(method).kind === 'gradient'
+    ? byRows(explainer, pixels, request)
     : byExplain(explainer, pixels, request);
 }
 
-async function byExplainGraph(
+async function byRows(
   explainer: Explainer,
   pixels: Tensor,
-  request: ChunkRequest,
-  method: ExportMethod
+  request: ChunkRequest
 ): Promise<ChunkMaps> {
   const rowsOf = (tensor: Tensor, rows: number) =>
     Array.from({ length: rows }, (_, r) => rowOf(tensor, r, rows));
@@ -65,7 +62,7 @@ async function byExplainGraph(
     explainer.explainRows(
       {
         feeds: { [request.input]: feeds },
-        method,
+        method: request.method,
         layer: request.layer,
         targets,
         targetOutput: request.targetOutput

@@ -2,7 +2,7 @@
  * The pipeline every method's request goes through once, as pytorch-grad-cam's base class runs
  * it: check the request (feeds, target, targets, layers), then compute by the method's kind:
  *  - a gradient method: its cam built inside the compiled backward graph (explain/gradients.ts),
- *    one run per image and target, every layer from that one run;
+ *    one run per image and target (or all in one batch), every layer from that one run;
  *  - a gradient-free method: the forward model with the layers exposed (Eigen-CAM), plus masked
  *    images (Score-CAM) or the head cut at the layer on ablated activations (Ablation-CAM);
  *  - an input method: the gradient at an input, times a layer's Grad-CAM map for Guided Grad-CAM.
@@ -100,7 +100,7 @@ export async function explain(
           target.tensor,
           targets,
           imageSize,
-          options
+          { ...options, batched: request.batched }
         )
       : await forwardMaps(
           model,
@@ -132,7 +132,7 @@ async function gradientMaps(
   targetTensor: string,
   targets: number[][],
   imageSize: MapSize,
-  options: RunOptions
+  options: RunOptions & { batched?: boolean }
 ): Promise<LayerMaps> {
   options.onProgress?.(0.1, `compiling gradients of ${layers.length} layer(s)`);
   const run = await runGradients(
@@ -289,7 +289,7 @@ async function inputMaps(
         targetTensor,
         targets,
         imageSize,
-        options
+        { ...options, batched: request.batched }
       )
     ).maps;
   }
@@ -307,7 +307,7 @@ async function inputMaps(
     method.relu,
     targets,
     false,
-    options
+    { ...options, batched: request.batched }
   );
   const gradient = run.gradients[wrt];
   const itemDims = gradient.dims.slice(1);

@@ -80,6 +80,11 @@ export interface ExplainRequest {
   targetOutput?: string;
   /** The input differentiated by guided-backprop and input-gradient; the first 4-D input. */
   wrt?: string;
+  /**
+   * Gradient runs of every image and target in one batch (the graph's batch axis freed on first
+   * use: three compiles) instead of one run each (one compile; a cancel between runs).
+   */
+  batched?: boolean;
 }
 
 /** Reports progress: a fraction in [0, 1] and what is being done. */

@@ -6,17 +6,12 @@
  * seed made inside the graph from `target`, so that any runtime of the opset (native onnxruntime,
  * onnxruntime-web, a cluster of either) runs the explanation without autograd.
  *
- * A free batch axis. The compiler specialises the backward graph to the shapes of one measured
- * forward pass: the rules emit static int64 constants (Reshape targets, Expand shapes) that hold
- * the batch size. The graph is therefore compiled at batch 1, 2 and 3; every constant that differs
- * must be linear in the batch (c(N) = c(1) + (N - 1) * (c(2) - c(1)), checked at N = 3) and is
- * replaced by that expression of the fed batch, read from the first input's Shape. Anything else
- * that differs (graph structure, float constants, attributes), or a model whose own graph fixes the
- * batch, gives a graph for batch 1 (one row per run), and `batch` says so.
- * (Longer than 500 lines for one reason: the batch freeing above is one algorithm, compile three
- * times, compare, rewrite, and reads best in one file with the seed and map outputs it rewrites.)
+ * The backward graph, its seed from `target` and the freeing of its batch axis are the engine's
+ * own (explain/rowGraph.ts, seed.ts, freeBatch.ts: the gradient runs build the same graph); this
+ * file adds the shape passes of the declared input size, the `cam:` outputs, the declared
+ * interface and the metadata. A model whose own graph fixes the batch, or that declares a batch
+ * other than 1, gives a graph for batch 1 (one row per run), and `batch` says so.
  */
-import { compileGradients } from '../autodiff/compile';
 import { GradientCam, methodFor } from '../cam';
 import { appendCams } from '../cam/graph';
 import { ModuleNames, resolveLayer, UnknownLayerError } from '../layerNames';
@@ -24,19 +19,16 @@ import { candidateLayers } from '../layers';
 import { spatialViews, viewOf } from '../layout';
 import { withFreeBatch } from '../onnx/cut';
 import { GraphBuilder, GraphIndex } from '../onnx/graph';
-import { attr } from '../onnx/attributes';
 import {
-  AttributeProto,
   DataType,
   decodeModel,
   encodeModel,
   ModelProto,
-  NodeProto,
-  TensorProto,
   ValueInfoProto
 } from '../onnx/proto';
 import { measureShapes } from '../onnx/shapes';
-import { tensorValues } from '../onnx/tensorProto';
+import { compileRowGraph, MapBuilder } from '../explain/rowGraph';
+import { TARGET_INPUT } from '../explain/seed';
 import { upgradeModel } from '../onnx/upgrade';
 import { sizeOf, Tensor } from '../tensor';
 
@@ -52,8 +44,7 @@ export const EXPORT_METHODS = [
 
 export type ExportMethod = (typeof EXPORT_METHODS)[number];
 
-/** The name of the graph input holding one class index per row. */
-export const TARGET_INPUT = 'target';
+export { TARGET_INPUT };
 
 /** The graph output holding a layer's raw maps. */
 export function camOutput(layer: string): string {
@@ -167,39 +158,32 @@ export async function explainGraphOf(
       : targetOutput;
   const layers = chooseLayers(model, first.shapes, targetOutput, options);
 
-  const build = (pass: MeasuredPass): ModelProto =>
-    buildGraph(
-      free,
-      pass,
+  const passAt = async (rows: number): Promise<MeasuredPass> =>
+    rows === 1
+      ? measured(first, index)
+      : measured(
+          await measureShapes(free, feedsFor(index.inputs, rows)),
+          index
+        );
+  const built = await compileRowGraph(
+    free,
+    {
       layers,
+      inputs: [],
+      cam: mapOutputs(free, targetTensor, layers, cam),
       targetTensor,
-      cam,
-      options.predictedTarget ? targetOutput : undefined
-    );
-  const base = build(measured(first, index));
-
-  let batch: 'free' | 1 = 1;
-  let batchNote: string | undefined;
-  if (!declaredFree) {
-    batchNote = 'the model declares a batch size other than 1';
-  } else {
-    try {
-      // One at a time: onnxruntime-web does not run two sessions at once.
-      const two = measured(
-        await measureShapes(free, feedsFor(index.inputs, 2)),
-        index
-      );
-      const three = measured(
-        await measureShapes(free, feedsFor(index.inputs, 3)),
-        index
-      );
-      batchNote = freeTheBatch(base, build(two), build(three), index.inputs);
-      batch = batchNote === undefined ? 'free' : 1;
-    } catch (error) {
-      // onnxruntime refused batch 2: the model's own graph fixes the batch (a Reshape to [1, -1]).
-      batchNote = `the model does not run on a batch of 2 (${(error as Error).message.split('\n')[0]})`;
-    }
-  }
+      relu: 'plain',
+      negate: cam.negatesGradients,
+      predictedFrom: options.predictedTarget ? targetOutput : undefined
+    },
+    passAt,
+    declaredFree ? index.inputs[0].name : undefined
+  );
+  const base = built.model;
+  const batch = built.batch;
+  const batchNote = declaredFree
+    ? built.batchNote
+    : 'the model declares a batch size other than 1';
 
   // A layer's map is its image grid: [h, w] of NCHW, channels-last and token layers alike.
   const views = spatialViews(model, first.shapes);
@@ -314,237 +298,35 @@ function chooseLayers(
 }
 
 /**
- * The compiled graph for one shape pass: the model's outputs plus `cam:<layer>` = ReLU of the
- * method's cam, [N, h, w]; the seed computed from `target` instead of fed. With `predictedFrom`
- * (an output's name), a target of -1 stands for the row's ArgMax of that output.
+ * The explain graph's outputs: the model's own, then `cam:<layer>` = ReLU of the method's cam,
+ * [N, h, w], built after the backward graph at each shape pass.
  */
-function buildGraph(
+function mapOutputs(
   free: ModelProto,
-  pass: MeasuredPass,
-  layers: string[],
   targetTensor: string,
-  cam: GradientCam,
-  predictedFrom?: string
-): ModelProto {
-  const compiled = compileGradients(free, {
-    layers,
-    target: targetTensor,
-    shapes: pass.shapes,
-    values: pass.constants
-  });
-  const cams = appendCams(compiled, targetTensor, layers, pass.shapes, cam);
-  const model = compiled.model;
-  const b = new GraphBuilder(model, 'explain');
-  const seedStart = model.graph.node.length;
-  const classes = predictedFrom
-    ? withPrediction(b, predictedFrom)
-    : TARGET_INPUT;
-  makeSeed(b, classes, compiled.seed, compiled.seedShape, cam.negatesGradients);
-  const seedNodes = model.graph.node.splice(seedStart);
-  if (predictedFrom) {
-    // They read the forward's output: they go just before the backward graph, which reads them.
-    const at = model.graph.node.findIndex(n => n.input.includes(compiled.seed));
-    model.graph.node.splice(at, 0, ...seedNodes);
-  } else {
-    // They read only `target`: they go first, keeping the graph topologically sorted.
-    model.graph.node.unshift(...seedNodes);
-  }
-  model.graph.input = model.graph.input.filter(i => i.name !== compiled.seed);
-  model.graph.input.push({
-    name: TARGET_INPUT,
-    type: { tensorType: { elemType: DataType.INT64 } }
-  });
-
-  model.graph.output = [...free.graph.output];
-  const views = spatialViews(free, pass.shapes);
-  for (const layer of layers) {
-    const [h, w] = viewOf(layer, pass.shapes.get(layer)!, views)!.grid;
-    const rectified = b.op('Relu', [cams[layer]]);
-    b.node('Reshape', [rectified, b.ints([0, h, w])], [], 1, 'map');
-    // The map's tensor takes the output's name (`cam:<layer>`), which no model tensor has.
-    const last = model.graph.node[model.graph.node.length - 1];
-    last.output = [camOutput(layer)];
-    model.graph.output.push({ name: camOutput(layer) });
-  }
-  return model;
-}
-
-/**
- * The class of each row: `target`, or where it is negative the row's ArgMax of `output` (first
- * of equal scores, as the Explainer's `predict` ranks them).
- */
-function withPrediction(b: GraphBuilder, output: string): string {
-  const rows = b.op('Flatten', [output], [attr.int('axis', 1)]);
-  const best = b.op(
-    'ArgMax',
-    [rows],
-    [attr.int('axis', 1), attr.int('keepdims', 0)]
-  );
-  const asked = b.op('Less', [TARGET_INPUT, b.ints([0], [])]);
-  return b.op('Where', [asked, best, TARGET_INPUT], [], 'class');
-}
-
-/**
- * seed[n, c] = (c == classes[n]) (negated for counterfactual maps), reshaped to the target
- * tensor's shape: Equal against the class indices, then Cast; ops of every opset >= 11.
- */
-function makeSeed(
-  b: GraphBuilder,
-  classes: string,
-  seed: string,
-  seedShape: number[],
-  negate: boolean
-): void {
-  const count = sizeOf(seedShape.slice(1));
-  const column = b.op('Reshape', [classes, b.ints([-1, 1])]);
-  const indices = b.ints(
-    Array.from({ length: count }, (_, k) => k),
-    [1, count]
-  );
-  const hot = b.op('Cast', [b.op('Equal', [column, indices])], [castTo()]);
-  const signed = negate ? b.op('Neg', [hot]) : hot;
-  b.node('Reshape', [signed, b.ints([-1, ...seedShape.slice(1)])], [], 1);
-  const last = b.model.graph.node[b.model.graph.node.length - 1];
-  last.output = [seed];
-}
-
-function castTo(): AttributeProto {
-  return attr.int('to', DataType.FLOAT);
-}
-
-/**
- * Makes the batch of `base` (compiled at batch 1) free, given the same graph compiled at
- * batches 2 and 3; returns why it cannot, or undefined when done.
- */
-function freeTheBatch(
-  base: ModelProto,
-  two: ModelProto,
-  three: ModelProto,
-  inputs: ValueInfoProto[]
-): string | undefined {
-  const graphs = [base, two, three];
-  const nodeCounts = graphs.map(g => g.graph.node.length);
-  if (new Set(nodeCounts).size !== 1) {
-    return `its backward graph differs between batch sizes (${nodeCounts.join(', ')} nodes)`;
-  }
-  const initializers = graphs.map(
-    g => new Map(g.graph.initializer.map(t => [t.name ?? '', t]))
-  );
-  // Tensor names of batch 2 and 3 -> those of batch 1, built up along the node list.
-  const rename = [new Map<string, string>(), new Map<string, string>()];
-  const linear: {
-    node: NodeProto;
-    slot: number;
-    c1: number[];
-    d: number[];
-    dims: number[];
-  }[] = [];
-  for (let k = 0; k < base.graph.node.length; k++) {
-    const nodes = graphs.map(g => g.graph.node[k]);
-    if (
-      nodes.some(
-        n =>
-          n.opType !== nodes[0].opType ||
-          n.input.length !== nodes[0].input.length ||
-          JSON.stringify(n.attribute ?? []) !==
-            JSON.stringify(nodes[0].attribute ?? [])
-      )
-    ) {
-      return `its backward graph differs between batch sizes at node '${nodes[0].name}' (${nodes[0].opType})`;
-    }
-    for (let slot = 0; slot < nodes[0].input.length; slot++) {
-      const names = nodes.map(n => n.input[slot]);
-      const tensors = names.map((name, g) => initializers[g].get(name));
-      if (tensors.every(t => t !== undefined)) {
-        const values = tensors.map(t => Array.from(tensorValues(t!)));
-        if (values.every(v => sameValues(v, values[0]))) {
-          continue;
-        }
-        const [c1, c2, c3] = values;
-        const isInt = tensors.every(t => t!.dataType === DataType.INT64);
-        const d = c2.map((v, i) => v - c1[i]);
-        if (
-          !isInt ||
-          c2.length !== c1.length ||
-          c3.length !== c1.length ||
-          c3.some((v, i) => v !== c1[i] + 2 * d[i])
-        ) {
-          return `a constant of node '${nodes[0].name}' (${nodes[0].opType}) is not linear in the batch size`;
-        }
-        linear.push({
-          node: nodes[0],
-          slot,
-          c1,
-          d,
-          dims: tensors[0]!.dims ?? []
-        });
-        continue;
+  layers: string[],
+  cam: GradientCam
+): MapBuilder {
+  return {
+    name: cam.name,
+    append: (compiled, shapes) => {
+      const cams = appendCams(compiled, targetTensor, layers, shapes, cam);
+      const model = compiled.model;
+      const b = new GraphBuilder(model, 'explain');
+      model.graph.output = [...free.graph.output];
+      const views = spatialViews(free, shapes);
+      for (const layer of layers) {
+        const [h, w] = viewOf(layer, shapes.get(layer)!, views)!.grid;
+        const rectified = b.op('Relu', [cams[layer]]);
+        b.node('Reshape', [rectified, b.ints([0, h, w])], [], 1, 'map');
+        // The map's tensor takes the output's name (`cam:<layer>`), which no model tensor has.
+        const last = model.graph.node[model.graph.node.length - 1];
+        last.output = [camOutput(layer)];
+        model.graph.output.push({ name: camOutput(layer) });
       }
-      for (let g = 1; g < 3; g++) {
-        const expected = rename[g - 1].get(names[g]) ?? names[g];
-        if (expected !== names[0]) {
-          return `its backward graph differs between batch sizes at node '${nodes[0].name}' (${nodes[0].opType})`;
-        }
-      }
+      return Object.fromEntries(layers.map(l => [l, camOutput(l)]));
     }
-    nodes[0].output.forEach((out, o) => {
-      rename[0].set(nodes[1].output[o], out);
-      rename[1].set(nodes[2].output[o], out);
-    });
-  }
-  if (linear.length > 0) {
-    replaceWithBatchExpressions(base, linear, inputs[0].name);
-  }
-  return undefined;
-}
-
-function sameValues(a: number[], b: number[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
-/** Replaces each batch-dependent constant by c1 + (N - 1) * d, with N the fed batch size. */
-function replaceWithBatchExpressions(
-  model: ModelProto,
-  linear: {
-    node: NodeProto;
-    slot: number;
-    c1: number[];
-    d: number[];
-    dims: number[];
-  }[],
-  batchInput: string
-): void {
-  const b = new GraphBuilder(model, 'batch');
-  const start = model.graph.node.length;
-  const shape = b.op('Shape', [batchInput]);
-  const batch = b.op('Gather', [shape, b.ints([0])], [], 'batch'); // int64 [1]
-  const extra = b.op('Sub', [batch, b.ints([1])], [], 'extra_rows');
-  const made = new Map<string, string>();
-  for (const { node, slot, c1, d, dims } of linear) {
-    const key = `${dims.join('x')}:${c1.join(',')}:${d.join(',')}`;
-    let value = made.get(key);
-    if (!value) {
-      const flat = b.op('Add', [
-        b.ints(c1, [c1.length]),
-        b.op('Mul', [extra, b.ints(d, [d.length])])
-      ]);
-      value = b.op('Reshape', [flat, b.ints(dims, [dims.length])], [], 'shape');
-      made.set(key, value);
-    }
-    node.input[slot] = value;
-  }
-  // These read only the first input's shape: they go first, as the seed's nodes do.
-  const batchNodes = model.graph.node.splice(start);
-  model.graph.node.unshift(...batchNodes);
-  dropUnused(model);
-}
-
-/** Removes initializers no node reads any more (the batch-1 constants that were replaced). */
-function dropUnused(model: ModelProto): void {
-  const read = new Set(model.graph.node.flatMap(n => n.input));
-  model.graph.initializer = model.graph.initializer.filter((t: TensorProto) =>
-    read.has(t.name ?? '')
-  );
+  };
 }
 
 /** Declares inputs, `target` and the maps with the batch axis free or fixed at 1. */

@@ -1,6 +1,6 @@
 /**
- * The audit views of all notebooks: one per audit() output (by its handle), docked to the right
- * of its notebook, fetching through the notebook's kernel client, opening a clicked image in the
+ * The audit views of all notebooks: one per audit() output (by its handle), docked beside its
+ * notebook (placement.ts), fetching through the notebook's kernel client, opening a clicked image in the
  * notebook's single-image panel, and disposed with the notebook.
  */
 import type { JupyterFrontEnd } from '@jupyterlab/application';
@@ -8,6 +8,7 @@ import type { ICodeCellModel } from '@jupyterlab/cells';
 import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import type { ITranslator } from '@jupyterlab/translation';
 
+import { showBesideNotebook } from '../placement';
 import type { ExplanationPanels } from '../tracker';
 import { KernelAuditSource } from './kernelSource';
 import type { IAuditSettings } from './model';
@@ -85,10 +86,7 @@ export class AuditViews {
           );
         }
       });
-      this._shell.add(created, 'main', {
-        mode: 'split-right',
-        ref: notebook.id
-      });
+      showBesideNotebook(this._shell, created, notebook);
       void created.model.open(
         new KernelAuditSource({
           client: this._panels.clientOf(notebook),
@@ -96,8 +94,9 @@ export class AuditViews {
           label: notebook.title.label
         })
       );
+    } else {
+      showBesideNotebook(this._shell, view, notebook);
     }
-    this._shell.activateById(view.id);
     return view;
   }
 

@@ -7,8 +7,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { readNpy } from '../../io/npy';
-import { decodeModel, encodeModel, ModelProto } from '../../onnx/proto';
-import { int64Tensor } from '../../onnx/tensorProto';
+import { encodeModel, ModelProto } from '../../onnx/proto';
+import { withFixedBatch } from '../../__tests__/fixedBatch';
 import { createSession } from '../../runtime';
 import { Tensor } from '../../tensor';
 import {
@@ -182,15 +182,7 @@ describe('explain graph of small_cnn', () => {
   });
 
   it('a model whose graph fixes the batch is exported for one row per run', async () => {
-    const model = decodeModel(MODEL);
-    const flatten = model.graph.node.find(n => n.opType === 'Flatten')!;
-    model.graph.initializer.push(int64Tensor('fixed_shape', [1, -1], [2]));
-    Object.assign(flatten, {
-      opType: 'Reshape',
-      input: [flatten.input[0], 'fixed_shape'],
-      attribute: []
-    });
-    const graph = await exportExplainGraph(encodeModel(model), {
+    const graph = await exportExplainGraph(withFixedBatch(MODEL), {
       layers: [RELU3]
     });
     expect(graph.batch).toBe(1);
@@ -229,5 +221,15 @@ describe('explain graph of small_cnn', () => {
     await expect(
       exportExplainGraph(MODEL, { layers: [RELU3], allLayers: true })
     ).rejects.toBeInstanceOf(ExportError);
+  });
+
+  it('leaves the exported graph as compile writes it: target is always a class index', async () => {
+    const graph = await exportExplainGraph(MODEL, { layers: [RELU3] });
+    // `target` is read by the seed's Reshape only (with predictedTarget, by Less and Where too).
+    const readers = graph.model.graph.node.filter(n =>
+      n.input.includes(TARGET_INPUT)
+    );
+    expect(readers.map(n => n.opType)).toEqual(['Reshape']);
+    expect(graph.model.metadataProps?.map(p => p.key)).not.toContain('target');
   });
 });

@@ -8,10 +8,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Explainer, PREDICTED } from '../../explainer';
 import { readNpy } from '../../io/npy';
-import { decodeModel, encodeModel } from '../../onnx/proto';
-import { int64Tensor } from '../../onnx/tensorProto';
+import { withFixedBatch } from '../../__tests__/fixedBatch';
 import { Tensor } from '../../tensor';
-import { exportExplainGraph, TARGET_INPUT } from '../explainGraph';
 
 jest.setTimeout(300_000);
 
@@ -56,19 +54,6 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
     diff = Math.max(diff, Math.abs(a[i] - b[i]));
   }
   return diff;
-}
-
-/** small_cnn with its Flatten made a Reshape to [1, -1]: a graph that fixes the batch. */
-function fixedBatchModel(): Uint8Array {
-  const model = decodeModel(MODEL);
-  const flatten = model.graph.node.find(n => n.opType === 'Flatten')!;
-  model.graph.initializer.push(int64Tensor('fixed_shape', [1, -1], [2]));
-  Object.assign(flatten, {
-    opType: 'Reshape',
-    input: [flatten.input[0], 'fixed_shape'],
-    attribute: []
-  });
-  return encodeModel(model);
 }
 
 describe('explainRows', () => {
@@ -121,8 +106,37 @@ describe('explainRows', () => {
     }
   );
 
+  it.each(['gradcam', 'hirescam', 'guided-gradcam'] as const)(
+    '%s: explain() batched (3 images x 2 classes in one run) equals one run per row',
+    async method => {
+      const request = {
+        feeds: { input: threeRows() },
+        method,
+        layers: [RELU3],
+        targets: [0, 3]
+      };
+      const each = await explainer.explain(request);
+      const batched = await explainer.explain({ ...request, batched: true });
+      expect(batched.scores).toEqual(each.scores);
+      expect(batched.maps.length).toBe(6);
+      batched.maps.forEach((m, k) => {
+        const one = each.maps[k];
+        expect([m.image, m.target, m.layer]).toEqual([
+          one.image,
+          one.target,
+          one.layer
+        ]);
+        const peak = Math.max(...one.map.map(Math.abs));
+        expect(peak).toBeGreaterThan(0);
+        expect(maxDiff(m.map, one.map) / peak).toBeLessThan(1e-5);
+      });
+    }
+  );
+
   it('a model whose graph fixes the batch gives the same rows, one run each', async () => {
-    const fixed = await Explainer.load(fixedBatchModel(), { backend: 'wasm' });
+    const fixed = await Explainer.load(withFixedBatch(MODEL), {
+      backend: 'wasm'
+    });
     try {
       const x = threeRows();
       const request = { layer: RELU3, targets: [PREDICTED, 2, PREDICTED] };
@@ -145,6 +159,16 @@ describe('explainRows', () => {
     const x = threeRows();
     const ask = (targets: number[]) =>
       explainer.explainRows({ feeds: { input: x }, layer: RELU3, targets });
+    await expect(
+      explainer.explainRows({
+        feeds: { input: x },
+        method: 'eigencam',
+        layer: RELU3,
+        targets: [0, 0, 0]
+      })
+    ).rejects.toThrow(
+      "method 'eigencam' has no gradient map to batch; use one of gradcam, hirescam, gradcam++, xgradcam, layercam, counterfactual"
+    );
     await expect(ask([0, 1])).rejects.toThrow(
       'targets: 2 classes for 3 rows; give one class per row'
     );
@@ -154,15 +178,5 @@ describe('explainRows', () => {
     await expect(ask([0, 1, 99])).rejects.toThrow(
       /^targets: row 2 asks for class 99, but output 'logits' has \d+ classes \(0\.\.\d+\)$/
     );
-  });
-
-  it('leaves the exported graph as compile writes it: target is always a class index', async () => {
-    const graph = await exportExplainGraph(MODEL, { layers: [RELU3] });
-    // `target` is read by the seed's Reshape only (with predictedTarget, by Less and Where too).
-    const readers = graph.model.graph.node.filter(n =>
-      n.input.includes(TARGET_INPUT)
-    );
-    expect(readers.map(n => n.opType)).toEqual(['Reshape']);
-    expect(graph.model.metadataProps?.map(p => p.key)).not.toContain('target');
   });
 });
