@@ -139,7 +139,7 @@ def test_explain_takes_onnx_models_in_every_form(kernel, bridge, tmp_path):
         ("explain(net, np.zeros((4, 5, 3), np.uint8), method='gradcam+')", "ValueError: method must be one of gradcam, hirescam"),
         ("explain(net, np.zeros((4, 5, 3), np.uint8), target=-1)", "ValueError: target must be a class index (an int >= 0) or None; got -1"),
         ("explain(net, np.zeros((4, 5, 3), np.uint8), target=True)", "ValueError: target must be a class index"),
-        ("explain(net, np.zeros((4, 5, 3), np.uint8), layer=3)", "TypeError: layer must be an ONNX tensor name or None; got 3"),
+        ("explain(net, np.zeros((4, 5, 3), np.uint8), layer=3)", "TypeError: layer must be a module or ONNX tensor name or None; got 3"),
         ("explain(net, np.zeros((4, 5, 3), np.uint8), labels='cat')", "TypeError: labels must be a list of class names"),
         ("explain(net, np.zeros((4, 5, 3), np.uint8), labels={'0': 'cat'})", "TypeError: labels as a dict must map class indices"),
         ("explain(net, np.zeros((4, 5, 3), np.uint8), mean=[0.5, 0.5])", "ValueError: mean must have one value per image channel (3); got 2"),
