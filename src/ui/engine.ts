@@ -4,6 +4,7 @@
  */
 import { Explainer, scoreMap } from '../engine';
 import { modelNotes } from '../engine/onnx/notes';
+import type { LayerInfo } from '../engine/layers';
 import type { Tensor } from '../engine/tensor';
 import type {
   EngineLoader,
@@ -24,6 +25,21 @@ export const loadExplainer: EngineLoader = async (model, options) => {
     notes
   );
 };
+
+/** A layer as the engine lists it, as the panel reads it (in the page or from the worker). */
+export function panelLayer(l: LayerInfo): ILayer {
+  return {
+    name: l.name,
+    op: l.op,
+    shape: l.shape,
+    isDefault: l.default,
+    layout: l.layout,
+    grid: l.grid,
+    extraTokens: l.extra_tokens,
+    label: l.label,
+    modules: l.modules
+  };
+}
 
 /** The panel's view of one Explainer. */
 class ExplainerEngine implements IEngine {
@@ -55,17 +71,7 @@ class ExplainerEngine implements IEngine {
     const layers = declared
       ? this._explainer.layers()
       : await this._explainer.layersFor(feeds);
-    return layers.map(l => ({
-      name: l.name,
-      op: l.op,
-      shape: l.shape,
-      isDefault: l.default,
-      layout: l.layout,
-      grid: l.grid,
-      extraTokens: l.extra_tokens,
-      label: l.label,
-      modules: l.modules
-    }));
+    return layers.map(panelLayer);
   }
 
   async predict(

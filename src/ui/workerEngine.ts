@@ -9,6 +9,7 @@
  */
 import { LayerMap } from '../engine/cam/base';
 import type { AuditGivenMaps } from '../engine/audit/types';
+import type { LayerInfo } from '../engine/layers';
 import type { Tensor } from '../engine/tensor';
 import type { BackendChoice, LoadedInfo, WireMap } from '../worker/protocol';
 import type { TaskArgs, TaskName, TaskResult } from '../worker/tasks';
@@ -25,6 +26,7 @@ import type {
   IMap
 } from './tokens';
 import { IWorkerLike, WorkerClient } from './workerClient';
+import { panelLayer } from './engine';
 
 /** Where the worker's script is, and where its onnxruntime finds its files. */
 export interface IWorkerSite {
@@ -164,16 +166,7 @@ export class WorkerEngine implements IEngine {
       feeds,
       measure
     });
-    return (result as LayerWire[]).map(l => ({
-      name: l.name,
-      op: l.op,
-      shape: l.shape,
-      isDefault: l.default,
-      layout: l.layout,
-      grid: l.grid,
-      extraTokens: l.extra_tokens,
-      label: l.label
-    }));
+    return (result as LayerInfo[]).map(panelLayer);
   }
 
   async predict(
@@ -284,18 +277,6 @@ export class WorkerEngine implements IEngine {
     notes: []
   };
   private _removeRestart?: () => void;
-}
-
-/** A layer as the engine lists it (engine/layers.ts LayerInfo). */
-interface LayerWire {
-  name: string;
-  op: string;
-  shape: number[];
-  default: boolean;
-  layout?: ILayer['layout'];
-  grid?: [number, number];
-  extra_tokens?: number;
-  label?: string;
 }
 
 /** A map for the panel: a CAM map's displayed values are computed from its raw map when read. */
