@@ -6,8 +6,9 @@
  * clusters and flags, run in the page on those maps, must flag "ring" (and no other class), with
  * the causal test's numbers; the report in the kernel says where its maps came from.
  */
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { expect, test } from '@jupyterlab/galata';
 import * as path from 'path';
+import { runInKernel } from './kernel';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const CLI = path.join(REPO, 'bin', 'jupyterlab-gradcam.js');
@@ -15,32 +16,6 @@ const AUDIT = '.jp-GradCAM-audit';
 const RING = '5';
 const AUDIT_CALL =
   "audit('shapes_biased.onnx', images, labels, classes, mean=MEAN, std=STD, boxes=boxes, maps=maps, result='kaudit')";
-
-/** Runs `code` in the notebook's kernel without a cell and returns what it printed. */
-async function runInKernel(
-  page: IJupyterLabPageFixture,
-  code: string
-): Promise<string> {
-  return page.evaluate(async code => {
-    const notebooks = Array.from(
-      window.jupyterapp.shell.widgets('main')
-    ) as any[];
-    const notebook = notebooks.find(w => w.sessionContext?.session?.kernel);
-    const future = notebook.sessionContext.session.kernel.requestExecute({
-      code
-    });
-    let output = '';
-    future.onIOPub = (message: any) => {
-      if (message.header.msg_type === 'stream') {
-        output += message.content.text;
-      } else if (message.header.msg_type === 'error') {
-        output += `${message.content.ename}: ${message.content.evalue}`;
-      }
-    };
-    await future.done;
-    return output;
-  }, code);
-}
 
 test.describe('a kernel-computed audit', () => {
   test.setTimeout(240_000);

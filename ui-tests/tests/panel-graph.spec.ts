@@ -7,9 +7,10 @@
  * the same range as the panel's colour bar (the raw values of the shown map), and its displayed
  * map (numpy, the engine's conventions) must equal the map the panel sends to the kernel.
  */
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { expect, test } from '@jupyterlab/galata';
 import * as fs from 'fs';
 import * as path from 'path';
+import { runInKernel } from './kernel';
 
 const MODEL_SCRIPT = path.resolve(__dirname, '..', 'notebooks', 'tiny_cnn.py');
 const NOTEBOOK = 'graph.ipynb';
@@ -28,32 +29,6 @@ print(type(jupyterlab_gradcam.results['explain_graph']).__name__, _session.layer
 print('raw %.6g %.6g' % (_r.maps['relu2'].min(), _r.maps['relu2'].max()))
 print('max_abs_err %.2e range %.3f' % (np.abs(_shown - _sent).max(), _shown.max() - _shown.min()))
 `;
-
-/** Runs `code` in the notebook's kernel without a cell and returns what it printed. */
-async function runInKernel(
-  page: IJupyterLabPageFixture,
-  code: string
-): Promise<string> {
-  return page.evaluate(async code => {
-    const notebooks = Array.from(
-      window.jupyterapp.shell.widgets('main')
-    ) as any[];
-    const notebook = notebooks.find(w => w.sessionContext?.session?.kernel);
-    const future = notebook.sessionContext.session.kernel.requestExecute({
-      code
-    });
-    let output = '';
-    future.onIOPub = (message: any) => {
-      if (message.header.msg_type === 'stream') {
-        output += message.content.text;
-      } else if (message.header.msg_type === 'error') {
-        output += `${message.content.ename}: ${message.content.evalue}`;
-      }
-    };
-    await future.done;
-    return output;
-  }, code);
-}
 
 test.describe('Save explain graph', () => {
   test.setTimeout(180_000);

@@ -7,44 +7,7 @@
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
-import * as path from 'path';
-
-const MODEL = path.resolve(
-  __dirname,
-  '..',
-  '..',
-  'src',
-  'ui',
-  '__tests__',
-  'data',
-  'tiny_cnn.onnx'
-);
-const IMAGE = path.resolve(__dirname, '..', '..', 'docs', 'panel-light.png');
-
-async function openPanel(
-  page: IJupyterLabPageFixture,
-  tmpPath: string
-): Promise<Locator> {
-  expect(
-    await page.contents.uploadFile(MODEL, `${tmpPath}/tiny_cnn.onnx`)
-  ).toBe(true);
-  await page.evaluate(async path => {
-    await window.jupyterapp.commands.execute('docmanager:open', {
-      path,
-      factory: 'Grad-CAM'
-    });
-  }, `${tmpPath}/tiny_cnn.onnx`);
-  const panel = page.locator('.jp-GradCAM-panel').first();
-  const input = panel.locator('input.jp-GradCAM-imageInput');
-  await expect(input).toBeAttached({ timeout: 60_000 });
-  await panel.locator('input.jp-GradCAM-mean').fill('0.5, 0.5, 0.5');
-  await panel.locator('input.jp-GradCAM-std').fill('0.25, 0.25, 0.25');
-  await input.setInputFiles(IMAGE);
-  await expect(panel).toHaveAttribute('data-state', 'ready', {
-    timeout: 120_000
-  });
-  return panel;
-}
+import { openTinyModel } from './tinyModel';
 
 /** The focused element's strip (0: layers, 1: classes) and thumbnail key, or null. */
 async function focused(
@@ -78,7 +41,7 @@ test('arrow keys move between thumbnails, and Enter keeps the focus on the chose
   page,
   tmpPath
 }) => {
-  const panel = await openPanel(page, tmpPath);
+  const panel = await openTinyModel(page, tmpPath);
   const strips = panel.locator('.jp-GradCAM-compareItems');
   const [layers, classes] = [strips.nth(0), strips.nth(1)];
   await expect(layers.locator('.jp-GradCAM-thumbButton')).toHaveCount(4);

@@ -4,53 +4,15 @@
  * classes compared, controls that agree with what is shown, and an error that clears the map it
  * replaces. The model is the UI unit tests' tiny CNN (16x16 input, 5 classes).
  */
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { expect, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
-import * as path from 'path';
-
-const MODEL = path.resolve(
-  __dirname,
-  '..',
-  '..',
-  'src',
-  'ui',
-  '__tests__',
-  'data',
-  'tiny_cnn.onnx'
-);
-const IMAGE = path.resolve(__dirname, '..', '..', 'docs', 'panel-light.png');
-
-/** Opens the tiny model with Grad-CAM, gives it the image, and waits for the first pass. */
-async function openPanel(
-  page: IJupyterLabPageFixture,
-  tmpPath: string
-): Promise<Locator> {
-  expect(
-    await page.contents.uploadFile(MODEL, `${tmpPath}/tiny_cnn.onnx`)
-  ).toBe(true);
-  await page.evaluate(async path => {
-    await window.jupyterapp.commands.execute('docmanager:open', {
-      path,
-      factory: 'Grad-CAM'
-    });
-  }, `${tmpPath}/tiny_cnn.onnx`);
-  const panel = page.locator('.jp-GradCAM-panel').first();
-  const input = panel.locator('input.jp-GradCAM-imageInput');
-  await expect(input).toBeAttached({ timeout: 60_000 });
-  await panel.locator('input.jp-GradCAM-mean').fill('0.5, 0.5, 0.5');
-  await panel.locator('input.jp-GradCAM-std').fill('0.25, 0.25, 0.25');
-  await input.setInputFiles(IMAGE);
-  await expect(panel).toHaveAttribute('data-state', 'ready', {
-    timeout: 120_000
-  });
-  return panel;
-}
+import { openTinyModel } from './tinyModel';
 
 test('a colour bar with raw values, the values under the pointer, and a shared scale', async ({
   page,
   tmpPath
 }) => {
-  const panel = await openPanel(page, tmpPath);
+  const panel = await openTinyModel(page, tmpPath);
   const runs = await panel.getAttribute('data-runs');
   const bar = panel.locator('.jp-GradCAM-colorbar');
   await expect(bar).toBeVisible();
@@ -113,7 +75,7 @@ test('controls agree with what is shown, and those that do nothing look disabled
   page,
   tmpPath
 }) => {
-  const panel = await openPanel(page, tmpPath);
+  const panel = await openTinyModel(page, tmpPath);
   // One control for what is shown: the method select (no second "Show" select).
   await expect(panel.locator('select.jp-GradCAM-viewSelect')).toHaveCount(0);
   const method = panel.locator('select.jp-GradCAM-methodSelect');
@@ -155,7 +117,7 @@ test('an image that fails clears the explanation it replaces', async ({
   page,
   tmpPath
 }) => {
-  const panel = await openPanel(page, tmpPath);
+  const panel = await openTinyModel(page, tmpPath);
   const overlay = panel.locator('canvas.jp-GradCAM-overlay');
   await expect(overlay).toBeVisible();
   await panel.locator('input.jp-GradCAM-imageInput').setInputFiles({

@@ -9,7 +9,7 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
 import * as path from 'path';
-import { runInKernel } from './kernel';
+import { runInKernel, runInNewCell, tinyCnnGradCam } from './kernel';
 
 /**
  * The tiny CNN and its image (ui-tests/notebooks/tiny_cnn.py, uploaded beside the notebook): a
@@ -20,36 +20,10 @@ const MAKE_MODEL = '%run tiny_cnn.py';
 
 const EXPLAIN = `jupyterlab_gradcam.explain(model, image, labels=['zero', 'one', 'two', 'three', 'four'], mean=MEAN, std=STD)`;
 
-/**
- * Grad-CAM of layer relu2 by hand in numpy (float64): the gradient of logit c w.r.t. relu2 is
- * W3[c] / 64 through GAP and Gemm; the displayed map follows DESIGN.md's two-pass normalisation
- * with cv2's half-pixel bilinear resize.
- */
-const REFERENCE = (target: string) => `
-def conv2d(x, w, b, stride):
-    x = np.pad(x, ((0, 0), (1, 1), (1, 1)))
-    k = w.shape[0]; oh = (x.shape[1] - 3) // stride + 1; ow = (x.shape[2] - 3) // stride + 1
-    out = np.zeros((k, oh, ow))
-    for i in range(oh):
-        for j in range(ow):
-            out[:, i, j] = np.tensordot(w, x[:, i * stride:i * stride + 3, j * stride:j * stride + 3], axes=3) + b
-    return out
-def scale(m):
-    m = m - m.min(); return m / (1e-7 + m.max())
-def resize(m, size):
-    def axis(n_in, n_out):
-        src = np.clip((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)
-        lo = np.floor(src).astype(int); return lo, np.minimum(lo + 1, n_in - 1), src - lo
-    ly, hy, fy = axis(m.shape[0], size); lx, hx, fx = axis(m.shape[1], size)
-    rows = lambda r: m[r][:, lx] * (1 - fx) + m[r][:, hx] * fx
-    return rows(ly) * (1 - fy)[:, None] + rows(hy) * fy[:, None]
-x = ((image / 255.0 - np.array(MEAN)) / np.array(STD)).transpose(2, 0, 1)
-relu2 = np.maximum(conv2d(np.maximum(conv2d(x, W1, B1, 1), 0), W2, B2, 2), 0)
-cam = np.maximum(np.tensordot(W3[${target}] / 64.0, relu2, axes=1), 0)
-reference = scale(np.maximum(resize(scale(cam), 16), 0))
-sent = jupyterlab_gradcam.results['map']
-print('shape', sent.shape, 'dtype', sent.dtype, 'max_abs_err %.2e' % np.abs(sent - reference).max(), 'range %.3f' % (reference.max() - reference.min()))
-`;
+/** The tiny CNN's Grad-CAM in numpy, against the sent map. */
+const REFERENCE = (target: string) =>
+  tinyCnnGradCam(target) +
+  "print('shape', sent.shape, 'dtype', sent.dtype, 'max_abs_err %.2e' % np.abs(sent - reference).max(), 'range %.3f' % (reference.max() - reference.min()))\n";
 
 const PANEL = '.jp-GradCAM-panel';
 const NOTEBOOK = 'explain.ipynb';
@@ -110,18 +84,6 @@ function changed(a: number[], b: number[]): number {
   return a.filter((v, i) => v !== b[i]).length / a.length;
 }
 
-/** Runs `code` in a new last cell of the notebook (activated first) and returns its text output. */
-async function runInNewCell(
-  page: IJupyterLabPageFixture,
-  code: string
-): Promise<string> {
-  await page.notebook.activate(NOTEBOOK);
-  expect(await page.notebook.addCell('code', code)).toBe(true);
-  const index = (await page.notebook.getCellCount()) - 1;
-  await page.notebook.runCell(index, true);
-  return ((await page.notebook.getCellTextOutput(index)) ?? []).join('\n');
-}
-
 /** Creates a notebook, builds the model and calls explain(); returns the panel once ready. */
 async function explainInNotebook(
   page: IJupyterLabPageFixture
@@ -129,7 +91,7 @@ async function explainInNotebook(
   await page.notebook.createNew(NOTEBOOK);
   await page.notebook.setCell(0, 'code', MAKE_MODEL);
   await page.notebook.runCell(0, true);
-  await runInNewCell(page, EXPLAIN);
+  await runInNewCell(page, NOTEBOOK, EXPLAIN);
   const panel = page.locator(PANEL).first();
   await expect(panel).toHaveAttribute('data-state', 'ready', {
     timeout: 60_000
@@ -276,7 +238,11 @@ test.describe('the Grad-CAM panel', () => {
     page
   }) => {
     const panel = await explainInNotebook(page); // cell 1: the top class
-    await runInNewCell(page, EXPLAIN.replace('labels=', 'target=4, labels=')); // cell 2
+    await runInNewCell(
+      page,
+      NOTEBOOK,
+      EXPLAIN.replace('labels=', 'target=4, labels=')
+    ); // cell 2
     await expect(panel).toHaveAttribute('data-target', '4', {
       timeout: 60_000
     });
@@ -372,6 +338,7 @@ test.describe('the Grad-CAM panel', () => {
     await page.notebook.runCell(0, true);
     await runInNewCell(
       page,
+      NOTEBOOK,
       `jupyterlab_gradcam.explain(b'garbage bytes, not an ONNX model', image)`
     );
     const panel = page.locator(PANEL).first();
@@ -387,7 +354,7 @@ test.describe('the Grad-CAM panel', () => {
     console.log(`bad model message: ${await message.textContent()}`);
 
     // The same panel takes the next explanation.
-    await runInNewCell(page, EXPLAIN);
+    await runInNewCell(page, NOTEBOOK, EXPLAIN);
     await expect(panel).toHaveAttribute('data-state', 'ready', {
       timeout: 60_000
     });

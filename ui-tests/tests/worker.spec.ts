@@ -10,77 +10,18 @@
  * The audit's figure: the longest task on the page's main thread during an audit of 200 images
  * (a PerformanceObserver of long tasks), printed, never asserted.
  */
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { expect, test } from '@jupyterlab/galata';
 import * as path from 'path';
+import { runInKernel, runInNewCell, tinyCnnGradCam } from './kernel';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const NOTEBOOK = 'worker.ipynb';
 const PANEL = '.jp-GradCAM-panel';
 
-/** Grad-CAM of relu2 for class `target` by hand in numpy (as panel.spec.ts), against the sent map. */
-const REFERENCE = (target: string) => `
-def conv2d(x, w, b, stride):
-    x = np.pad(x, ((0, 0), (1, 1), (1, 1)))
-    k = w.shape[0]; oh = (x.shape[1] - 3) // stride + 1; ow = (x.shape[2] - 3) // stride + 1
-    out = np.zeros((k, oh, ow))
-    for i in range(oh):
-        for j in range(ow):
-            out[:, i, j] = np.tensordot(w, x[:, i * stride:i * stride + 3, j * stride:j * stride + 3], axes=3) + b
-    return out
-def scale(m):
-    m = m - m.min(); return m / (1e-7 + m.max())
-def resize(m, size):
-    def axis(n_in, n_out):
-        src = np.clip((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)
-        lo = np.floor(src).astype(int); return lo, np.minimum(lo + 1, n_in - 1), src - lo
-    ly, hy, fy = axis(m.shape[0], size); lx, hx, fx = axis(m.shape[1], size)
-    rows = lambda r: m[r][:, lx] * (1 - fx) + m[r][:, hx] * fx
-    return rows(ly) * (1 - fy)[:, None] + rows(hy) * fy[:, None]
-x = ((image / 255.0 - np.array(MEAN)) / np.array(STD)).transpose(2, 0, 1)
-relu2 = np.maximum(conv2d(np.maximum(conv2d(x, W1, B1, 1), 0), W2, B2, 2), 0)
-cam = np.maximum(np.tensordot(W3[${target}] / 64.0, relu2, axes=1), 0)
-reference = scale(np.maximum(resize(scale(cam), 16), 0))
-sent = jupyterlab_gradcam.results['map']
-print('max_abs_err %.2e' % np.abs(sent - reference).max())
-`;
-
-/** Runs `code` in a new last cell of the notebook and returns its text output. */
-async function runInNewCell(
-  page: IJupyterLabPageFixture,
-  code: string
-): Promise<string> {
-  await page.notebook.activate(NOTEBOOK);
-  expect(await page.notebook.addCell('code', code)).toBe(true);
-  const index = (await page.notebook.getCellCount()) - 1;
-  await page.notebook.runCell(index, true);
-  return ((await page.notebook.getCellTextOutput(index)) ?? []).join('\n');
-}
-
-/** Runs `code` in the notebook's kernel without a cell and returns what it printed. */
-async function runInKernel(
-  page: IJupyterLabPageFixture,
-  code: string
-): Promise<string> {
-  return page.evaluate(async code => {
-    const notebooks = Array.from(
-      window.jupyterapp.shell.widgets('main')
-    ) as any[];
-    const notebook = notebooks.find(w => w.sessionContext?.session?.kernel);
-    const future = notebook.sessionContext.session.kernel.requestExecute({
-      code
-    });
-    let output = '';
-    future.onIOPub = (message: any) => {
-      if (message.header.msg_type === 'stream') {
-        output += message.content.text;
-      } else if (message.header.msg_type === 'error') {
-        output += `${message.content.ename}: ${message.content.evalue}`;
-      }
-    };
-    await future.done;
-    return output;
-  }, code);
-}
+/** The tiny CNN's Grad-CAM in numpy (as panel.spec.ts), against the sent map. */
+const REFERENCE = (target: string) =>
+  tinyCnnGradCam(target) +
+  "print('max_abs_err %.2e' % np.abs(sent - reference).max())\n";
 
 test.describe('the engine in a worker', () => {
   test.setTimeout(180_000);
@@ -102,13 +43,14 @@ test.describe('the engine in a worker', () => {
     await page.notebook.createNew(NOTEBOOK);
     await page.notebook.setCell(0, 'code', '%run tiny_cnn.py');
     await page.notebook.runCell(0, true);
-    expect(await runInNewCell(page, '%run -i bomb_cnn.py')).toContain(
+    expect(await runInNewCell(page, NOTEBOOK, '%run -i bomb_cnn.py')).toContain(
       'bomb ready'
     );
 
     const started = Date.now();
     await runInNewCell(
       page,
+      NOTEBOOK,
       'jupyterlab_gradcam.explain(bomb_model, bomb_image)'
     );
     const panel = page.locator(PANEL).first();
@@ -128,6 +70,7 @@ test.describe('the engine in a worker', () => {
     // The same model on a normal image, in the same page: the map is numpy's Grad-CAM.
     await runInNewCell(
       page,
+      NOTEBOOK,
       'jupyterlab_gradcam.explain(bomb_model, image, mean=MEAN, std=STD)'
     );
     await expect(panel).toHaveAttribute('data-state', 'ready', {
