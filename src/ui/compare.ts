@@ -45,9 +45,10 @@ export class CompareView extends Widget {
     // Shown first, so that the strips have a layout to scroll the current thumbnail into.
     this.node.hidden = model.current === null;
     this._setLook();
+    const layerMaps = model.compareLayers();
     this._fill(
       this._layers,
-      model.compareLayers().map(map => model.shown(map)),
+      layerMaps.map(map => model.shown(map)),
       map => map.layer === model.layer,
       map => map.layer ?? '',
       map => void model.setLayer(map.layer!),
@@ -55,10 +56,13 @@ export class CompareView extends Widget {
     );
     const marks = this._marks;
     if (marks) {
-      model.compareLayers().forEach((map, i) => {
+      layerMaps.forEach((map, i) => {
         const button = this._layers.children[i] as HTMLElement | undefined;
-        if (button) {
-          markThumbnail(button, marks(map.layer ?? ''), trans);
+        const mark = marks(map.layer ?? '');
+        // Marked again only when the mark changes (one layer of 72 carries it).
+        if (button && this._marked.get(button) !== (mark?.text ?? '')) {
+          this._marked.set(button, mark?.text ?? '');
+          markThumbnail(button, mark, trans);
         }
       });
     }
@@ -174,12 +178,21 @@ export class CompareView extends Widget {
     const buttons = maps.map(map => {
       const button = this._thumbnail(map, items, title, choose, caption);
       const current = isCurrent(map);
-      button.setAttribute('aria-pressed', String(current));
-      button.classList.toggle('jp-mod-current', current);
-      button.dataset.key =
-        items === this._layers ? (map.layer ?? '') : String(map.target);
+      // Written only when they change: a switch changes two of the 77 buttons.
+      if (button.getAttribute('aria-pressed') !== String(current)) {
+        button.setAttribute('aria-pressed', String(current));
+        button.classList.toggle('jp-mod-current', current);
+      }
       // A roving tab stop: Tab enters a strip at its current thumbnail, arrows move inside it.
-      button.tabIndex = current ? 0 : -1;
+      const tab = current ? 0 : -1;
+      if (button.tabIndex !== tab) {
+        button.tabIndex = tab;
+      }
+      const key =
+        items === this._layers ? (map.layer ?? '') : String(map.target);
+      if (button.dataset.key !== key) {
+        button.dataset.key = key;
+      }
       return button;
     });
     if (buttons.length > 0 && !buttons.some(b => b.tabIndex === 0)) {
@@ -413,6 +426,7 @@ export class CompareView extends Widget {
   private _layerThumbnails = new Map<string, Thumbnail>();
   private _classThumbnails = new Map<string, Thumbnail>();
   private _queue = new Map<Thumbnail, IMap>();
+  private _marked = new WeakMap<HTMLElement, string>();
   private _inView = new WeakMap<HTMLElement, HTMLElement>();
   private _toScroll = new Set<HTMLElement>();
   private _frame = 0;

@@ -234,8 +234,9 @@ export function putOnCanvas(
   if (!context) {
     return;
   }
+  // putImageData copies the pixels: ImageData may wrap them (a copy cost ~1 ms at 224 px).
   context.putImageData(
-    new ImageData(new Uint8ClampedArray(pixels), width, height),
+    new ImageData(pixels as Uint8ClampedArray<ArrayBuffer>, width, height),
     0,
     0
   );

@@ -249,9 +249,6 @@ export class GradCAMPanel extends Panel {
     }
     this.node.dataset.switch = last.kind;
     this.node.dataset.switchMs = last.repaintMs.toFixed(2);
-    console.debug(
-      `jupyterlab-gradcam: ${last.kind} switch repainted in ${last.repaintMs.toFixed(1)} ms`
-    );
   }
 
   private _render(): void {

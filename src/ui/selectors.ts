@@ -7,7 +7,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import { COLORMAPS, ColormapName } from '../engine/image';
-import { LayerMarks, markElement } from './metrics/marks';
+import { ILayerMark, LayerMarks, markElement } from './metrics/marks';
 import type { ExplanationModel } from './model';
 import { Normalisation, NORMALISATIONS } from './scale';
 import { METHOD_NAMES, methodTraits } from '../engine/methods';
@@ -112,6 +112,15 @@ export class SelectorsView extends Widget {
 
   /** Updates every control from the model. */
   render(): void {
+    this._renderChoices();
+    this._renderDisplay();
+  }
+
+  /**
+   * The choices of what is shown: method, layer, output and class. Their options are made only
+   * when their text changes (a switch sets the values: 72 layers' options were made per step).
+   */
+  private _renderChoices(): void {
     const model = this._model;
     const trans = this._trans;
     const loaded = model.layers.length > 0 || model.outputs.length > 0;
@@ -135,13 +144,11 @@ export class SelectorsView extends Widget {
       listedLayers(model.layers, this._layerNames.all, model.layer).map(
         layer => {
           const mark = marks?.(layer.name) ?? null;
-          const element = option(
-            layer.name,
-            layerText(layer, trans) + (mark?.text ?? '')
-          );
-          markElement(element, mark);
-          element.title = mark?.title ?? '';
-          return element;
+          return {
+            value: layer.name,
+            text: layerText(layer, trans) + (mark?.text ?? ''),
+            mark
+          };
         }
       )
     );
@@ -151,7 +158,7 @@ export class SelectorsView extends Widget {
 
     replaceOptions(
       this._output,
-      model.outputs.map(name => option(name, name))
+      model.outputs.map(name => ({ value: name, text: name }))
     );
     this._output.value = model.output;
     this._fieldOf(this._output).hidden = model.outputs.length < 2;
@@ -169,7 +176,7 @@ export class SelectorsView extends Widget {
               (c.probability * 100).toFixed(1)
             )
           : name;
-        return option(String(c.index), text);
+        return { value: String(c.index), text };
       })
     );
     if (model.target !== null) {
@@ -187,7 +194,11 @@ export class SelectorsView extends Widget {
       this._classInput.max = String(model.classCount - 1);
       this._classInput.placeholder = `0-${model.classCount - 1}`;
     }
+  }
 
+  /** How the map is drawn: opacity, colormap, box and scale (an opacity step sets only these). */
+  private _renderDisplay(): void {
+    const model = this._model;
     this._opacity.value = String(model.opacity);
     this._colormap.value = model.colormap;
     this._box.checked = model.showBox;
@@ -205,13 +216,10 @@ export class SelectorsView extends Widget {
     _: ExplanationModel,
     change: ExplanationModel.Change
   ): void {
-    if (
-      change === 'state' ||
-      change === 'source' ||
-      change === 'selection' ||
-      change === 'display'
-    ) {
+    if (change === 'state' || change === 'source' || change === 'selection') {
       this.render();
+    } else if (change === 'display') {
+      this._renderDisplay();
     }
   }
 
@@ -287,19 +295,36 @@ function option(value: string, text: string): HTMLOptionElement {
   return element;
 }
 
-/** Replaces a select's options unless they are the same (keeps focus and scroll while switching). */
-function replaceOptions(
-  select: HTMLSelectElement,
-  options: HTMLOptionElement[]
-): void {
+/** An option of a select: its value, text, and the layer's mark (the recommended layer). */
+interface IOption {
+  value: string;
+  text: string;
+  mark?: ILayerMark | null;
+}
+
+/**
+ * Replaces a select's options unless they are the same, comparing values and texts before any
+ * element is made (keeps focus and scroll while switching).
+ */
+function replaceOptions(select: HTMLSelectElement, options: IOption[]): void {
   const same =
     select.options.length === options.length &&
     options.every(
       (o, i) =>
         select.options[i].value === o.value &&
-        select.options[i].textContent === o.textContent
+        select.options[i].textContent === o.text
     );
-  if (!same) {
-    select.replaceChildren(...options);
+  if (same) {
+    return;
   }
+  select.replaceChildren(
+    ...options.map(o => {
+      const element = option(o.value, o.text);
+      if (o.mark !== undefined) {
+        markElement(element, o.mark);
+        element.title = o.mark?.title ?? '';
+      }
+      return element;
+    })
+  );
 }

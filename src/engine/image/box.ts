@@ -86,9 +86,10 @@ function peakOf(map: ArrayLike<number>, size: MapSize): number {
 }
 
 /**
- * The 8-connected region of `start` where `map >= cut`: its pixel count and bounding box.
- * `seen` marks pixels already in a region; `stack` (the map's length: each pixel enters it at
- * most once) is shared by the calls of one map.
+ * The 8-connected region of `start` where `map >= cut`: its pixel count and bounding box, filled
+ * run by run along rows (each pixel is read about three times: the panel finds the box of a
+ * 224x224 map inside a layer switch). `seen` marks pixels already in a region; `stack` (the map's
+ * length: a pixel enters it at most once, marked when it does) is shared by the calls of one map.
  */
 function floodRegion(
   map: ArrayLike<number>,
@@ -109,24 +110,45 @@ function floodRegion(
     y1 = -1;
   while (top > 0) {
     const p = stack[--top];
-    const py = Math.floor(p / width);
-    const px = p - py * width;
-    count++;
-    x0 = Math.min(x0, px);
-    x1 = Math.max(x1, px);
-    y0 = Math.min(y0, py);
-    y1 = Math.max(y1, py);
-    for (let dy = -1; dy <= 1; dy++) {
-      for (let dx = -1; dx <= 1; dx++) {
-        const qy = py + dy;
-        const qx = px + dx;
-        if (qy < 0 || qy >= height || qx < 0 || qx >= width) {
-          continue;
-        }
-        const q = qy * width + qx;
+    const y = Math.floor(p / width);
+    const row = y * width;
+    // The run through p: the pixels of its row on either side not yet in a region.
+    let left = p - row;
+    let right = left;
+    while (left > 0 && !seen[row + left - 1] && map[row + left - 1] >= cut) {
+      left--;
+      seen[row + left] = 1;
+    }
+    while (
+      right < width - 1 &&
+      !seen[row + right + 1] &&
+      map[row + right + 1] >= cut
+    ) {
+      right++;
+      seen[row + right] = 1;
+    }
+    count += right - left + 1;
+    x0 = Math.min(x0, left);
+    x1 = Math.max(x1, right);
+    y0 = Math.min(y0, y);
+    y1 = Math.max(y1, y);
+    // One seed per stretch of the rows above and below that touches the run, diagonals included.
+    const from = Math.max(0, left - 1);
+    const to = Math.min(width - 1, right + 1);
+    for (const next of [y - 1, y + 1]) {
+      if (next < 0 || next >= height) {
+        continue;
+      }
+      let inStretch = false;
+      for (let q = next * width + from; q <= next * width + to; q++) {
         if (!seen[q] && map[q] >= cut) {
-          seen[q] = 1;
-          stack[top++] = q;
+          if (!inStretch) {
+            seen[q] = 1;
+            stack[top++] = q;
+            inStretch = true;
+          }
+        } else {
+          inStretch = false;
         }
       }
     }

@@ -136,17 +136,27 @@ export class MetricsModel implements IDisposable {
    * ties to the deeper layer), or null.
    */
   get recommended(): ILayerRank | null {
-    const layers = this._rankedLayers();
-    const ranking = this.ranking;
-    if (layers.length < 2 || ranking.length !== layers.length) {
-      return null;
+    // Asked once per listed layer on every repaint: kept until the ranking grows (a ranking of
+    // every layer can only hold layers of the pass's maps, so no map is looked at).
+    const ranked = this._rankingOf(this._rankKey());
+    const held = this._best;
+    if (held && held.ranked === ranked && held.size === ranked?.size) {
+      return held.best;
     }
-    let best = ranking[0];
-    for (const rank of ranking.slice(1)) {
-      if (rank.score >= best.score - 1e-9) {
-        best = rank;
+    const ranking = this.ranking;
+    let best: ILayerRank | null = null;
+    if (
+      ranking.length >= 2 &&
+      ranking.length === this._explanation.layers.length
+    ) {
+      best = ranking[0];
+      for (const rank of ranking.slice(1)) {
+        if (rank.score >= best.score - 1e-9) {
+          best = rank;
+        }
       }
     }
+    this._best = { ranked, size: ranked?.size, best };
     return best;
   }
 
@@ -212,6 +222,7 @@ export class MetricsModel implements IDisposable {
       return;
     }
     this._isDisposed = true;
+    this._cancelStart();
     this._job?.abort();
     this._job = null;
     Signal.clearData(this);
@@ -235,25 +246,32 @@ export class MetricsModel implements IDisposable {
     }
   }
 
-  /** Follows the shown map: stops work for another map, starts (when auto) what is missing. */
+  /**
+   * Follows the shown map: stops work for another map at once, and starts (when auto) what is
+   * missing after the switch's frame is painted: scoring is background work, and its first step
+   * (fitting the map to the picture) would otherwise run inside every switch.
+   */
   private _follow(): void {
     const wanted = this._jobKey();
     if (this._job && this._jobFor !== wanted) {
       this._job.abort();
       this._job = null;
       this._setState('idle', '');
-    }
-    if (
-      !this._job &&
-      wanted !== null &&
-      this._settings.auto &&
-      this._explanation.state === 'ready' &&
-      !this._isComplete()
-    ) {
-      this._startJob();
     } else {
       this._changed.emit();
     }
+    this._cancelStart();
+    this._cancelStart = afterPaint(() => {
+      if (
+        !this._job &&
+        this._jobKey() !== null &&
+        this._settings.auto &&
+        this._explanation.state === 'ready' &&
+        !this._isComplete()
+      ) {
+        this._startJob();
+      }
+    });
   }
 
   /** Whether the shown map is scored and every layer ranked. */
@@ -418,6 +436,12 @@ export class MetricsModel implements IDisposable {
   private _progress = { fraction: 0, message: '' };
   private _scored = new Map<string, IMapScores>();
   private _ranked = new Map<string, Map<string, ILayerRank>>();
+  private _cancelStart: () => void = () => undefined;
+  private _best: {
+    ranked: Map<string, ILayerRank> | undefined;
+    size: number | undefined;
+    best: ILayerRank | null;
+  } | null = null;
   private _drawn: Corners | null = null;
   private _job: AbortController | null = null;
   private _jobFor: string | null = null;
@@ -448,4 +472,23 @@ export function shortName(layer: string | null): string {
 function oneLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return text.split('\n')[0];
+}
+
+/**
+ * Runs `callback` once the next frame is painted (at once in a macrotask without a DOM); returns
+ * what cancels it.
+ */
+function afterPaint(callback: () => void): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  if (typeof requestAnimationFrame !== 'function') {
+    timer = setTimeout(callback, 0);
+    return () => clearTimeout(timer);
+  }
+  const frame = requestAnimationFrame(() => {
+    timer = setTimeout(callback, 0);
+  });
+  return () => {
+    cancelAnimationFrame(frame);
+    clearTimeout(timer);
+  };
 }

@@ -281,6 +281,74 @@ describe('box from a map', () => {
       height: 1
     });
   });
+
+  test('the run-by-run fill finds the boxes a pixel-by-pixel fill finds, on random maps', () => {
+    // The reference: every region by a plain 8-neighbour flood, pixel by pixel.
+    function regions(map: number[], height: number, width: number) {
+      const cut = 0.15 * Math.max(...map);
+      const label = new Int32Array(map.length).fill(-1);
+      const found: { count: number; box: number[]; pixels: number[] }[] = [];
+      for (let start = 0; start < map.length; start++) {
+        if (label[start] >= 0 || map[start] < cut || cut <= 0) {
+          continue;
+        }
+        const pixels = [start];
+        label[start] = found.length;
+        for (let i = 0; i < pixels.length; i++) {
+          const y = Math.floor(pixels[i] / width);
+          const x = pixels[i] % width;
+          for (let dy = -1; dy <= 1; dy++) {
+            for (let dx = -1; dx <= 1; dx++) {
+              const qy = y + dy;
+              const qx = x + dx;
+              const q = qy * width + qx;
+              if (qy >= 0 && qy < height && qx >= 0 && qx < width) {
+                if (label[q] < 0 && map[q] >= cut) {
+                  label[q] = found.length;
+                  pixels.push(q);
+                }
+              }
+            }
+          }
+        }
+        const ys = pixels.map(p => Math.floor(p / width));
+        const xs = pixels.map(p => p % width);
+        const box = [
+          Math.min(...xs),
+          Math.min(...ys),
+          Math.max(...xs) - Math.min(...xs) + 1,
+          Math.max(...ys) - Math.min(...ys) + 1
+        ];
+        found.push({ count: pixels.length, box, pixels });
+      }
+      return found;
+    }
+    let seed = 7;
+    const random = () =>
+      ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    for (let trial = 0; trial < 300; trial++) {
+      const height = 1 + Math.floor(random() * 12);
+      const width = 1 + Math.floor(random() * 12);
+      const density = random();
+      const map = Array.from({ length: height * width }, () =>
+        random() < density ? random() : 0
+      );
+      const found = regions(map, height, width);
+      const size = { height, width };
+      const asBox = (b: number[] | undefined) =>
+        b && { x: b[0], y: b[1], width: b[2], height: b[3] };
+      let largest = found[0];
+      for (const region of found) {
+        if (region.count > largest.count) {
+          largest = region;
+        }
+      }
+      expect(boxFromMap(map, size)).toEqual(asBox(largest?.box));
+      const peak = map.indexOf(Math.max(...map));
+      const ofPeak = found.find(r => r.pixels.includes(peak));
+      expect(peakBoxFromMap(map, size)).toEqual(asBox(ofPeak?.box));
+    }
+  });
 });
 
 describe('blend', () => {

@@ -197,7 +197,10 @@ describe('MetricsModel', () => {
     expect(metrics.progress.fraction).toBeCloseTo(0.5 / 5, 12);
     const first = engine.scored[0].request;
     await explanation.setLayer(LAYERS[0]);
+    // Stopped at once; the new layer's scoring starts after the switch (a macrotask here).
     expect(first.signal?.aborted).toBe(true);
+    expect(engine.scored).toHaveLength(1);
+    await new Promise(resolve => setTimeout(resolve, 0));
     expect(engine.scored[1].layer).toBe(LAYERS[0]);
     engine.hold = null;
     release();
