@@ -105,3 +105,78 @@ test.describe('Save explain graph', () => {
     await expect(save).toHaveAttribute('title', /gradcam, hirescam/);
   });
 });
+
+/** A real-sized model (224 px), where a compile takes long enough to block a page: not in the repository. */
+const BIG_MODEL =
+  process.env.GRADCAM_LATENCY_MODEL ??
+  path.resolve(
+    __dirname,
+    '..',
+    '..',
+    '..',
+    'shared',
+    'fixtures',
+    'models',
+    'mobilenet_v3_small.onnx'
+  );
+const IMAGE = path.resolve(__dirname, '..', 'images', 'picture.png');
+
+test.describe('Save explain graph of a 224 px model', () => {
+  test.skip(!fs.existsSync(BIG_MODEL), `no 224 px model at ${BIG_MODEL}`);
+  test.setTimeout(600_000);
+
+  test('compiles in the engine worker: the page stays responsive (figure printed)', async ({
+    page,
+    tmpPath
+  }) => {
+    const name = path.basename(BIG_MODEL);
+    expect(
+      await page.contents.uploadFile(BIG_MODEL, `${tmpPath}/${name}`)
+    ).toBe(true);
+    await page.evaluate(async path => {
+      await window.jupyterapp.commands.execute('docmanager:open', {
+        path,
+        factory: 'Grad-CAM'
+      });
+    }, `${tmpPath}/${name}`);
+    const panel = page.locator('.jp-GradCAM-panel').first();
+    const input = panel.locator('input.jp-GradCAM-imageInput');
+    await expect(input).toBeAttached({ timeout: 60_000 });
+    await input.setInputFiles(IMAGE);
+    await expect(panel).toHaveAttribute('data-state', 'ready', {
+      timeout: 540_000
+    });
+    const layer = (await panel.getAttribute('data-layer'))!;
+
+    await page.evaluate(() => {
+      const w = window as any;
+      w.gradcamLongTasks = [];
+      new PerformanceObserver(list => {
+        for (const entry of list.getEntries()) {
+          w.gradcamLongTasks.push(entry.duration);
+        }
+      }).observe({ type: 'longtask', buffered: false });
+    });
+    const save = panel.locator('button.jp-GradCAM-saveGraph');
+    await expect(save).toBeEnabled();
+    const downloading = page.waitForEvent('download', { timeout: 540_000 });
+    const started = Date.now();
+    await save.click();
+    const download = await downloading;
+    const seconds = (Date.now() - started) / 1000;
+    await expect(panel.locator('.jp-GradCAM-graphStatus')).toHaveAttribute(
+      'data-state',
+      'saved'
+    );
+    const bytes = fs.readFileSync((await download.path())!);
+    expect(bytes.includes(Buffer.from(`cam:${layer}`))).toBe(true);
+    const tasks: number[] = await page.evaluate(
+      () => (window as any).gradcamLongTasks
+    );
+    const total = tasks.reduce((a, b) => a + b, 0);
+    console.log(
+      `save explain graph of ${name} (${layer}, ${(bytes.length / 1e6).toFixed(1)} MB): ${seconds.toFixed(1)} s; ` +
+        `main-thread long tasks: ${tasks.length}, longest ${Math.max(0, ...tasks).toFixed(0)} ms, total ${total.toFixed(0)} ms`
+    );
+  });
+});
