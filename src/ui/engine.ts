@@ -3,6 +3,10 @@
  * (batch size 1), maps keyed by layer and target.
  */
 import { Explainer, scoreMap } from '../engine';
+import {
+  encodeExplainGraph,
+  exportExplainGraph
+} from '../engine/export/explainGraph';
 import { modelNotes } from '../engine/onnx/notes';
 import type { LayerInfo } from '../engine/layers';
 import type { Tensor } from '../engine/tensor';
@@ -12,6 +16,7 @@ import type {
   IEngine,
   IExplainRequest,
   IExplainResult,
+  IGraphRequest,
   ILayer,
   IMapScores,
   IScoreRequest
@@ -22,7 +27,8 @@ export const loadExplainer: EngineLoader = async (model, options) => {
   const notes = modelNotes(model);
   return new ExplainerEngine(
     await Explainer.load(model, { backend: options.backend }),
-    notes
+    notes,
+    model
   );
 };
 
@@ -46,9 +52,12 @@ class ExplainerEngine implements IEngine {
   constructor(
     explainer: Explainer,
     /** What the engine found noteworthy in the model. */
-    readonly notes: readonly string[]
+    readonly notes: readonly string[],
+    /** The model's bytes: the explain graph is compiled from them (the worker's task does the same). */
+    model: Uint8Array
   ) {
     this._explainer = explainer;
+    this._model = model;
   }
 
   get backend(): string {
@@ -127,9 +136,26 @@ class ExplainerEngine implements IEngine {
     );
   }
 
+  async explainGraph(request: IGraphRequest): Promise<Uint8Array> {
+    // In this thread, where there is no Worker: the same engine functions as the worker's task.
+    const bytes = encodeExplainGraph(
+      await exportExplainGraph(this._model, {
+        method: request.method,
+        layers: request.layers,
+        targetOutput: request.output,
+        modelName: request.modelName
+      })
+    );
+    if (request.signal?.aborted) {
+      throw new Error('cancelled');
+    }
+    return bytes;
+  }
+
   dispose(): Promise<void> {
     return this._explainer.dispose();
   }
 
   private _explainer: Explainer;
+  private _model: Uint8Array;
 }

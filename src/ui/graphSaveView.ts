@@ -1,6 +1,7 @@
 /**
- * The "Save explain graph" control of the panel: a button and a line that says where the graph
- * went. Stable hooks: `button.jp-GradCAM-saveGraph`, and `.jp-GradCAM-graphStatus` with
+ * The "Save explain graph" control of the panel: a button, a Cancel while the graph is compiled or
+ * sent, and a line that says where the graph went. Stable hooks: `button.jp-GradCAM-saveGraph`,
+ * `button.jp-GradCAM-cancelGraph` (shown only while a save runs), and `.jp-GradCAM-graphStatus` with
  * `data-state` (idle, compiling, sending, saved, error) and, once the kernel holds the graph,
  * `data-name` (its key in `jupyterlab_gradcam.results`).
  */
@@ -17,8 +18,7 @@ export class GraphSaveView {
     this._trans = options.trans;
     this.save = new ExplainGraphSave({
       choice: options.choice,
-      changed: () => this.render(),
-      compile: options.compile
+      changed: () => this.render()
     });
     const trans = this._trans;
     this._button = document.createElement('button');
@@ -26,10 +26,16 @@ export class GraphSaveView {
     this._button.className = 'jp-GradCAM-saveGraph jp-mod-styled';
     this._button.textContent = trans.__('Save explain graph');
     this._button.onclick = () => void this._save();
+    this._cancel = document.createElement('button');
+    this._cancel.type = 'button';
+    this._cancel.className = 'jp-GradCAM-cancelGraph jp-mod-styled';
+    this._cancel.textContent = trans.__('Cancel');
+    this._cancel.title = trans.__('Stop saving the explain graph');
+    this._cancel.onclick = () => this.save.cancel();
     this._status = document.createElement('span');
     this._status.className = 'jp-GradCAM-graphStatus';
     this._status.setAttribute('aria-live', 'polite');
-    this.node.append(this._button, this._status);
+    this.node.append(this._button, this._cancel, this._status);
     this.render();
   }
 
@@ -43,6 +49,8 @@ export class GraphSaveView {
   render(): void {
     const trans = this._trans;
     const save = this.save;
+    // A save of a model the panel no longer shows stops here, rather than showing "Compiling…" on.
+    save.follow();
     const blocked = save.blocked;
     this._button.disabled = blocked !== null;
     this._button.title = blocked
@@ -50,6 +58,8 @@ export class GraphSaveView {
       : trans.__(
           'Compile the explain graph (ONNX: the outputs and the raw map of this layer for any class) and download it; a kernel gets it too'
         );
+    this._cancel.hidden =
+      save.state !== 'compiling' && save.state !== 'sending';
     this._status.dataset.state = save.state;
     const saved = save.saved;
     if (saved?.kernelName && save.state === 'saved') {
@@ -107,6 +117,7 @@ export class GraphSaveView {
 
   private _trans: TranslationBundle;
   private _button: HTMLButtonElement;
+  private _cancel: HTMLButtonElement;
   private _status: HTMLElement;
 }
 
@@ -118,7 +129,5 @@ export namespace GraphSaveView {
     choice: IGraphChoice;
     /** The panel's translations. */
     trans: TranslationBundle;
-    /** The compiler (default: the engine's, in this thread). */
-    compile?: ExplainGraphSave.IOptions['compile'];
   }
 }

@@ -12,6 +12,7 @@ import type { IDisposable } from '@lumino/disposable';
 import type { ISignal } from '@lumino/signaling';
 import type { Widget } from '@lumino/widgets';
 
+import type { ExportMethod } from '../engine/export/explainGraph';
 import type { MapMetrics } from '../engine/metrics';
 import type { MethodName } from '../engine/methods';
 import type { IFigure } from './figure';
@@ -137,6 +138,20 @@ export interface IScoreRequest {
 /** Every metric of one map, as the engine's `scoreMap` answers (plain data: worker-safe). */
 export type IMapScores = MapMetrics;
 
+/** One explain graph to compile (engine/export, the `compile` verb): the panel's Save explain graph. */
+export interface IGraphRequest {
+  /** The gradient method built into the graph. */
+  method: ExportMethod;
+  /** The layers whose raw maps the graph outputs (`cam:<layer>`). */
+  layers: string[];
+  /** The graph output whose scores `target` indexes. */
+  output: string;
+  /** What the graph's metadata calls the model. */
+  modelName: string;
+  /** Cancels the compile: its graph is dropped. */
+  signal?: AbortSignal;
+}
+
 /** The engine as the panel uses it: one model, loaded once. */
 export interface IEngine {
   /** The backend that runs the model (webgpu or wasm). */
@@ -159,6 +174,11 @@ export interface IEngine {
   explain(request: IExplainRequest): Promise<IExplainResult>;
   /** Scores one displayed map: faithfulness, and localisation when a box is given. */
   score(request: IScoreRequest): Promise<IMapScores>;
+  /**
+   * The explain graph of this model as ONNX bytes (compiled in the engine's worker where there is
+   * one). Optional only for test stand-ins; both real engines have it.
+   */
+  explainGraph?(request: IGraphRequest): Promise<Uint8Array>;
   /** Frees the engine's sessions. */
   dispose(): Promise<void>;
 }

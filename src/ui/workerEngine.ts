@@ -20,6 +20,7 @@ import type {
   IEngine,
   IExplainRequest,
   IExplainResult,
+  IGraphRequest,
   IMapScores,
   IScoreRequest,
   ILayer,
@@ -217,6 +218,25 @@ export class WorkerEngine implements IEngine {
         }
       },
       { signal: request.signal, onProgress: request.onProgress }
+    );
+  }
+
+  explainGraph(request: IGraphRequest): Promise<Uint8Array> {
+    // The compile holds its thread for seconds on a 224 px model: the worker's, not the page's.
+    // The model's bytes go along (copied: this engine keeps them to reload after a restart); the
+    // graph's come back transferred.
+    return this.task(
+      'explainGraph',
+      {
+        model: this._model,
+        options: {
+          method: request.method,
+          layers: request.layers,
+          targetOutput: request.output,
+          modelName: request.modelName
+        }
+      },
+      { signal: request.signal }
     );
   }
 

@@ -134,16 +134,20 @@ export class EngineHost {
             options
           )
         );
-      case 'task':
+      case 'task': {
+        const result = await runTask(
+          request.task,
+          this._engine(request.engine),
+          request.args,
+          options
+        );
+        // A task answering a typed array (the explain graph's bytes) gives up its buffer: it is
+        // transferred, not copied. (isView, not instanceof: Node's Buffer is of another realm in jest.)
         return [
-          await runTask(
-            request.task,
-            this._engine(request.engine),
-            request.args,
-            options
-          ),
-          []
+          result,
+          ArrayBuffer.isView(result) ? [result.buffer as ArrayBuffer] : []
         ];
+      }
       case 'dispose': {
         const explainer = this._engines.get(request.engine);
         this._engines.delete(request.engine);

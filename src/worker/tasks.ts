@@ -6,6 +6,11 @@
  */
 import type { Explainer } from '../engine';
 import type { RunOptions } from '../engine/explain/types';
+import {
+  encodeExplainGraph,
+  exportExplainGraph
+} from '../engine/export/explainGraph';
+import type { ExportOptions } from '../engine/export/explainGraph';
 import { scoreMap } from '../engine/metrics';
 import type { MapMetrics, MapToScore, MetricOptions } from '../engine/metrics';
 
@@ -23,8 +28,38 @@ export const TASKS = {
     },
     run: RunOptions
   ): Promise<MapMetrics> =>
-    scoreMap(explainer, args.item, { ...args.options, ...run })
+    scoreMap(explainer, args.item, { ...args.options, ...run }),
+
+  /**
+   * The explain graph of the model (engine/export, as the `compile` verb writes it) as ONNX bytes:
+   * the panel's Save explain graph. It compiles here because on a 224 px model the compile holds
+   * its thread for seconds. The model's bytes come with the request (the Explainer keeps only its
+   * decoded graph); the answer owns its buffer, which travels back transferred (host.ts).
+   */
+  explainGraph: async (
+    explainer: Explainer,
+    args: { model: Uint8Array; options: GraphOptions },
+    run: RunOptions
+  ): Promise<Uint8Array> => {
+    const bytes = encodeExplainGraph(
+      await exportExplainGraph(args.model, args.options)
+    );
+    // The compile cannot stop midway: a cancelled one ends here, its graph unsent.
+    if (run.signal?.aborted) {
+      throw new Error('cancelled');
+    }
+    // A view of a larger (pooled) buffer would send that whole buffer, or other data with it.
+    return bytes.byteOffset === 0 &&
+      bytes.byteLength === bytes.buffer.byteLength
+      ? bytes
+      : new Uint8Array(bytes);
+  }
 };
+
+/** What an explain graph is compiled for: the method, the layers, the output, the model's name. */
+export type GraphOptions = Required<
+  Pick<ExportOptions, 'method' | 'layers' | 'targetOutput' | 'modelName'>
+>;
 
 /** A task's name. */
 export type TaskName = keyof typeof TASKS;
