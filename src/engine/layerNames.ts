@@ -28,12 +28,19 @@ interface Scope {
 export class ModuleNames {
   constructor(model: ModelProto, index: GraphIndex = new GraphIndex(model)) {
     const siblings = scopeSiblings(model.graph.node);
+    const recorded = new Map<NodeProto, Scope[]>();
     for (const node of model.graph.node) {
-      const recorded = dynamoScopes(node) ?? torchScriptScopes(node, siblings);
-      if (!recorded) {
-        continue;
+      const scopes = dynamoScopes(node) ?? torchScriptScopes(node, siblings);
+      if (scopes) {
+        recorded.set(node, scopes);
       }
-      const { scopes, lentBy } = ownScopes(node, recorded, index);
+    }
+    const scoped = new Set(
+      [...recorded.values()].flatMap(scopes => scopes.map(s => s.module))
+    );
+    // Map order is insertion order: graph order.
+    for (const [node, found] of recorded) {
+      const { scopes, lentBy } = ownScopes(node, found, index, scoped);
       this._scopes.set(node, scopes);
       const output = node.output.find(o => o && !index.isConstant(o));
       scopes.forEach((scope, k) => {
@@ -472,21 +479,24 @@ function scopeOf(module: string): Scope {
 /**
  * Source 3, the parameters' names: whose op a node is. Folding a BatchNorm into the Conv before
  * it leaves the dynamo exporter's Conv in the BatchNorm's scope (`layer1.0.bn1`) with the Conv's
- * weight (`layer1.0.conv1.weight`); a weight of a sibling module gives the node back its own
- * scope, as the TorchScript exporter names it (`layer1.0.conv1`), and the module that lent its
- * scope still names the output (`lentBy`: the BatchNorm's output is the folded Conv's).
+ * weight (`layer1.0.conv1.weight`), and the Conv's module with no node of its own. A weight of
+ * such a sibling module gives the node back its own scope, as the TorchScript exporter names it
+ * (`layer1.0.conv1`), and the module that lent its scope still names the output (`lentBy`: the
+ * BatchNorm's output is the folded Conv's). A tied weight's module has nodes of its own
+ * (`scoped`): it moves nothing.
  */
 function ownScopes(
   node: NodeProto,
   scopes: Scope[],
-  index: GraphIndex
+  index: GraphIndex,
+  scoped: ReadonlySet<string>
 ): { scopes: Scope[]; lentBy?: string } {
   const leaf = scopes[scopes.length - 1].module;
   const parent = scopes.length > 1 ? scopes[scopes.length - 2].module : '';
   const owner = node.input
     .filter(i => index.initializers.has(i) && i.endsWith('.weight'))
     .map(i => i.slice(0, -'.weight'.length))
-    .find(m => m !== leaf && isChildOf(m, parent));
+    .find(m => !scoped.has(m) && isChildOf(m, parent));
   return owner === undefined
     ? { scopes }
     : { scopes: [...scopes.slice(0, -1), scopeOf(owner)], lentBy: leaf };

@@ -96,6 +96,19 @@ describe('module names of a dynamo export', () => {
     expect(graph.modules.moduleOf('getitem_15')).toBe('layer2.0.downsample');
   });
 
+  it('a tied weight (its module has nodes of its own) leaves the node in its scope', () => {
+    const tied = modelOf(DYNAMO);
+    const gemm = tied.graph.node.find(n => n.opType === 'Gemm')!;
+    // As if fc used a weight of bn1, a sibling whose scope holds a node (the folded Conv).
+    tied.graph.initializer.find(t => t.name === 'fc.weight')!.name =
+      'bn1.weight';
+    gemm.input[1] = 'bn1.weight';
+    const names = graphOf(tied);
+    expect(resolveLayer('fc', [], names)).toBe('output');
+    expect(resolveLayer('bn1', [], names)).toBe('getitem');
+    expect(names.modules.namesOf('output')).toEqual(['fc']);
+  });
+
   it('a node outside every module, or without the metadata, has no module name', () => {
     // `torch.flatten` in the model's own forward: name_scopes ['', 'view'].
     expect(graph.modules.moduleOf('view')).toBeUndefined();
