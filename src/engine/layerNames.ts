@@ -1,9 +1,12 @@
 /**
  * Layers by the names a person uses: PyTorch module names (`layer4.1`, `_blocks.15`,
- * `features.12`). torch.onnx's TorchScript exporter names each node by its module scope
- * (`/layer4/layer4.1/relu_1/Relu`); a module's layer is the output of the last node inside its
- * scope (a block's output). Models from other exporters have no module names: their layers are
- * named by tensor only, and a module name gets the "did you mean" of the tensors.
+ * `features.12`). Both of torch.onnx's exporters record each node's module scope, each in its
+ * own place (one reader per source below): the TorchScript exporter (`dynamo=False`) in the node
+ * name (`/layer4/layer4.1/relu_1/Relu`), the dynamo exporter (torch's default since 2.9) in the
+ * node's metadata (`pkg.torch.onnx.name_scopes`: `['', 'layer4', 'layer4.1', 'layer4.1.relu',
+ * 'relu_16']`). A module's layer is the output of the last node inside its scope (a block's
+ * output). Models from other exporters have no module names: their layers are named by tensor
+ * only, and a module name gets the "did you mean" of the tensors.
  *
  * One resolver serves the CLI, the request checks and the panel: `resolveLayer` over a table of
  * names (from the graph here, or from the panel's list of layers).
@@ -25,11 +28,19 @@ interface Scope {
 export class ModuleNames {
   constructor(model: ModelProto, index: GraphIndex = new GraphIndex(model)) {
     const siblings = scopeSiblings(model.graph.node);
+    const recorded = new Map<NodeProto, Scope[]>();
     for (const node of model.graph.node) {
-      const scopes = scopesOf(node, siblings);
-      if (!scopes) {
-        continue;
+      const scopes = dynamoScopes(node) ?? torchScriptScopes(node, siblings);
+      if (scopes) {
+        recorded.set(node, scopes);
       }
+    }
+    const scoped = new Set(
+      [...recorded.values()].flatMap(scopes => scopes.map(s => s.module))
+    );
+    // Map order is insertion order: graph order.
+    for (const [node, found] of recorded) {
+      const { scopes, lentBy } = ownScopes(node, found, index, scoped);
       this._scopes.set(node, scopes);
       const output = node.output.find(o => o && !index.isConstant(o));
       scopes.forEach((scope, k) => {
@@ -41,6 +52,9 @@ export class ModuleNames {
           this._outputs.set(scope.module, output);
         }
       });
+      if (output && lentBy) {
+        this._outputs.set(lentBy, output);
+      }
     }
     for (const [module, tensor] of this._outputs) {
       const names = this._aliases.get(tensor) ?? [];
@@ -50,7 +64,7 @@ export class ModuleNames {
     this._index = index;
   }
 
-  /** Whether the graph's node names carry module scopes (a torch.onnx TorchScript export). */
+  /** Whether the graph's nodes carry module scopes (a torch.onnx export, either exporter). */
   get hasModules(): boolean {
     return this._outputs.size > 0;
   }
@@ -253,7 +267,7 @@ export function resolveLayer(
     nearestNames(text, names),
     hasModules
       ? 'a layer is named by its module or its ONNX tensor; the layers verb lists them'
-      : "this model's nodes carry no module names (torch.onnx's TorchScript exporter writes them): name an ONNX tensor; the layers verb lists them"
+      : "this model's nodes carry no module names (torch.onnx's exporters write them): name an ONNX tensor; the layers verb lists them"
   );
 }
 
@@ -382,7 +396,8 @@ function scopeSegments(node: NodeProto): string[] | undefined {
   return segments.slice(0, -1);
 }
 
-function scopesOf(
+/** Source 1, the TorchScript exporter: the scopes in the node's name. */
+function torchScriptScopes(
   node: NodeProto,
   siblings: ReadonlyMap<string, ReadonlySet<string>>
 ): Scope[] | undefined {
@@ -425,4 +440,75 @@ function joinModule(parent: string, segment: string): string {
     return `${parent}.${parts[parts.length - 1]}`;
   }
   return `${parent}.${segment}`;
+}
+
+/**
+ * Source 2, the dynamo exporter: the node's `pkg.torch.onnx.name_scopes`, a Python list's repr
+ * of full module names from the root (`''`) down, then the FX node's own name (`relu_16`).
+ * Undefined for a node without it, or outside every module (`['', 'view']`).
+ */
+function dynamoScopes(node: NodeProto): Scope[] | undefined {
+  const recorded = node.metadataProps?.find(
+    p => p.key === 'pkg.torch.onnx.name_scopes'
+  )?.value;
+  if (recorded === undefined) {
+    return undefined;
+  }
+  // Module names and FX node names hold no quotes: each item is a plain quoted string.
+  const items = [...recorded.matchAll(/'([^']*)'|"([^"]*)"/g)].map(
+    m => m[1] ?? m[2]
+  );
+  const modules = items.slice(0, -1).filter(m => m !== '');
+  return modules.length > 0 ? modules.map(scopeOf) : undefined;
+}
+
+/** A module's scope as the TorchScript exporter writes its segment: from its last non-numeric part. */
+function scopeOf(module: string): Scope {
+  const parts = module.split('.');
+  let from = parts.length - 1;
+  while (from > 0 && /^\d+$/.test(parts[from])) {
+    from--;
+  }
+  return {
+    module,
+    segment: parts.slice(from).join('.'),
+    attribute: parts[parts.length - 1]
+  };
+}
+
+/**
+ * Source 3, the parameters' names: whose op a node is. Folding a BatchNorm into the Conv before
+ * it leaves the dynamo exporter's Conv in the BatchNorm's scope (`layer1.0.bn1`) with the Conv's
+ * weight (`layer1.0.conv1.weight`), and the Conv's module with no node of its own. A weight of
+ * such a sibling module gives the node back its own scope, as the TorchScript exporter names it
+ * (`layer1.0.conv1`), and the module that lent its scope still names the output (`lentBy`: the
+ * BatchNorm's output is the folded Conv's). A tied weight's module has nodes of its own
+ * (`scoped`): it moves nothing.
+ */
+function ownScopes(
+  node: NodeProto,
+  scopes: Scope[],
+  index: GraphIndex,
+  scoped: ReadonlySet<string>
+): { scopes: Scope[]; lentBy?: string } {
+  const leaf = scopes[scopes.length - 1].module;
+  const parent = scopes.length > 1 ? scopes[scopes.length - 2].module : '';
+  const owner = node.input
+    .filter(i => index.initializers.has(i) && i.endsWith('.weight'))
+    .map(i => i.slice(0, -'.weight'.length))
+    .find(m => !scoped.has(m) && isChildOf(m, parent));
+  return owner === undefined
+    ? { scopes }
+    : { scopes: [...scopes.slice(0, -1), scopeOf(owner)], lentBy: leaf };
+}
+
+/** Whether `module` is a direct child of `parent` (`''`: the root). */
+function isChildOf(module: string, parent: string): boolean {
+  const rest =
+    parent === ''
+      ? module
+      : module.startsWith(`${parent}.`)
+        ? module.slice(parent.length + 1)
+        : undefined;
+  return rest !== undefined && rest !== '' && !rest.includes('.');
 }

@@ -74,6 +74,8 @@ export interface NodeProto {
   input: string[];
   output: string[];
   attribute?: AttributeProto[];
+  /** Free-form key/value pairs (torch's dynamo exporter records each node's module path here). */
+  metadataProps?: StringStringEntry[];
 }
 
 export interface Dimension {
