@@ -2,9 +2,10 @@
  * Eigen-CAM. Muhammad & Yeasin, "Eigen-CAM: Class Activation Map using Principal Components",
  * IJCNN 2020, Eq. 4-5: the activation as a matrix M (rows: positions, columns: channels), each
  * column centred (as pytorch-grad-cam does), projected on its first right singular vector:
- * `cam = M v1`. It uses no gradient and no class. The sign of a singular vector is arbitrary; the
- * engine picks the one whose projection has the larger positive mass, which is usually the
- * reference library's choice too (both signs are accepted by the tests).
+ * `cam = M v1`. It uses no gradient and no class. The sign of a singular vector is arbitrary (the
+ * reference library keeps whatever its SVD returns; the fixture tests accept both): the engine
+ * picks the sign for which the map rises where the layer's total activation does, so that two
+ * exports of one model, or a re-run, never show a flipped map.
  */
 import { CamNeeds, ForwardCam, LayerData } from './base';
 import { MethodName } from '../methods';
@@ -51,23 +52,22 @@ export function principalProjection(layer: LayerData): Float64Array {
     }
     normalise(v1);
   }
+  // The projection's correlation with the total activation per position, sum_p cam_p sum_k A_kp,
+  // is sigma1^2 sum_k v1_k (the columns are centred, so the channel means drop out): the sign
+  // of v1's sum. A mass rule (positive against negative values) cannot decide it: a centred
+  // projection sums to 0, so its two masses are equal and rounding chose the sign.
+  let sum = 0;
+  for (const v of v1) {
+    sum += v;
+  }
+  const sign = sum < 0 ? -1 : 1;
   const projection = new Float64Array(positions);
-  let positive = 0;
-  let negative = 0;
   for (let p = 0; p < positions; p++) {
     let s = 0;
     for (let k = 0; k < channels; k++) {
       s += m[p * channels + k] * v1[k];
     }
-    projection[p] = s;
-    if (s > 0) {
-      positive += s;
-    } else {
-      negative -= s;
-    }
-  }
-  if (negative > positive) {
-    projection.forEach((v, p) => (projection[p] = -v));
+    projection[p] = sign * s;
   }
   return projection;
 }
