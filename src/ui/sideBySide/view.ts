@@ -101,6 +101,7 @@ export class SideBySideView extends Widget {
    * to stop comparing.
    */
   async compareWith(choice: string): Promise<void> {
+    this._kernelChoice++;
     const [kind, ...rest] = choice.split(':');
     const value = rest.join(':');
     if (choice === '') {
@@ -108,7 +109,7 @@ export class SideBySideView extends Widget {
     } else if (kind === 'method') {
       await this.model.compareMethod(value);
     } else if (kind === 'kernel' && this._kernel) {
-      await this._compareKernelModel(value, this._kernel);
+      await this._compareKernelModel(value, this._kernel, this._kernelChoice);
     } else if (kind === 'file' && this._files) {
       let bytes: Uint8Array;
       try {
@@ -149,7 +150,8 @@ export class SideBySideView extends Widget {
       [this._panes[0].canvas, this._panes[1].canvas],
       this._exportSize(),
       pairLegend(sides, {
-        leftModel: main.source?.label ?? '',
+        // A files' or variables' source is labelled `model · image`; a kernel's explain() by its notebook.
+        leftModel: (main.source?.label ?? '').split(' \u00b7 ')[0],
         labelOf,
         colormap: main.colormap,
         scale: this.model.scale
@@ -278,7 +280,8 @@ export class SideBySideView extends Widget {
   /** Fetches the kernel's model `name` as ONNX for the panel's image, and compares with it. */
   private async _compareKernelModel(
     name: string,
-    kernel: IKernelVariables
+    kernel: IKernelVariables,
+    chosen: number
   ): Promise<void> {
     const trans = this._trans;
     const image = this.model.main.sourceImage?.image;
@@ -291,7 +294,8 @@ export class SideBySideView extends Widget {
       );
       return;
     }
-    this.model.close();
+    // The torch export can take seconds: the pair on screen stays until the model is here, and
+    // a choice made meanwhile wins over this one.
     this._status.textContent = trans.__('Fetching %1 from the kernel…', name);
     let bytes: Uint8Array;
     try {
@@ -301,6 +305,9 @@ export class SideBySideView extends Widget {
         new AbortController().signal
       );
     } catch (error) {
+      if (chosen !== this._kernelChoice) {
+        return;
+      }
       this.model.fail(
         trans.__(
           'cannot fetch %1 from the kernel: %2',
@@ -310,7 +317,9 @@ export class SideBySideView extends Widget {
       );
       return;
     }
-    await this.model.compareModel(name, bytes);
+    if (chosen === this._kernelChoice) {
+      await this.model.compareModel(name, bytes);
+    }
   }
 
   private _trans: TranslationBundle;
@@ -320,6 +329,8 @@ export class SideBySideView extends Widget {
   private _models: string[] = [];
   private _kernel: IKernelVariables | null = null;
   private _kernelModels: string[] = [];
+  /** Counts the choices made, so that a kernel model fetched late does not replace a later choice. */
+  private _kernelChoice = 0;
   private _with: HTMLSelectElement;
   private _scale: HTMLSelectElement;
   private _status: HTMLElement;
