@@ -22,7 +22,7 @@ const MODEL =
     'models',
     'mobilenet_v3_small.onnx'
   );
-const IMAGE = path.resolve(__dirname, '..', '..', 'docs', 'panel-light.png');
+const IMAGE = path.resolve(__dirname, '..', 'images', 'picture.png');
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -4,7 +4,9 @@
  * `evaluate` CLI on the same model, input, layer, class and box (run here in Node); the deletion
  * and insertion curves are drawn from the same values; the recommended layer (the CLI's
  * `--all-layers`, computed by the same engine at the strip's ranking steps) is marked in the layer select and the layer strip;
- * ROAD on request matches too; and a box dragged on the picture is scored as the engine scores it.
+ * ROAD on request matches too; a box dragged on the picture is scored as the engine scores it; and
+ * a class at p ~ 1e-14 shows its numbers to two significant digits and its curves on axes scaled
+ * to them (GRADCAM_STRIP_SCREENSHOT=file.png saves the strip then, to look at).
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
@@ -22,6 +24,8 @@ const FILES = [
 ];
 /** The strip ranks layers at this many steps (DEFAULT_METRICS_SETTINGS.rankSteps). */
 const RANK_STEPS = 8;
+/** "star" on the held-out ring: p ~ 2e-14, its insertion curve stays under 0.01. */
+const UNLIKELY_CLASS = 3;
 
 /** A held-out ring, normalised as the model was trained, saved for the CLI; its true box. */
 function explainRing(dir: string): string {
@@ -119,12 +123,35 @@ function expectSameNumbers(shown: Record<string, string>, cli: any): void {
   expect(shown.loc_box).toBe(`[${cli.loc_box.join(', ')}]`);
 }
 
-/** A curve's polyline points back as values in [0, 1] (120 x 48 plots, 1 at the top). */
+/** A plot's y axis as the page states it: the svg's data-low/data-high and the tick labels. */
+async function curveAxis(
+  strip: Locator,
+  kind: string
+): Promise<{ low: number; high: number; ticks: string[] }> {
+  const svg = strip.locator(
+    `svg.jp-GradCAM-metricsCurve[data-curve="${kind}"]`
+  );
+  const ticks = await strip
+    .locator(
+      `.jp-GradCAM-metricsPlot:has(svg[data-curve="${kind}"]) .jp-GradCAM-metricsTick`
+    )
+    .allTextContents();
+  return {
+    low: Number(await svg.getAttribute('data-low')),
+    high: Number(await svg.getAttribute('data-high')),
+    ticks
+  };
+}
+
+/** A curve's polyline points back as values on its plot's axis (120 x 48 plots, high at the top). */
 async function curveValues(strip: Locator, kind: string): Promise<number[]> {
+  const { low, high } = await curveAxis(strip, kind);
   const points = await strip
     .locator(`svg.jp-GradCAM-metricsCurve[data-curve="${kind}"] polyline`)
     .getAttribute('points');
-  return points!.split(' ').map(p => 1 - Number(p.split(',')[1]) / 48);
+  return points!
+    .split(' ')
+    .map(p => low + (1 - Number(p.split(',')[1]) / 48) * (high - low));
 }
 
 async function openRing(
@@ -296,5 +323,71 @@ test('the metrics strip equals the CLI, draws the curves, and marks the recommen
   });
   expectSameNumbers(await stripValues(strip), dragged);
   expect(dragged.energy_in_box).not.toBeCloseTo(cli.energy_in_box, 3);
+
+  // A class the model all but rules out: its numbers keep two significant digits, and each
+  // curve is drawn on an axis scaled to it (not flat on the bottom edge of a 0..1 axis).
+  const unlikely = evaluate(dir, [
+    '--layer',
+    layer,
+    '--target',
+    String(UNLIKELY_CLASS)
+  ]);
+  expect(unlikely.p).toBeLessThan(1e-6);
+  const classInput = panel.locator('input.jp-GradCAM-classInput');
+  await classInput.fill(String(UNLIKELY_CLASS));
+  await classInput.press('Enter');
+  await expect(panel).toHaveAttribute('data-target', String(UNLIKELY_CLASS));
+  const pShown = strip.locator('[data-metric="p"]');
+  // Wait for the new class's scores (the browser's p against the CLI's, relatively).
+  await expect
+    .poll(
+      async () =>
+        Math.abs(Number(await pShown.getAttribute('data-value')) - unlikely.p) /
+        unlikely.p,
+      { timeout: 120_000 }
+    )
+    .toBeLessThan(1e-3);
+  await expect(pShown.locator('dd')).toHaveText(unlikely.p.toPrecision(2));
+  const insertionAuc = Number(
+    await strip
+      .locator('[data-metric="insertion_auc"]')
+      .getAttribute('data-value')
+  );
+  expect(Math.abs(insertionAuc - unlikely.insertion_auc)).toBeLessThan(
+    1e-3 * unlikely.insertion_auc
+  );
+  for (const kind of ['deletion', 'insertion']) {
+    const values: number[] = unlikely[`${kind}_curve`];
+    const max = Math.max(...values);
+    const axis = await curveAxis(strip, kind);
+    expect(axis.low).toBe(0);
+    // Scaled to the curve: its maximum lies in the top seventh of the plot.
+    expect(axis.high).toBeGreaterThanOrEqual(max);
+    expect(axis.high).toBeLessThan((max * 7) / 6);
+    expect(axis.ticks.map(Number)).toEqual([axis.high, axis.low]);
+    const drawn = await curveValues(strip, kind);
+    expect(drawn).toHaveLength(33);
+    drawn.forEach((v, k) =>
+      expect(Math.abs(v - values[k])).toBeLessThan(2e-3 * axis.high)
+    );
+    const plot = strip.locator(
+      `.jp-GradCAM-metricsPlot:has(svg[data-curve="${kind}"])`
+    );
+    await expect(plot).toHaveAttribute(
+      'title',
+      /area under the unscaled curve/
+    );
+    await expect(plot.locator('svg')).toHaveAttribute(
+      'aria-label',
+      new RegExp(
+        `fraction of pixels ${kind === 'deletion' ? 'deleted' : 'inserted'}`
+      )
+    );
+  }
+  // The insertion curve of this class stays low: on a 0..1 axis it would lie on the bottom edge.
+  expect((await curveAxis(strip, 'insertion')).high).toBeLessThan(0.05);
+  if (process.env.GRADCAM_STRIP_SCREENSHOT) {
+    await strip.screenshot({ path: process.env.GRADCAM_STRIP_SCREENSHOT });
+  }
   fs.rmSync(dir, { recursive: true, force: true });
 });

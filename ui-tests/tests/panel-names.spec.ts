@@ -18,7 +18,7 @@ const MODEL = path.resolve(
   'named',
   'blocks_net.onnx'
 );
-const IMAGE = path.resolve(__dirname, '..', '..', 'docs', 'panel-light.png');
+const IMAGE = path.resolve(__dirname, '..', 'images', 'picture.png');
 const DEFAULT = '/_swish_1/Mul_output_0';
 
 test('module names in the layer select, plumbing hidden, labels and normalisation said, export by class name', async ({

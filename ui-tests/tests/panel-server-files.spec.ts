@@ -16,7 +16,7 @@ const MODEL = path.join(
   'data',
   'tiny_cnn.onnx'
 );
-const IMAGE = path.join(ROOT, 'docs', 'panel-light.png');
+const IMAGE = path.join(ROOT, 'ui-tests', 'images', 'picture.png');
 
 test("takes the image and the labels from the server's files", async ({
   page,

@@ -16,7 +16,7 @@ const MODEL = path.resolve(
   'data',
   'tiny_cnn.onnx'
 );
-const IMAGE = path.resolve(__dirname, '..', '..', 'docs', 'panel-light.png');
+const IMAGE = path.resolve(__dirname, '..', 'images', 'picture.png');
 
 /** Opens the tiny model with Grad-CAM, gives it the image, and waits for the first pass. */
 export async function openTinyModel(

@@ -1,7 +1,8 @@
 /**
  * The metrics strip `.jp-GradCAM-metrics` under the map: the numbers of the shown map (each a
  * `.jp-GradCAM-metric` with `data-metric` = the CLI's JSON field and `data-value`), the deletion
- * and insertion curves as small SVG plots (`svg.jp-GradCAM-metricsCurve[data-curve]`), the box
+ * and insertion curves as small SVG plots (`svg.jp-GradCAM-metricsCurve[data-curve]`, its y axis
+ * scaled to the curve: `data-low`/`data-high`, beside `.jp-GradCAM-metricsTick` labels), the box
  * the localisation is measured against, the recommended layer with its criterion, progress with
  * Stop, and errors in one line. `data-state` mirrors the MetricsModel's state (README, "Hooks").
  */
@@ -9,7 +10,13 @@ import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import { CRITERION, MetricsModel, shortName } from './model';
-import { curvePoints, metricRows } from './values';
+import {
+  curveAxis,
+  curvePoints,
+  formatTick,
+  formatValue,
+  metricRows
+} from './values';
 
 const SVG = 'http://www.w3.org/2000/svg';
 /** The plots' drawing box, in SVG units (drawn at this size in CSS pixels). */
@@ -173,25 +180,56 @@ export class MetricsView extends Widget {
       : '';
   }
 
-  /** A small plot of a curve: p_t against the share of pixels removed or put back. */
+  /**
+   * A small plot of a curve: p_t against the fraction of pixels deleted or inserted, its y axis
+   * scaled to the curve (tick labels at both ends), so that a class at p = 0.002 still shows its
+   * shape. The AUC is the engine's, of the unscaled curve, and the tooltip says so.
+   */
   private _plot(
     kind: 'deletion' | 'insertion',
     label: string,
     curve: readonly number[],
     auc: number
   ): HTMLElement {
+    const trans = this._trans;
+    const axis = curveAxis([curve]);
+    const low = formatTick(axis.low);
+    const high = formatTick(axis.high);
+    const x =
+      kind === 'deletion'
+        ? trans.__('fraction of pixels deleted')
+        : trans.__('fraction of pixels inserted');
     const figure = element('figure', 'jp-GradCAM-metricsPlot');
+    figure.title = trans.__(
+      'p of the class (y, from %1 to %2: scaled to the curve) against the %3 (x, from 0 to 1), highest map values first. AUC %4 is the area under the unscaled curve (p from 0 to 1)',
+      low,
+      high,
+      x,
+      formatValue(auc)
+    );
+    const ticks = element('div', 'jp-GradCAM-metricsAxis');
+    ticks.setAttribute('aria-hidden', 'true');
+    ticks.append(tick('high', high), tick('low', low));
     const svg = document.createElementNS(SVG, 'svg');
     svg.setAttribute('class', 'jp-GradCAM-metricsCurve');
     svg.dataset.curve = kind;
     svg.dataset.points = String(curve.length);
+    svg.dataset.low = String(axis.low);
+    svg.dataset.high = String(axis.high);
     svg.setAttribute('viewBox', `0 0 ${PLOT_WIDTH} ${PLOT_HEIGHT}`);
     svg.setAttribute('width', String(PLOT_WIDTH));
     svg.setAttribute('height', String(PLOT_HEIGHT));
     svg.setAttribute('role', 'img');
     svg.setAttribute(
       'aria-label',
-      this._trans.__('%1 curve, AUC %2', label, auc.toFixed(3))
+      trans.__(
+        '%1 curve: p of the class from %2 to %3 against the %4 from 0 to 1; AUC %5 of the unscaled curve',
+        label,
+        low,
+        high,
+        x,
+        formatValue(auc)
+      )
     );
     const frame = document.createElementNS(SVG, 'rect');
     frame.setAttribute('class', 'jp-GradCAM-metricsFrame');
@@ -199,11 +237,14 @@ export class MetricsView extends Widget {
     frame.setAttribute('height', String(PLOT_HEIGHT));
     const line = document.createElementNS(SVG, 'polyline');
     line.setAttribute('class', 'jp-GradCAM-metricsLine');
-    line.setAttribute('points', curvePoints(curve, PLOT_WIDTH, PLOT_HEIGHT));
+    line.setAttribute(
+      'points',
+      curvePoints(curve, axis, PLOT_WIDTH, PLOT_HEIGHT)
+    );
     svg.append(frame, line);
     const caption = element('figcaption', '');
-    caption.textContent = this._trans.__('%1 AUC %2', label, auc.toFixed(3));
-    figure.append(svg, caption);
+    caption.textContent = trans.__('%1 AUC %2', label, formatValue(auc));
+    figure.append(ticks, svg, caption);
     return figure;
   }
 
@@ -230,6 +271,14 @@ export namespace MetricsView {
     /** The panel's translations. */
     trans?: TranslationBundle;
   }
+}
+
+/** A tick label of a plot's y axis (`data-tick` = `high` or `low`). */
+function tick(end: 'high' | 'low', text: string): HTMLElement {
+  const node = element('span', 'jp-GradCAM-metricsTick');
+  node.dataset.tick = end;
+  node.textContent = text;
+  return node;
 }
 
 function element(tag: string, className: string): HTMLElement {

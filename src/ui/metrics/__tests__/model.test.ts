@@ -19,7 +19,13 @@ import type {
 } from '../../tokens';
 import { batchSizeFor, MetricsModel, shortName } from '../model';
 import { boxForPicture, boxFromDrag } from '../box';
-import { curvePoints, metricRows } from '../values';
+import {
+  curveAxis,
+  curvePoints,
+  formatTick,
+  formatValue,
+  metricRows
+} from '../values';
 
 const LAYERS = [
   '/f/b1/conv/Conv_output_0',
@@ -407,12 +413,146 @@ describe('values', () => {
     ).not.toContain('loc_iou');
   });
 
-  it('draws a curve with 1 at the top, clamped to the plot', () => {
-    expect(curvePoints([1, 0.5, 0, 1.2], 30, 10)).toBe('0,0 10,5 20,10 30,0');
+  it('shows small values with two significant digits, never "0.000" or "NaN"', () => {
+    expect(formatValue(0.0021)).toBe('0.0021');
+    expect(formatValue(0.002)).toBe('0.0020');
+    expect(formatValue(-0.00187)).toBe('-0.0019');
+    expect(formatValue(3.2e-7)).toBe('3.2e-7');
+    expect(formatValue(0.05)).toBe('0.050');
+    expect(formatValue(0.9)).toBe('0.900');
+    expect(formatValue(0)).toBe('0.000');
+    expect(formatValue(NaN)).toBe('not finite');
+    const scores = {
+      p: 0.0021,
+      confidenceChange: -0.00187,
+      averageDrop: 0.8906,
+      increaseInConfidence: 0,
+      deletionAuc: 0.00042,
+      insertionAuc: 0.0013,
+      deletionCurve: [],
+      insertionCurve: [],
+      road: null,
+      pointingHit: null,
+      energyInBox: null,
+      locBox: null,
+      locIou: null
+    };
+    const text = Object.fromEntries(
+      metricRows(scores).map(r => [r.key, r.text])
+    );
+    expect(text).toEqual({
+      p: '0.0021',
+      confidence_change: '-0.0019',
+      average_drop: '0.891',
+      increase_in_confidence: '0.000',
+      deletion_auc: '0.00042',
+      insertion_auc: '0.0013'
+    });
+  });
+
+  it('draws a curve with the axis high at the top and low at the bottom, clamped to the plot', () => {
+    const unit = { low: 0, high: 1 };
+    expect(curvePoints([1, 0.5, 0, 1.2], unit, 30, 10)).toBe(
+      '0,0 10,5 20,10 30,0'
+    );
+    expect(
+      curvePoints([0.002, 0.001, 0], { low: 0, high: 0.002 }, 30, 10)
+    ).toBe('0,0 15,5 30,10');
+    expect(curvePoints([2, -1, 0.5], { low: -1, high: 2 }, 20, 30)).toBe(
+      '0,0 10,30 20,15'
+    );
     expect(shortName('/features/block4/relu/Relu_output_0')).toBe(
       'block4/relu'
     );
     expect(shortName('logits')).toBe('logits');
+  });
+
+  it('scales the axis of a class at p = 0.002 to its curve, from 0 to the maximum and a little more', () => {
+    const deletion = [0.002, 0.0017, 0.0009, 0.0004, 0.0001];
+    const axis = curveAxis([deletion]);
+    expect(axis).toEqual({ low: 0, high: 0.0021 });
+    expect(formatTick(axis.high)).toBe('0.0021');
+    expect(formatTick(axis.low)).toBe('0');
+    const y = pointsY(curvePoints(deletion, axis, 120, 48));
+    // The start is near the top (not on the bottom edge as on a 0..1 axis), the end near 0.
+    expect(y[0]).toBeCloseTo(48 * (1 - 0.002 / 0.0021), 1);
+    expect(y[0]).toBeLessThan(3);
+    expect(y[4]).toBeCloseTo(48 * (1 - 0.0001 / 0.0021), 1);
+  });
+
+  it('puts the curves of one plot on one axis, and keeps a probability axis at most 1', () => {
+    expect(
+      curveAxis([
+        [0.001, 0.0005],
+        [0.3, 0.2]
+      ])
+    ).toEqual({
+      low: 0,
+      high: 0.32
+    });
+    expect(curveAxis([[0.99, 0.5, 0.1]])).toEqual({ low: 0, high: 1 });
+    expect(curveAxis([[1, 0]])).toEqual({ low: 0, high: 1 });
+  });
+
+  it('draws a flat curve as a flat line inside a range of its size', () => {
+    const flat = [0.3, 0.3, 0.3];
+    const axis = curveAxis([flat]);
+    expect(axis).toEqual({ low: 0, high: 0.32 });
+    const y = pointsY(curvePoints(flat, axis, 120, 48));
+    expect(new Set(y).size).toBe(1);
+    expect(y[0]).toBeGreaterThan(0);
+    expect(y[0]).toBeLessThan(48);
+    expect(curveAxis([[0, 0, 0]])).toEqual({ low: 0, high: 1 });
+    expect(curvePoints([0, 0], curveAxis([[0, 0]]), 10, 10)).toBe('0,10 10,10');
+    expect(curveAxis([[-2, -2]])).toEqual({ low: -2.1, high: 0.1 });
+  });
+
+  it('scales logits beyond 0..1 too (probabilities never are), the axis holding 0', () => {
+    const axis = curveAxis([[5, 2, -1]]);
+    expect(axis).toEqual({ low: -1.3, high: 5.3 });
+    expect(formatTick(axis.low)).toBe('-1.3');
+    expect(formatTick(axis.high)).toBe('5.3');
+    expect(curveAxis([[120, 40]])).toEqual({ low: 0, high: 130 });
+    expect(formatTick(130)).toBe('130');
+  });
+
+  it('leaves non-finite values out: no NaN in the points, the axis from the finite ones', () => {
+    const curve = [NaN, 0.001, Infinity, 0.002, -Infinity];
+    const axis = curveAxis([curve]);
+    expect(axis).toEqual({ low: 0, high: 0.0021 });
+    const points = curvePoints(curve, axis, 40, 10);
+    expect(points).toBe('10,5.24 30,0.48');
+    expect(curveAxis([[NaN, NaN]])).toEqual({ low: 0, high: 1 });
+    expect(curveAxis([[]])).toEqual({ low: 0, high: 1 });
+    expect(curvePoints([NaN], { low: 0, high: 1 }, 10, 10)).toBe('');
+  });
+
+  it('keeps every curve inside its plot near the top, with tick labels that state the axis exactly', () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
+    for (let trial = 0; trial < 200; trial++) {
+      const scale = 10 ** (-8 + 11 * random());
+      const shift = trial % 3 === 0 ? -scale * random() : 0;
+      const curve = Array.from({ length: 33 }, () => shift + scale * random());
+      const axis = curveAxis([curve]);
+      const min = Math.min(...curve);
+      const max = Math.max(...curve);
+      expect(axis.low).toBeLessThanOrEqual(Math.min(0, min));
+      expect(axis.high).toBeGreaterThanOrEqual(max);
+      expect(Number(formatTick(axis.low))).toBe(axis.low);
+      expect(Number(formatTick(axis.high))).toBe(axis.high);
+      const points = curvePoints(curve, axis, 120, 48);
+      expect(points).not.toMatch(/NaN|Infinity/);
+      const y = pointsY(points);
+      expect(y).toHaveLength(33);
+      expect(Math.min(...y)).toBeGreaterThanOrEqual(0);
+      expect(Math.max(...y)).toBeLessThanOrEqual(48);
+      // The headroom (5%, then two significant digits) leaves the top within a seventh of the plot.
+      expect(Math.min(...y)).toBeLessThan(48 / 7);
+    }
   });
 
   it('runs big images in small batches', () => {
@@ -422,3 +562,8 @@ describe('values', () => {
     expect(batchSizeFor({ height: 1024, width: 1024 })).toBe(1);
   });
 });
+
+/** The y coordinates of polyline points. */
+function pointsY(points: string): number[] {
+  return points.split(' ').map(p => Number(p.split(',')[1]));
+}
