@@ -99,7 +99,7 @@ function layerFileName(layer: ILayer | undefined, tensor: string): string {
  * Letters, digits, `.`, `+`, `-` and `_` only (others become one `_`; `_blocks.0` keeps its `_`), no
  * leading dot (a hidden file), at most 60 characters.
  */
-function safeName(text: string): string {
+export function safeName(text: string): string {
   return text
     .trim()
     .normalize('NFKD')

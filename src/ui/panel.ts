@@ -110,7 +110,8 @@ export class GradCAMPanel extends Panel {
         loadEngine: options.loadEngine
       }),
       trans,
-      files: options.files
+      files: options.files,
+      exportSize: () => this._exportSize.value as ExportSize
     });
     this._actions = new Widget({ node: this._actionsElement() });
     this.addWidget(this.selectors);
@@ -193,6 +194,7 @@ export class GradCAMPanel extends Panel {
       trans: this._trans
     });
     this.insertWidget(1, view);
+    this.sideBySide.offerKernel(kernel);
   }
 
   /** Takes new settings (live, from the settings registry). */

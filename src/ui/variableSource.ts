@@ -4,7 +4,19 @@
  */
 import type { IKernelVariable } from '../kernel/protocol';
 import type { IKernelVariables } from './kernel';
-import type { ISource, ISourceData, ProgressCallback } from './tokens';
+import type {
+  ISource,
+  ISourceData,
+  ISourceImage,
+  ProgressCallback
+} from './tokens';
+
+/** The NCHW input shape a torch module is exported at to take `image`. */
+export function modelInputShape(image: ISourceImage): number[] {
+  return image.layout === 'HWC'
+    ? [1, 3, image.shape[0], image.shape[1]]
+    : [...image.shape];
+}
 
 /** A model variable and an image variable of a kernel. */
 export class VariableSource implements ISource {
@@ -34,10 +46,7 @@ export class VariableSource implements ISource {
       signal,
       fraction => onProgress(0.02 + 0.03 * fraction, imageText)
     );
-    const inputShape =
-      image.layout === 'HWC'
-        ? [1, 3, image.shape[0], image.shape[1]]
-        : [...image.shape];
+    const inputShape = modelInputShape(image);
     const modelText = `Fetching ${this._model.name} from the kernel`;
     onProgress(0.05, modelText);
     const model = await this._kernel.getModel(

@@ -1,7 +1,7 @@
 /**
  * The README's screenshots of the panel, on the demo's shapes model: run with
  * `GRADCAM_SCREENSHOTS=1 npx playwright test tests/panel-screenshots.spec.ts`; they land in docs/
- * (panel-light, panel-dark, panel-colorbar, panel-side-by-side).
+ * (panel-light, panel-dark, panel-colorbar, panel-side-by-side, panel-side-by-side-export).
  * Skipped otherwise, so that a test run never rewrites files of the checkout.
  */
 import { expect, test } from '@jupyterlab/galata';
@@ -110,5 +110,16 @@ test.describe('screenshots for the README', () => {
       timeout: 60_000
     });
     await view.screenshot({ path: path.join(docs, 'panel-side-by-side.png') });
+
+    // The pair as one PNG for a paper, at 2x, on one scale.
+    await view
+      .locator('select.jp-GradCAM-sideBySideScale')
+      .selectOption('pair');
+    await panel.locator('select.jp-GradCAM-exportSize').selectOption('2x');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      view.locator('button.jp-GradCAM-sideBySideExport').click()
+    ]);
+    await download.saveAs(path.join(docs, 'panel-side-by-side-export.png'));
   });
 });

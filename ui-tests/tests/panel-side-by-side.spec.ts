@@ -2,11 +2,16 @@
  * Side by side, against a real JupyterLab, a real kernel and the demo's shapes model: the panel's
  * Grad-CAM map beside LayerCAM's on the same image, both drawn and different; a layer switch and
  * a colormap change apply to both; one scale for the pair puts both raw ranges on the larger
- * maximum; closing the comparison brings back the single overlay.
+ * maximum; the pair exported as one PNG holds both canvases' pixels; closing the comparison brings
+ * back the single overlay. Then, in a notebook's panel, the kernel's torch models among the
+ * choices: the second of two tiny CNNs compared with the first, its map equal to numpy's Grad-CAM.
  */
-import { expect, test } from '@jupyterlab/galata';
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
+import * as fs from 'fs';
 import * as path from 'path';
+
+import { runInKernel, tinyCnnGradCam } from './kernel';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const FILES = [
@@ -34,6 +39,70 @@ async function panePixels(pane: Locator): Promise<number[]> {
         .getImageData(0, 0, canvas.width, canvas.height).data;
       return Array.from(data.filter((_, i) => i % 4 !== 3));
     });
+}
+
+/** A canvas's size and RGBA pixels. */
+async function canvasImage(
+  canvas: Locator
+): Promise<{ width: number; height: number; pixels: number[] }> {
+  return canvas.evaluate((element: HTMLCanvasElement) => ({
+    width: element.width,
+    height: element.height,
+    pixels: Array.from(
+      element
+        .getContext('2d')!
+        .getImageData(0, 0, element.width, element.height).data
+    )
+  }));
+}
+
+/** A PNG file decoded by the browser: its size and RGBA pixels. */
+async function decodePng(
+  page: IJupyterLabPageFixture,
+  file: string
+): Promise<{ width: number; height: number; pixels: number[] }> {
+  const base64 = fs.readFileSync(file).toString('base64');
+  return page.evaluate(async base64 => {
+    const image = new Image();
+    image.src = `data:image/png;base64,${base64}`;
+    await image.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = image.naturalWidth;
+    canvas.height = image.naturalHeight;
+    const context = canvas.getContext('2d')!;
+    context.drawImage(image, 0, 0);
+    return {
+      width: canvas.width,
+      height: canvas.height,
+      pixels: Array.from(
+        context.getImageData(0, 0, canvas.width, canvas.height).data
+      )
+    };
+  }, base64);
+}
+
+function pixelAt(
+  image: { width: number; pixels: number[] },
+  x: number,
+  y: number
+): number[] {
+  const i = (y * image.width + x) * 4;
+  return image.pixels.slice(i, i + 4);
+}
+
+/** Clicks the pair's export and saves the download; its suggested name and the saved path. */
+async function exportPair(
+  page: IJupyterLabPageFixture,
+  view: Locator,
+  name: string
+): Promise<{ suggested: string; file: string }> {
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    view.locator('button.jp-GradCAM-sideBySideExport').click()
+  ]);
+  const file = test.info().outputPath(name);
+  await download.saveAs(file);
+  return { suggested: download.suggestedFilename(), file };
 }
 
 /** The share of values that differ by more than `tolerance`. */
@@ -64,6 +133,10 @@ test('gradcam beside layercam on the demo model: both drawn, different, and foll
   await expect(view).toHaveAttribute('data-state', 'closed');
   await expect(panel.locator('canvas.jp-GradCAM-overlay')).toBeVisible();
   const runs = await panel.getAttribute('data-runs');
+  // Nothing to export as a pair before there are two maps: the button says so.
+  await expect(
+    view.locator('button.jp-GradCAM-sideBySideExport')
+  ).toBeDisabled();
 
   await view
     .locator('select.jp-GradCAM-compareWith')
@@ -123,6 +196,62 @@ test('gradcam beside layercam on the demo model: both drawn, different, and foll
   const before = leftHigh < rightHigh ? leftPixels : rightPixels;
   expect(differing(before, await panePixels(cooler))).toBeGreaterThan(0.01);
 
+  // The pair as one PNG at 1x: both canvases' pixels, the left half at 0, the right half ending at
+  // the figure's right edge; a legend under them; named by class and both methods.
+  await expect(
+    view.locator('button.jp-GradCAM-sideBySideExport')
+  ).toBeEnabled();
+  const classText = await panel
+    .locator(`select.jp-GradCAM-classSelect option[value="${target}"]`)
+    .textContent();
+  const className = classText!.replace(/^\d+ /, '').replace(/:.*$/, '').trim();
+  expect(className).toBe('ring');
+  await panel.locator('select.jp-GradCAM-exportSize').selectOption('1x');
+  const pair1x = await exportPair(page, view, 'pair-1x.png');
+  expect(pair1x.suggested).toBe('ring-gradcam-vs-layercam.png');
+  const png = await decodePng(page, pair1x.file);
+  const leftCanvas = await canvasImage(
+    left.locator('canvas.jp-GradCAM-sideBySideMap')
+  );
+  const rightCanvas = await canvasImage(
+    right.locator('canvas.jp-GradCAM-sideBySideMap')
+  );
+  expect(png.width).toBeGreaterThan(leftCanvas.width + rightCanvas.width);
+  expect(png.width).toBeLessThan(leftCanvas.width + rightCanvas.width + 40);
+  expect(png.height).toBeGreaterThan(
+    Math.max(leftCanvas.height, rightCanvas.height) + 30
+  );
+  const rightX = png.width - rightCanvas.width;
+  let checked = 0;
+  for (const fx of [0.1, 0.3, 0.5, 0.7, 0.9]) {
+    for (const fy of [0.15, 0.5, 0.85]) {
+      const [x, y] = [
+        Math.floor(fx * leftCanvas.width),
+        Math.floor(fy * leftCanvas.height)
+      ];
+      expect(pixelAt(png, x, y)).toEqual(pixelAt(leftCanvas, x, y));
+      expect(pixelAt(png, rightX + x, y)).toEqual(pixelAt(rightCanvas, x, y));
+      checked++;
+    }
+  }
+  expect(checked).toBe(15);
+  // The halves differ where the maps do: the export did not draw one canvas twice.
+  const halvesDiffer = [0.1, 0.3, 0.5, 0.7, 0.9].some(f => {
+    const x = Math.floor(f * leftCanvas.width);
+    const y = Math.floor(f * leftCanvas.height);
+    return pixelAt(png, x, y).join() !== pixelAt(png, rightX + x, y).join();
+  });
+  expect(halvesDiffer).toBe(true);
+  // At 2x each half is twice the overlay.
+  await panel.locator('select.jp-GradCAM-exportSize').selectOption('2x');
+  const pair2x = await exportPair(page, view, 'pair-2x.png');
+  const png2x = fs.readFileSync(pair2x.file);
+  // PNG header: width and height, big-endian, at bytes 16 and 20.
+  expect(png2x.readUInt32BE(16)).toBeGreaterThan(
+    2 * (leftCanvas.width + rightCanvas.width)
+  );
+  expect(png2x.readUInt32BE(20)).toBeGreaterThan(2 * leftCanvas.height + 30);
+
   // A colormap change repaints both panes.
   const pairLeft = await panePixels(left);
   const pairRight = await panePixels(right);
@@ -154,4 +283,170 @@ test('gradcam beside layercam on the demo model: both drawn, different, and foll
   await expect(view).toHaveAttribute('data-state', 'closed');
   await expect(panes.first()).toBeHidden();
   await expect(panel.locator('canvas.jp-GradCAM-overlay')).toBeVisible();
+});
+
+/** Two tiny CNNs as torch modules: the tiny_cnn.py weights, and a second set (seed 11). */
+const TORCH_MODELS = `
+import numpy as np, torch
+class TinyCnn(torch.nn.Module):
+    def __init__(self, w1, b1, w2, b2, w3, b3):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(3, 4, 3, padding=1)
+        self.relu1 = torch.nn.ReLU()
+        self.conv2 = torch.nn.Conv2d(4, 6, 3, stride=2, padding=1)
+        self.relu2 = torch.nn.ReLU()
+        self.pool = torch.nn.AdaptiveAvgPool2d(1)
+        self.fc = torch.nn.Linear(6, 5)
+        with torch.no_grad():
+            for p, v in zip(self.parameters(), (w1, b1, w2, b2, w3, b3)):
+                p.copy_(torch.from_numpy(np.asarray(v, np.float32)))
+    def forward(self, x):
+        x = self.relu2(self.conv2(self.relu1(self.conv1(x))))
+        return self.fc(torch.flatten(self.pool(x), 1))
+first = TinyCnn(W1, B1, W2, B2, W3, B3).eval()
+r2 = np.random.default_rng(11)
+SECOND = [r2.normal(0, s, w.shape).astype(np.float32) for s, w in ((0.5, W1), (0.1, B1), (0.5, W2), (0.1, B2), (1.0, W3), (0.1, B3))]
+second = TinyCnn(*SECOND).eval()
+wrong = torch.nn.Linear(3, 2)  # a module that cannot take the panel's image
+del model  # the script's ONNX model: the torch ones are what this test compares
+print('models', type(first).__name__, type(second).__name__)
+`;
+
+/** The displayed map of the side-by-side's right pane, from the panel widget (float values). */
+async function rightMap(
+  page: IJupyterLabPageFixture
+): Promise<{ values: number[]; size: number[]; model: string }> {
+  return page.evaluate(() => {
+    const shell = window.jupyterapp.shell as any;
+    const find = (widget: any): any => {
+      if (widget?.sideBySide) {
+        return widget;
+      }
+      for (const child of widget?.children?.() ?? []) {
+        const found = find(child);
+        if (found) {
+          return found;
+        }
+      }
+      return null;
+    };
+    for (const area of ['right', 'main', 'left', 'down']) {
+      for (const widget of shell.widgets(area)) {
+        const panel = find(widget);
+        if (panel) {
+          const side = panel.sideBySide.model.sides()[1];
+          return {
+            values: Array.from(side.map.map as Float32Array),
+            size: [side.map.size.height, side.map.size.width],
+            model: side.model
+          };
+        }
+      }
+    }
+    throw new Error('no Grad-CAM panel in the shell');
+  });
+}
+
+test("compares with the kernel's torch model: the second tiny CNN's map is numpy's Grad-CAM", async ({
+  page,
+  tmpPath
+}) => {
+  test.setTimeout(240_000);
+  await page.contents.uploadFile(
+    path.resolve(__dirname, '..', 'notebooks', 'tiny_cnn.py'),
+    `${tmpPath}/tiny_cnn.py`
+  );
+  await page.notebook.createNew('pair.ipynb');
+  await page.notebook.setCell(0, 'code', '%run tiny_cnn.py');
+  await page.notebook.runCell(0, true);
+  expect(await runInKernel(page, TORCH_MODELS)).toContain(
+    'models TinyCnn TinyCnn'
+  );
+  await page.notebook.addCell(
+    'code',
+    'jupyterlab_gradcam.explain(first, image, mean=MEAN, std=STD)'
+  );
+  await page.notebook.runCell(1, true);
+  const panel = page.locator('.jp-GradCAM-panel').first();
+  await expect(panel).toHaveAttribute('data-state', 'ready', {
+    timeout: 120_000
+  });
+  const relu2 = (
+    await panel
+      .locator('select.jp-GradCAM-layerSelect option')
+      .evaluateAll(o => o.map(e => (e as HTMLOptionElement).value))
+  ).find(name => /relu2/.test(name));
+  expect(relu2).toBeDefined();
+  await panel.locator('select.jp-GradCAM-layerSelect').selectOption(relu2!);
+  await expect(panel).toHaveAttribute('data-layer', relu2!);
+  await expect(panel).toHaveAttribute('data-state', 'ready', {
+    timeout: 60_000
+  });
+
+  // The choices list the kernel's models once the select is about to open.
+  const view = panel.locator('.jp-GradCAM-sideBySide');
+  const choice = view.locator('select.jp-GradCAM-compareWith');
+  await choice.focus();
+  const kernelChoices = choice.locator('option[value^="kernel:"]');
+  await expect(kernelChoices).toHaveCount(3, { timeout: 60_000 });
+  expect(
+    await kernelChoices.evaluateAll(o =>
+      o.map(e => (e as HTMLOptionElement).value)
+    )
+  ).toEqual(['kernel:first', 'kernel:second', 'kernel:wrong']);
+
+  // A module that cannot take the image: one line naming it and why, no pair.
+  await choice.selectOption('kernel:wrong');
+  await expect(view).toHaveAttribute('data-state', 'error', {
+    timeout: 60_000
+  });
+  await expect(view.locator('.jp-GradCAM-sideBySideError')).toContainText(
+    'cannot fetch wrong from the kernel: '
+  );
+  await expect(view.locator('.jp-GradCAM-sideBySideError')).toContainText(
+    'torch.onnx.export of torch.nn.modules.linear.Linear with input shape [1, 3, 16, 16] failed'
+  );
+  await expect(
+    view.locator('button.jp-GradCAM-sideBySideExport')
+  ).toBeDisabled();
+
+  await choice.selectOption('kernel:second');
+  await expect(view).toHaveAttribute('data-state', 'ready', {
+    timeout: 120_000
+  });
+  const [left, right] = [
+    view.locator('.jp-GradCAM-sideBySidePane').nth(0),
+    view.locator('.jp-GradCAM-sideBySidePane').nth(1)
+  ];
+  const target = await panel.getAttribute('data-target');
+  await expect(right).toHaveAttribute('data-model', 'second');
+  await expect(right).toHaveAttribute('data-method', 'gradcam');
+  await expect(right).toHaveAttribute('data-layer', relu2!);
+  await expect(right).toHaveAttribute('data-target', target!);
+  await expect(left).toHaveAttribute('data-layer', relu2!);
+  await expect(right.locator('.jp-GradCAM-sideBySideTitle')).toContainText(
+    'second'
+  );
+
+  // The right map against numpy's Grad-CAM of the second model's weights, in the kernel.
+  const map = await rightMap(page);
+  expect(map.model).toBe('second');
+  expect(map.size).toEqual([16, 16]);
+  const report = await runInKernel(
+    page,
+    `W1, B1, W2, B2, W3, B3 = SECOND
+jupyterlab_gradcam.results['map'] = np.array(${JSON.stringify(map.values)}, np.float64).reshape(16, 16)
+${tinyCnnGradCam(target!)}
+print('max_abs_err %.2e range %.3f' % (np.abs(sent - reference).max(), reference.max() - reference.min()))
+`
+  );
+  const match = /max_abs_err (\S+) range (\S+)/.exec(report);
+  expect(match, report).not.toBeNull();
+  expect(Number(match![1])).toBeLessThan(1e-4);
+  // A real map, not a flat one that any model would match.
+  expect(Number(match![2])).toBeGreaterThan(0.5);
+
+  // The pair's file is named by the other model.
+  const pair = await exportPair(page, view, 'pair-kernel.png');
+  expect(pair.suggested).toMatch(/-gradcam-vs-second\.png$/);
 });

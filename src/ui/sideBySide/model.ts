@@ -13,7 +13,8 @@ import { isMethodName, METHOD_NAMES } from '../../engine/methods';
 import type { MethodName } from '../../engine/methods';
 import type { ExplanationModel } from '../model';
 import { IScaleRange, largestRaw, scaleRange, sharedScale } from '../scale';
-import type { EngineLoader, IMap, IPreparedInput } from '../tokens';
+import { shortLayerName } from '../names';
+import type { EngineLoader, ILayer, IMap, IPreparedInput } from '../tokens';
 import { CounterpartExplainer, ICounterpartMap, IFollowed } from './second';
 
 /** How the two maps are scaled: each on its own, or one scale for the pair. */
@@ -30,6 +31,8 @@ export interface ISide {
   model: string;
   /** The layer ('' for input methods). */
   layer: string;
+  /** The layer as a person names it: its module name where known, else its caption ('' for none). */
+  layerName: string;
   /** The class. */
   target: number | null;
   /** The map on the chosen scale. */
@@ -147,7 +150,7 @@ export class SideBySideModel implements IDisposable {
     const side = (
       map: IMap,
       picture: IPreparedInput['picture'],
-      about: Pick<ISide, 'method' | 'model' | 'layer' | 'target'>
+      about: Pick<ISide, 'method' | 'model' | 'layer' | 'layerName' | 'target'>
     ): ISide => {
       const drawn = shown(map);
       return {
@@ -163,12 +166,17 @@ export class SideBySideModel implements IDisposable {
         method: at.method,
         model: '',
         layer: left.layer ?? '',
+        layerName: layerName(
+          left.layer ?? '',
+          this._main.layers.find(l => l.name === left.layer)
+        ),
         target: left.target
       }),
       side(right.map, right.picture, {
         method: right.method,
         model: counterpart.kind === 'model' ? counterpart.name : '',
         layer: right.layer,
+        layerName: layerName(right.layer, right.layerInfo),
         target: right.map.target
       })
     ];
@@ -313,6 +321,13 @@ export class SideBySideModel implements IDisposable {
   private _scale: PairScale = 'map';
   private _runs = 0;
   private _isDisposed = false;
+}
+
+/** A layer's module name where known, else its caption, else its short tensor name. */
+function layerName(layer: string, info: ILayer | undefined): string {
+  return layer === ''
+    ? ''
+    : (info?.modules?.[0] ?? info?.label ?? shortLayerName(layer));
 }
 
 /** Whether two positions of the panel ask for the same map. */

@@ -66,6 +66,8 @@ export interface ICounterpartMap {
   method: MethodName;
   /** The layer it was computed at ('' for input methods). */
   layer: string;
+  /** That layer's caption and module names, where the engine listed it. */
+  layerInfo?: ILayer;
   /** The class. */
   target: number;
 }
@@ -89,7 +91,14 @@ export class CounterpartExplainer {
     const { method, output, layer, target } = this._choice(at, side);
     const map = side.cache.mapAt(method, output, layer, target);
     return map
-      ? { map, picture: side.input.picture, method, layer, target }
+      ? {
+          map,
+          picture: side.input.picture,
+          method,
+          layer,
+          layerInfo: side.layers.find(l => l.name === layer),
+          target
+        }
       : null;
   }
 

@@ -1,10 +1,12 @@
 /**
- * The side-by-side view `.jp-GradCAM-sideBySide`: a "Compare with" select (another method, or
- * another .onnx model from the server's files), the scale of the pair, and two panes, the panel's
+ * The side-by-side view `.jp-GradCAM-sideBySide`: a "Compare with" select (another method,
+ * another .onnx model from the server's files, or a notebook kernel's model variable), the scale
+ * of the pair, an export of the pair as one PNG, and two panes, the panel's
  * map and the other one, drawn with the panel's opacity, colormap and box. While it compares, the
  * panel's own overlay is hidden (CSS): the left pane is that map. Hooks (README): the view's
  * `data-state` (closed, running, ready, error), `select.jp-GradCAM-compareWith` (values
- * `method:<name>`, `file:<path>`), `select.jp-GradCAM-sideBySideScale` (`map`, `pair`),
+ * `method:<name>`, `file:<path>`, `kernel:<variable>`), `select.jp-GradCAM-sideBySideScale`
+ * (`map`, `pair`), `button.jp-GradCAM-sideBySideExport` (disabled until both maps are drawn),
  * `.jp-GradCAM-sideBySidePane` (`data-method`, `data-model`, `data-layer`, `data-target`) with
  * `canvas.jp-GradCAM-sideBySideMap` and `.jp-GradCAM-sideBySideRange` (`data-low`, `data-high`),
  * and `.jp-GradCAM-sideBySideError`.
@@ -18,8 +20,12 @@ import { shortLayerName } from '../names';
 import { MapCompositor } from '../paint';
 import { putOnCanvas } from '../overlay';
 import { formatValue } from '../scale';
+import type { ExportSize } from '../exportFigure';
+import type { IKernelVariables } from '../kernel';
 import type { IServerFiles } from '../serverFiles';
+import { modelInputShape } from '../variableSource';
 import { ISide, PAIR_SCALES, PairScale, SideBySideModel } from './model';
+import { drawPairFigure, pairExportName, pairLegend } from './pairExport';
 
 /** The side-by-side comparison of one panel. */
 export class SideBySideView extends Widget {
@@ -29,6 +35,7 @@ export class SideBySideView extends Widget {
     this.model = options.model;
     this._trans = options.trans;
     this._files = options.files ?? null;
+    this._exportSize = options.exportSize ?? (() => '1x');
     const trans = this._trans;
 
     const bar = document.createElement('div');
@@ -55,9 +62,18 @@ export class SideBySideView extends Widget {
       'One scale divides both raw maps by the larger of their maxima, so that equal colours are equal raw values'
     );
     this._scale.onchange = () => this.model.setScale(this._scale.value);
+    this._export = document.createElement('button');
+    this._export.type = 'button';
+    this._export.className = 'jp-GradCAM-sideBySideExport jp-mod-styled';
+    this._export.textContent = trans.__('Export pair PNG');
+    this._export.title = trans.__(
+      'Both maps in one PNG at the export size, each with its colour bar and caption, the scale said once'
+    );
+    this._export.onclick = () => this.exportPair();
     bar.append(
       field(trans.__('Compare with'), this._with),
-      field(trans.__('Scale of the pair'), this._scale)
+      field(trans.__('Scale of the pair'), this._scale),
+      this._export
     );
 
     this._status = document.createElement('div');
@@ -85,12 +101,15 @@ export class SideBySideView extends Widget {
    * to stop comparing.
    */
   async compareWith(choice: string): Promise<void> {
+    this._kernelChoice++;
     const [kind, ...rest] = choice.split(':');
     const value = rest.join(':');
     if (choice === '') {
       this.model.close();
     } else if (kind === 'method') {
       await this.model.compareMethod(value);
+    } else if (kind === 'kernel' && this._kernel) {
+      await this._compareKernelModel(value, this._kernel, this._kernelChoice);
     } else if (kind === 'file' && this._files) {
       let bytes: Uint8Array;
       try {
@@ -109,11 +128,47 @@ export class SideBySideView extends Widget {
     } else {
       this.model.fail(
         this._trans.__(
-          "cannot compare with '%1': choose method:<name> or file:<path of an .onnx file>",
+          "cannot compare with '%1': choose method:<name>, file:<path of an .onnx file> or kernel:<a model variable of a notebook's kernel>",
           choice
         )
       );
     }
+  }
+
+  /**
+   * Downloads both maps as one PNG at the panel's export size (`<class>-<method>-vs-<other>.png`);
+   * nothing while either map is missing.
+   */
+  exportPair(): void {
+    const sides = this.model.state === 'ready' ? this.model.sides() : null;
+    if (!sides) {
+      return;
+    }
+    const main = this.model.main;
+    const labelOf = (index: number) => main.labelOf(index);
+    const figure = drawPairFigure(
+      [this._panes[0].canvas, this._panes[1].canvas],
+      this._exportSize(),
+      pairLegend(sides, {
+        // A files' or variables' source is labelled `model · image`; a kernel's explain() by its notebook.
+        leftModel: (main.source?.label ?? '').split(' \u00b7 ')[0],
+        labelOf,
+        colormap: main.colormap,
+        scale: this.model.scale
+      })
+    );
+    const link = document.createElement('a');
+    link.download = pairExportName(sides, labelOf);
+    link.href = figure.toDataURL('image/png');
+    link.click();
+  }
+
+  /**
+   * Offers the kernel's models too (a notebook's panel): a chosen one is fetched as ONNX through
+   * the comm, a torch module exported for the panel's image, as the panel's own kernel source does.
+   */
+  offerKernel(kernel: IKernelVariables): void {
+    this._kernel = kernel;
   }
 
   /** Puts the keyboard focus on the "Compare with" select. */
@@ -144,6 +199,7 @@ export class SideBySideView extends Widget {
     this._panes.forEach((pane, i) =>
       pane.render(sides?.[i] ?? null, options, trans)
     );
+    this._export.disabled = model.state !== 'ready' || sides === null;
   }
 
   /** Stops comparing with the view. */
@@ -185,6 +241,12 @@ export class SideBySideView extends Widget {
       option('', trans.__('Nothing (one map)')),
       methods
     ];
+    if (this._kernelModels.length > 0) {
+      const kernel = document.createElement('optgroup');
+      kernel.label = trans.__('Another model (kernel variables)');
+      kernel.append(...this._kernelModels.map(n => option(`kernel:${n}`, n)));
+      groups.push(kernel);
+    }
     if (this._models.length > 0) {
       const models = document.createElement('optgroup');
       models.label = trans.__('Another model (server files)');
@@ -196,23 +258,79 @@ export class SideBySideView extends Widget {
   }
 
   private async _listModels(): Promise<void> {
-    if (!this._files) {
+    const [files, variables] = await Promise.all([
+      this._files?.list(['.onnx']).catch(() => null),
+      this._kernel?.list().catch(() => null)
+    ]);
+    // Without a listing the choices it would add are missing: nothing to report.
+    const models = files ?? this._models;
+    const kernelModels = variables
+      ? variables.filter(v => v.kind === 'model').map(v => v.name)
+      : this._kernelModels;
+    if (
+      models.join('\n') !== this._models.join('\n') ||
+      kernelModels.join('\n') !== this._kernelModels.join('\n')
+    ) {
+      this._models = models;
+      this._kernelModels = kernelModels;
+      this._fillChoices();
+    }
+  }
+
+  /** Fetches the kernel's model `name` as ONNX for the panel's image, and compares with it. */
+  private async _compareKernelModel(
+    name: string,
+    kernel: IKernelVariables,
+    chosen: number
+  ): Promise<void> {
+    const trans = this._trans;
+    const image = this.model.main.sourceImage?.image;
+    if (!image) {
+      this.model.fail(
+        trans.__(
+          'cannot compare with %1: the panel has no image yet; explain one first',
+          name
+        )
+      );
       return;
     }
+    // The torch export can take seconds: the pair on screen stays until the model is here, and
+    // a choice made meanwhile wins over this one.
+    this._status.textContent = trans.__('Fetching %1 from the kernel…', name);
+    let bytes: Uint8Array;
     try {
-      const models = await this._files.list(['.onnx']);
-      if (models.join('\n') !== this._models.join('\n')) {
-        this._models = models;
-        this._fillChoices();
+      bytes = await kernel.getModel(
+        name,
+        modelInputShape(image),
+        new AbortController().signal
+      );
+    } catch (error) {
+      if (chosen !== this._kernelChoice) {
+        return;
       }
-    } catch {
-      // Without a listing the methods remain: nothing to report.
+      this.model.fail(
+        trans.__(
+          'cannot fetch %1 from the kernel: %2',
+          name,
+          (error as Error).message
+        )
+      );
+      return;
+    }
+    if (chosen === this._kernelChoice) {
+      await this.model.compareModel(name, bytes);
     }
   }
 
   private _trans: TranslationBundle;
   private _files: IServerFiles | null;
+  private _exportSize: () => ExportSize;
+  private _export: HTMLButtonElement;
   private _models: string[] = [];
+  private _kernel: IKernelVariables | null = null;
+  private _kernelModels: string[] = [];
+  /** Counts the choices made, so that a kernel model fetched late does not replace a later choice. */
+  private _kernelChoice = 0;
   private _with: HTMLSelectElement;
   private _scale: HTMLSelectElement;
   private _status: HTMLElement;
@@ -230,6 +348,8 @@ export namespace SideBySideView {
     trans: TranslationBundle;
     /** The server's files, for another model; only methods are offered without. */
     files?: IServerFiles;
+    /** The export size chosen in the panel (1x without). */
+    exportSize?: () => ExportSize;
   }
 }
 
@@ -256,6 +376,11 @@ class Pane {
   }
 
   readonly node: HTMLElement;
+
+  /** The map over its picture, as drawn (what the pair's export draws). */
+  get canvas(): HTMLCanvasElement {
+    return this._canvas;
+  }
 
   render(
     side: ISide | null,

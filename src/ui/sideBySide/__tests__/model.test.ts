@@ -100,6 +100,11 @@ describe('SideBySideModel over the engine', () => {
     expect(left.method).toBe('gradcam');
     expect(right.method).toBe('gradcam++');
     expect(right.layer).toBe('relu2');
+    // The layer as a caption names it (the engine's label; module names where the export kept them).
+    expect(left.layerName).toBe(
+      main.layers.find(l => l.name === 'relu2')?.label ?? 'relu2'
+    );
+    expect(right.layerName).toBe(left.layerName);
     expect(right.target).toBe(main.target);
     expect(left.map).toBe(main.current);
     expect(Array.from(right.map.map)).toEqual(
@@ -167,6 +172,9 @@ describe('SideBySideModel over the engine', () => {
     const [left, right] = side.sides()!;
     expect(right.model).toBe('copy.onnx');
     expect(right.method).toBe('gradcam');
+    // Another model's layer is named from its own engine's layers.
+    expect(right.layerName).toBe(left.layerName);
+    expect(right.layerName).not.toBe('');
     expect(Array.from(right.map.map)).toEqual(Array.from(left.map.map));
     await main.setMethod('hirescam');
     await waitFor(() => side.sides()?.[1].method === 'hirescam');
