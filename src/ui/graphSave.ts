@@ -108,9 +108,6 @@ export class ExplainGraphSave {
     this._running = running;
     this._set('compiling', null);
     try {
-      if (!engine.explainGraph) {
-        throw new Error('this engine cannot compile explain graphs');
-      }
       const bytes = await engine.explainGraph({
         method,
         layers: [layer],

@@ -176,9 +176,9 @@ export interface IEngine {
   score(request: IScoreRequest): Promise<IMapScores>;
   /**
    * The explain graph of this model as ONNX bytes (compiled in the engine's worker where there is
-   * one). Optional only for test stand-ins; both real engines have it.
+   * one).
    */
-  explainGraph?(request: IGraphRequest): Promise<Uint8Array>;
+  explainGraph(request: IGraphRequest): Promise<Uint8Array>;
   /** Frees the engine's sessions. */
   dispose(): Promise<void>;
 }

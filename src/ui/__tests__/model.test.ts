@@ -83,6 +83,9 @@ class FakeEngine implements IEngine {
     );
     return { maps, targetNote: this.targetNote };
   }
+  async explainGraph(): Promise<Uint8Array> {
+    throw new Error('these tests save no explain graph');
+  }
   async score(): Promise<IMapScores> {
     throw new Error(
       'the panel model never scores maps (the metrics strip does)'

@@ -72,6 +72,9 @@ class FakeEngine implements IEngine {
     );
     return { maps, targetNote: '' };
   }
+  async explainGraph(): Promise<Uint8Array> {
+    throw new Error('these tests save no explain graph');
+  }
   async score(request: IScoreRequest): Promise<IMapScores> {
     const layer = this._layerOf.get(request.map) ?? '?';
     this.scored.push({ layer, request });
