@@ -184,9 +184,10 @@ export class CompareView extends Widget {
         button.classList.toggle('jp-mod-current', current);
       }
       // A roving tab stop: Tab enters a strip at its current thumbnail, arrows move inside it.
-      const tab = current ? 0 : -1;
-      if (button.tabIndex !== tab) {
-        button.tabIndex = tab;
+      // (The attribute, not the property: a new button's tabIndex is 0 without one.)
+      const tab = current ? '0' : '-1';
+      if (button.getAttribute('tabindex') !== tab) {
+        button.setAttribute('tabindex', tab);
       }
       const key =
         items === this._layers ? (map.layer ?? '') : String(map.target);
