@@ -2,8 +2,9 @@
  * The Grad-CAM explanation panel, docked beside a notebook (or opened on an .onnx file): a header
  * naming the source, progress with Cancel, errors in words, the controls, the overlay, the compare
  * strip, and export. It renders an ExplanationModel; stable hooks for tests: the `data-state`
- * attribute, `.jp-GradCAM-progress`, `.jp-GradCAM-error` (DESIGN.md, "The user interface"), and
- * `data-runs` (model runs since the source opened) and `data-switch-ms` (the last switch's repaint).
+ * attribute, `.jp-GradCAM-progress`, `.jp-GradCAM-error` (DESIGN.md, "The user interface"),
+ * `data-runs` (model runs since the source opened), `data-switch-ms` (the last switch's repaint)
+ * and `data-map-shown` (a map is drawn: true while a pass still runs after its first map).
  */
 import { drawFigure, ExportSize, exportSizeSelect } from './exportFigure';
 import {
@@ -262,6 +263,8 @@ export class GradCAMPanel extends Panel {
     data.layer = model.layer;
     data.target = model.target === null ? '' : String(model.target);
     data.method = model.shownMethod;
+    // A pass draws the chosen map before it has computed every layer and class.
+    data.mapShown = String(model.current !== null);
     data.backend = model.backend;
     data.timings = model.timingsText;
 

@@ -76,8 +76,13 @@ export class PassCache {
   store(method: MethodName, output: string, result: IExplainResult): void {
     const key = passKey(method, output);
     const pass = this._passes.get(key) ?? new Map<string, IMap>();
+    // A map already shown keeps its object (a pass recomputes the first map it showed: the same
+    // values from a larger graph; a new object would redraw it and rewrite its saved figure).
     for (const map of result.maps) {
-      pass.set(mapKey(method, map.layer, map.target), map);
+      const key = mapKey(method, map.layer, map.target);
+      if (!pass.has(key)) {
+        pass.set(key, map);
+      }
     }
     this._passes.set(key, pass);
     this._notes.set(key, result.targetNote);

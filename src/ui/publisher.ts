@@ -62,7 +62,9 @@ export class PreviewPublisher implements IDisposable {
     const model = this._model;
     const input = model.input;
     const map = model.current;
-    if (this._isDisposed || !model.handle) {
+    // A pass draws its first map while it computes the rest (a shared scale may still change):
+    // the output's thumbnail and saved figure wait for its end (a 'state' change schedules them).
+    if (this._isDisposed || !model.handle || model.state === 'running') {
       return;
     }
     if (model.state === 'error' && !map) {

@@ -39,7 +39,7 @@ test.setTimeout(600_000);
 async function openPanel(
   page: IJupyterLabPageFixture,
   tmpPath: string
-): Promise<{ panel: Locator; firstPass: number }> {
+): Promise<{ panel: Locator; firstMap: number; firstPass: number }> {
   const name = path.basename(MODEL);
   expect(await page.contents.uploadFile(MODEL, `${tmpPath}/${name}`)).toBe(
     true
@@ -56,10 +56,15 @@ async function openPanel(
 
   const start = Date.now();
   await input.setInputFiles(IMAGE);
+  // The chosen map is drawn first, while the pass computes every other layer and class.
+  await expect(panel).toHaveAttribute('data-map-shown', 'true', {
+    timeout: 540_000
+  });
+  const firstMap = (Date.now() - start) / 1000;
   await expect(panel).toHaveAttribute('data-state', 'ready', {
     timeout: 540_000
   });
-  return { panel, firstPass: (Date.now() - start) / 1000 };
+  return { panel, firstMap, firstPass: (Date.now() - start) / 1000 };
 }
 
 /** The pixels of the panel's overlay canvas. */
@@ -79,7 +84,7 @@ test('layer and class switches repaint from the cached pass', async ({
   tmpPath
 }) => {
   const name = path.basename(MODEL);
-  const { panel, firstPass } = await openPanel(page, tmpPath);
+  const { panel, firstMap, firstPass } = await openPanel(page, tmpPath);
   const runs = await panel.getAttribute('data-runs');
 
   const layerSelect = panel.locator('select.jp-GradCAM-layerSelect');
@@ -107,7 +112,7 @@ test('layer and class switches repaint from the cached pass', async ({
   }
   expect(await panel.getAttribute('data-runs')).toBe(runs);
   console.log(
-    `${name}: ${layers.length} layers x ${classes.length} classes; first pass ${firstPass.toFixed(1)} s ` +
+    `${name}: ${layers.length} layers x ${classes.length} classes; first map drawn ${firstMap.toFixed(1)} s, first pass ${firstPass.toFixed(1)} s ` +
       `(${await panel.getAttribute('data-timings')}, backend ${await panel.getAttribute('data-backend')}); layer switch median ${median(layerTimes).toFixed(1)} ms ` +
       `(max ${Math.max(...layerTimes).toFixed(1)}, n=${layerTimes.length}); class switch median ` +
       `${median(classTimes).toFixed(1)} ms (max ${Math.max(...classTimes).toFixed(1)}, n=${classTimes.length})`

@@ -121,7 +121,7 @@ async function openModel(
 }
 
 describe('ExplanationModel', () => {
-  it('opens with the default layer, the top class, and all layers x top-3 from one run', async () => {
+  it('opens with the default layer, the top class, and all layers x top-3 from one run, the shown map first', async () => {
     const { model, engine } = await openModel();
     expect(model.state).toBe('ready');
     expect(model.layer).toBe('relu2');
@@ -129,11 +129,61 @@ describe('ExplanationModel', () => {
     expect(model.topClasses.map(c => c.index)).toEqual([3, 7, 1]);
     expect(model.labelOf(3)).toBe('three');
     expect(model.labelOf(7)).toBe('');
-    expect(engine.requests).toHaveLength(1);
-    expect(engine.requests[0].layers).toEqual(LAYERS);
-    expect(engine.requests[0].targets).toEqual([3, 7, 1]);
+    // The shown map on its own first (drawn while the rest runs), then every layer x top-3.
+    expect(engine.requests).toHaveLength(2);
+    expect(engine.requests[0].layers).toEqual(['relu2']);
+    expect(engine.requests[0].targets).toEqual([3]);
+    expect(engine.requests[1].layers).toEqual(LAYERS);
+    expect(engine.requests[1].targets).toEqual([3, 7, 1]);
     expect(model.runCount).toBe(2); // the prediction and the pass
     expect(model.current?.map).toEqual(fakeMap('relu2', 3, 'gradcam').map);
+  });
+
+  it('draws the shown map while the rest of the pass runs, and keeps that map object', async () => {
+    const engine = new FakeEngine();
+    let releaseFirst!: () => void;
+    engine.hold = new Promise<void>(resolve => (releaseFirst = resolve));
+    const model = new ExplanationModel({
+      loadEngine: async () => engine,
+      settings: { topK: 3 }
+    });
+    const seen: { change: string; state: string; hasMap: boolean }[] = [];
+    model.changed.connect((_, change) =>
+      seen.push({ change, state: model.state, hasMap: model.current !== null })
+    );
+    const opening = model.open(source);
+    while (engine.requests.length === 0) {
+      await new Promise(resolve => setTimeout(resolve, 0));
+    }
+    expect(model.current).toBeNull();
+    let releasePass!: () => void;
+    engine.hold = new Promise<void>(resolve => (releasePass = resolve));
+    releaseFirst();
+    while (engine.requests.length === 1) {
+      await new Promise(resolve => setTimeout(resolve, 0));
+    }
+    // The pass of every layer is under way, and the first map is already on screen.
+    expect(model.state).toBe('running');
+    const first = model.current;
+    expect(first?.map).toEqual(fakeMap('relu2', 3, 'gradcam').map);
+    expect(
+      seen.some(
+        s => s.change === 'selection' && s.state === 'running' && s.hasMap
+      )
+    ).toBe(true);
+    expect(model.compareLayers()).toHaveLength(1);
+    // Another layer waits for the pass; coming back to the drawn map does not stop the pass.
+    await model.setLayer('conv1');
+    expect(model.current).toBeNull();
+    await model.setLayer('relu2');
+    expect(model.current).toBe(first);
+    expect(model.state).toBe('running');
+    releasePass();
+    await opening;
+    expect(model.state).toBe('ready');
+    expect(model.current).toBe(first);
+    expect(model.compareLayers()).toHaveLength(LAYERS.length);
+    expect(model.runCount).toBe(2);
   });
 
   it('switches layer and class among the pass without running the model', async () => {
@@ -148,7 +198,7 @@ describe('ExplanationModel', () => {
     model.setColormap('viridis');
     model.setShowBox(false);
     expect(model.runCount).toBe(2);
-    expect(engine.requests).toHaveLength(1);
+    expect(engine.requests).toHaveLength(2);
     expect(model.state).toBe('ready');
   });
 
@@ -156,8 +206,10 @@ describe('ExplanationModel', () => {
     const { model, engine } = await openModel();
     await model.setTarget(9);
     expect(model.runCount).toBe(3);
-    expect(engine.requests[1].targets).toEqual([9]);
-    expect(engine.requests[1].layers).toEqual(LAYERS);
+    expect(engine.requests[2].targets).toEqual([9]);
+    expect(engine.requests[2].layers).toEqual(['relu2']);
+    expect(engine.requests[3].targets).toEqual([9]);
+    expect(engine.requests[3].layers).toEqual(LAYERS);
     expect(model.listedClasses.map(c => c.index)).toEqual([3, 7, 1, 9]);
     await model.setLayer('relu1');
     expect(model.current?.map).toEqual(fakeMap('relu1', 9, 'gradcam').map);
@@ -168,7 +220,8 @@ describe('ExplanationModel', () => {
     const { model, engine } = await openModel();
     await model.setMethod('hirescam');
     expect(model.runCount).toBe(3);
-    expect(engine.requests[1].method).toBe('hirescam');
+    expect(engine.requests[2].method).toBe('hirescam');
+    expect(engine.requests[3].method).toBe('hirescam');
     expect(model.current?.map).toEqual(fakeMap('relu2', 3, 'hirescam').map);
     await model.setMethod('gradcam');
     expect(model.runCount).toBe(3);
@@ -177,14 +230,17 @@ describe('ExplanationModel', () => {
   it('computes a costly method for the shown layer and class only', async () => {
     const { model, engine } = await openModel();
     await model.setMethod('scorecam');
-    expect(engine.requests[1].layers).toEqual(['relu2']);
-    expect(engine.requests[1].targets).toEqual([3]);
+    // One request: the shown map is all it computes.
+    expect(engine.requests).toHaveLength(3);
+    expect(engine.requests[2].layers).toEqual(['relu2']);
+    expect(engine.requests[2].targets).toEqual([3]);
   });
 
   it('asks input methods for no layer and keeps one map per class', async () => {
     const { model, engine } = await openModel();
     await model.setMethod('input-gradient');
-    expect(engine.requests[1].layers).toEqual([]);
+    expect(engine.requests).toHaveLength(3);
+    expect(engine.requests[2].layers).toEqual([]);
     expect(model.usesLayer).toBe(false);
     await model.setLayer('conv1');
     expect(model.current).not.toBeNull();
@@ -194,9 +250,9 @@ describe('ExplanationModel', () => {
   it('maps the views to guided-gradcam and counterfactual', async () => {
     const { model, engine } = await openModel();
     await model.setView('guided');
-    expect(engine.requests[1].method).toBe('guided-gradcam');
+    expect(engine.requests[3].method).toBe('guided-gradcam');
     await model.setView('counterfactual');
-    expect(engine.requests[2].method).toBe('counterfactual');
+    expect(engine.requests[5].method).toBe('counterfactual');
     await model.setView('map');
     expect(model.runCount).toBe(4);
     expect(model.shownMethod).toBe('gradcam');
@@ -315,12 +371,14 @@ describe('ExplanationModel', () => {
     expect(model.opacity).toBe(0.25);
     expect(model.topClasses.map(c => c.index)).toEqual([3, 7, 1, 0]);
     await model.setLayer('conv2');
-    expect(engine.requests).toHaveLength(1);
-    // Class 0 is now among the top-4 but not in the first pass: one run for it, at every layer.
-    await model.setTarget(0);
     expect(engine.requests).toHaveLength(2);
-    expect(engine.requests[1].targets).toEqual([0]);
-    expect(engine.requests[1].layers).toEqual(LAYERS);
+    // Class 0 is now among the top-4 but not in the first pass: one run for it, at every layer
+    // (the shown layer first).
+    await model.setTarget(0);
+    expect(engine.requests).toHaveLength(4);
+    expect(engine.requests[2].layers).toEqual(['conv2']);
+    expect(engine.requests[3].targets).toEqual([0]);
+    expect(engine.requests[3].layers).toEqual(LAYERS);
     expect(model.current?.map).toEqual(fakeMap('conv2', 0, 'gradcam').map);
     expect(model.compareClasses().map(m => m.target)).toEqual([3, 7, 1, 0]);
   });
@@ -367,8 +425,10 @@ describe('ExplanationModel', () => {
         expect(model.state).toBe('ready');
         expect(model.layer).toBe('conv1');
         expect(model.current?.map).toEqual(fakeMap('conv1', 3, 'gradcam').map);
-        // The pass under way already computes every layer: no second run for it.
-        expect(engine.requests).toHaveLength(1);
+        // The pass under way already computes every layer: no run for it beyond the pass's two
+        // requests (the first map, then every layer).
+        expect(engine.requests).toHaveLength(2);
+        expect(engine.requests[1].layers).toEqual(LAYERS);
       }
     );
 
