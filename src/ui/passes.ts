@@ -79,9 +79,9 @@ export class PassCache {
     // A map already shown keeps its object (a pass recomputes the first map it showed: the same
     // values from a larger graph; a new object would redraw it and rewrite its saved figure).
     for (const map of result.maps) {
-      const key = mapKey(method, map.layer, map.target);
-      if (!pass.has(key)) {
-        pass.set(key, map);
+      const slot = mapKey(method, map.layer, map.target);
+      if (!pass.has(slot)) {
+        pass.set(slot, map);
       }
     }
     this._passes.set(key, pass);
