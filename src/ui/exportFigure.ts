@@ -96,15 +96,7 @@ export function drawFigure(
     choice,
     legend !== null
   );
-  const canvas = document.createElement('canvas');
-  canvas.width = layout.width;
-  canvas.height = layout.height;
-  const context = canvas.getContext('2d');
-  if (!context) {
-    throw new Error('the browser gave no 2-D canvas to draw the export on');
-  }
-  context.fillStyle = '#ffffff';
-  context.fillRect(0, 0, layout.width, layout.height);
+  const { canvas, context } = whiteCanvas(layout.width, layout.height);
   context.imageSmoothingEnabled = true;
   context.imageSmoothingQuality = 'high';
   context.drawImage(overlay, 0, 0, layout.image.width, layout.image.height);
@@ -157,4 +149,21 @@ export function exportSizeSelect(trans: TranslationBundle): HTMLSelectElement {
     select.appendChild(option);
   }
   return select;
+}
+
+/** A new canvas of `width` x `height` filled white, and its 2-D context: the ground of an export. */
+export function whiteCanvas(
+  width: number,
+  height: number
+): { canvas: HTMLCanvasElement; context: CanvasRenderingContext2D } {
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  const context = canvas.getContext('2d');
+  if (!context) {
+    throw new Error('the browser gave no 2-D canvas to draw the export on');
+  }
+  context.fillStyle = '#ffffff';
+  context.fillRect(0, 0, width, height);
+  return { canvas, context };
 }

@@ -112,7 +112,7 @@ export class ExplainGraphSave {
         method,
         layers: [layer],
         output: choice.output,
-        modelName: source.label,
+        modelName: source.modelName ?? source.label,
         signal: running.controller.signal
       });
       if (!this._stillWanted(running)) {

@@ -133,9 +133,13 @@ export class FileSource implements ISource {
       std: options.std,
       labels: options.labels ?? null
     };
+    this.modelName = options.modelName;
     this.label = `${options.modelName} \u00b7 ${options.imageName}`;
     this.key = `file:${options.modelName}:${options.imageName}`;
   }
+
+  /** The .onnx file's name. */
+  readonly modelName: string;
 
   /** Says what the source is: the model file and the image file. */
   readonly label: string;

@@ -242,6 +242,11 @@ export interface ISource {
   readonly label: string;
   /** A key that is equal for two sources of the same explanation. */
   readonly key: string;
+  /**
+   * The model's name (its file, or its kernel variable), for captions and saved graphs; absent
+   * where the source does not know it (an explain() output: its label names the notebook).
+   */
+  readonly modelName?: string;
   /** The handle of the explain() call, for a kernel's source; absent for files. */
   readonly handle?: string;
   /** Fetches the model and the image. */

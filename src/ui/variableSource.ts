@@ -24,9 +24,13 @@ export class VariableSource implements ISource {
     this._kernel = options.kernel;
     this._model = options.model;
     this._image = options.image;
+    this.modelName = options.model.name;
     this.label = `${options.model.name} \u00b7 ${options.image.name}`;
     this.key = `kernel-variables:${options.model.name}:${options.image.name}`;
   }
+
+  /** The model's variable name. */
+  readonly modelName: string;
 
   /** The model's and the image's variable names. */
   readonly label: string;

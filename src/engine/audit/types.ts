@@ -61,15 +61,15 @@ export interface AuditGivenMaps {
    * Rows [start, end): scores [n, classes], the predicted class's raw maps [n, h, w], and the true
    * class's raw maps [n, h, w] (null without labels).
    */
-  read(
-    start: number,
-    end: number,
-    signal?: AbortSignal
-  ): Promise<{
-    scores: Float32Array;
-    predicted: Float32Array;
-    labelled: Float32Array | null;
-  }>;
+  read(start: number, end: number, signal?: AbortSignal): Promise<AuditMapRows>;
+}
+
+/** Rows of given maps: scores [n, classes], the predicted and the true class's raw maps [n, h, w]. */
+export interface AuditMapRows {
+  scores: Float32Array;
+  predicted: Float32Array;
+  /** Null without labels. */
+  labelled: Float32Array | null;
 }
 
 /** What to audit and how. */

@@ -6,6 +6,7 @@
  */
 import type {
   AuditImageSource,
+  AuditMapRows,
   AuditOptions,
   AuditResult,
   AuditRunOptions
@@ -91,11 +92,7 @@ export interface IAuditSource {
     start: number,
     count: number,
     signal?: AbortSignal
-  ): Promise<{
-    scores: Float32Array;
-    predicted: Float32Array;
-    labelled: Float32Array | null;
-  }>;
+  ): Promise<AuditMapRows>;
   /** Puts the report and the maps [N, h, w] into the kernel's results[name]. */
   sendResult?(
     name: string,

@@ -6,7 +6,7 @@
  * DOM); `drawPairFigure` paints the figure.
  */
 import type { ColormapName } from '../../engine/image';
-import { drawFigure, ExportSize, ILegend } from '../exportFigure';
+import { drawFigure, ExportSize, ILegend, whiteCanvas } from '../exportFigure';
 import { safeName } from '../names';
 import { formatValue } from '../scale';
 import type { ISide, PairScale } from './model';
@@ -153,15 +153,7 @@ export function drawPairFigure(
       captioned: legend.halves[i] !== null
     })) as [IHalfSize, IHalfSize]
   );
-  const canvas = document.createElement('canvas');
-  canvas.width = layout.width;
-  canvas.height = layout.height;
-  const context = canvas.getContext('2d');
-  if (!context) {
-    throw new Error('the browser gave no 2-D canvas to draw the export on');
-  }
-  context.fillStyle = '#ffffff';
-  context.fillRect(0, 0, layout.width, layout.height);
+  const { canvas, context } = whiteCanvas(layout.width, layout.height);
   context.fillStyle = '#000000';
   context.font = `${layout.fontSize}px sans-serif`;
   context.textAlign = 'left';

@@ -150,8 +150,7 @@ export class SideBySideView extends Widget {
       [this._panes[0].canvas, this._panes[1].canvas],
       this._exportSize(),
       pairLegend(sides, {
-        // A files' or variables' source is labelled `model · image`; a kernel's explain() by its notebook.
-        leftModel: (main.source?.label ?? '').split(' \u00b7 ')[0],
+        leftModel: main.source?.modelName ?? main.source?.label ?? '',
         labelOf,
         colormap: main.colormap,
         scale: this.model.scale
