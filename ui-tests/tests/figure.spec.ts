@@ -8,6 +8,8 @@ import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import * as fs from 'fs';
 import * as path from 'path';
 
+import { decodePng, pixelAt } from './png';
+
 const MODEL_SCRIPT = path.resolve(__dirname, '..', 'notebooks', 'tiny_cnn.py');
 const LABELS = ['zero', 'one', 'two', 'three', 'four'];
 const EXPLAIN = `jupyterlab_gradcam.explain(model, image, labels=${JSON.stringify(LABELS).replace(/"/g, "'")}, mean=MEAN, std=STD)`;
@@ -36,39 +38,6 @@ async function savedOutput(
     }
     return null;
   }, MIME);
-}
-
-/** A base64 PNG decoded by the browser: its size and RGBA pixels. */
-async function decodePng(
-  page: IJupyterLabPageFixture,
-  base64: string
-): Promise<{ width: number; height: number; pixels: number[] }> {
-  return page.evaluate(async base64 => {
-    const image = new Image();
-    image.src = `data:image/png;base64,${base64}`;
-    await image.decode();
-    const canvas = document.createElement('canvas');
-    canvas.width = image.naturalWidth;
-    canvas.height = image.naturalHeight;
-    const context = canvas.getContext('2d')!;
-    context.drawImage(image, 0, 0);
-    return {
-      width: canvas.width,
-      height: canvas.height,
-      pixels: Array.from(
-        context.getImageData(0, 0, canvas.width, canvas.height).data
-      )
-    };
-  }, base64);
-}
-
-function pixelAt(
-  png: { width: number; pixels: number[] },
-  x: number,
-  y: number
-): number[] {
-  const i = (y * png.width + x) * 4;
-  return png.pixels.slice(i, i + 4);
 }
 
 test.describe('figures saved with the notebook', () => {

@@ -13,6 +13,7 @@ import { expect, test } from '@jupyterlab/galata';
 import * as fs from 'fs';
 import * as path from 'path';
 import { runInKernel } from './kernel';
+import { BIG_MODEL, explainFile } from './openModel';
 
 const MODEL_SCRIPT = path.resolve(__dirname, '..', 'notebooks', 'tiny_cnn.py');
 const NOTEBOOK = 'graph.ipynb';
@@ -108,21 +109,6 @@ test.describe('Save explain graph', () => {
   });
 });
 
-/** A real-sized model (224 px), where a compile takes long enough to block a page: not in the repository. */
-const BIG_MODEL =
-  process.env.GRADCAM_LATENCY_MODEL ??
-  path.resolve(
-    __dirname,
-    '..',
-    '..',
-    '..',
-    'shared',
-    'fixtures',
-    'models',
-    'mobilenet_v3_small.onnx'
-  );
-const IMAGE = path.resolve(__dirname, '..', 'images', 'picture.png');
-
 test.describe('Save explain graph of a 224 px model', () => {
   test.skip(!fs.existsSync(BIG_MODEL), `no 224 px model at ${BIG_MODEL}`);
   test.setTimeout(600_000);
@@ -131,21 +117,8 @@ test.describe('Save explain graph of a 224 px model', () => {
     page,
     tmpPath
   }) => {
-    const name = path.basename(BIG_MODEL);
-    expect(
-      await page.contents.uploadFile(BIG_MODEL, `${tmpPath}/${name}`)
-    ).toBe(true);
-    await page.evaluate(async path => {
-      await window.jupyterapp.commands.execute('docmanager:open', {
-        path,
-        factory: 'Grad-CAM'
-      });
-    }, `${tmpPath}/${name}`);
-    const panel = page.locator('.jp-GradCAM-panel').first();
-    const input = panel.locator('input.jp-GradCAM-imageInput');
-    await expect(input).toBeAttached({ timeout: 60_000 });
-    await input.setInputFiles(IMAGE);
-    await expect(panel).toHaveAttribute('data-state', 'ready', {
+    // A compile of a real-sized model takes long enough to block a page.
+    const panel = await explainFile(page, tmpPath, BIG_MODEL, {
       timeout: 540_000
     });
     const layer = (await panel.getAttribute('data-layer'))!;
@@ -186,7 +159,7 @@ test.describe('Save explain graph of a 224 px model', () => {
     const bytes = fs.readFileSync((await download.path())!);
     expect(bytes.includes(Buffer.from(`cam:${layer}`))).toBe(true);
     console.log(
-      `save explain graph of ${name} (${layer}, ${(bytes.length / 1e6).toFixed(1)} MB): ${seconds.toFixed(1)} s; ` +
+      `save explain graph of ${path.basename(BIG_MODEL)} (${layer}, ${(bytes.length / 1e6).toFixed(1)} MB): ${seconds.toFixed(1)} s; ` +
         `saving: ${saving}; idle 5 s before: ${idle}`
     );
 

@@ -10,19 +10,7 @@ import type { Locator } from '@playwright/test';
 import * as fs from 'fs';
 import * as path from 'path';
 
-const MODEL =
-  process.env.GRADCAM_LATENCY_MODEL ??
-  path.resolve(
-    __dirname,
-    '..',
-    '..',
-    '..',
-    'shared',
-    'fixtures',
-    'models',
-    'mobilenet_v3_small.onnx'
-  );
-const IMAGE = path.resolve(__dirname, '..', 'images', 'picture.png');
+import { BIG_MODEL as MODEL, IMAGE, openWithGradCAM } from './openModel';
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -40,19 +28,8 @@ async function openPanel(
   page: IJupyterLabPageFixture,
   tmpPath: string
 ): Promise<{ panel: Locator; firstMap: number; firstPass: number }> {
-  const name = path.basename(MODEL);
-  expect(await page.contents.uploadFile(MODEL, `${tmpPath}/${name}`)).toBe(
-    true
-  );
-  await page.evaluate(async path => {
-    await window.jupyterapp.commands.execute('docmanager:open', {
-      path,
-      factory: 'Grad-CAM'
-    });
-  }, `${tmpPath}/${name}`);
-  const panel = page.locator('.jp-GradCAM-panel').first();
+  const panel = await openWithGradCAM(page, tmpPath, MODEL);
   const input = panel.locator('input.jp-GradCAM-imageInput');
-  await expect(input).toBeAttached({ timeout: 60_000 });
 
   const start = Date.now();
   await input.setInputFiles(IMAGE);

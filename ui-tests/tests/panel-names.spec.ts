@@ -8,6 +8,8 @@ import { expect, test } from '@jupyterlab/galata';
 import * as fs from 'fs';
 import * as path from 'path';
 
+import { explainFile } from './openModel';
+
 const MODEL = path.resolve(
   __dirname,
   '..',
@@ -18,29 +20,13 @@ const MODEL = path.resolve(
   'named',
   'blocks_net.onnx'
 );
-const IMAGE = path.resolve(__dirname, '..', 'images', 'picture.png');
 const DEFAULT = '/_swish_1/Mul_output_0';
 
 test('module names in the layer select, plumbing hidden, labels and normalisation said, export by class name', async ({
   page,
   tmpPath
 }) => {
-  expect(
-    await page.contents.uploadFile(MODEL, `${tmpPath}/blocks_net.onnx`)
-  ).toBe(true);
-  await page.evaluate(async path => {
-    await window.jupyterapp.commands.execute('docmanager:open', {
-      path,
-      factory: 'Grad-CAM'
-    });
-  }, `${tmpPath}/blocks_net.onnx`);
-  const panel = page.locator('.jp-GradCAM-panel').first();
-  const input = panel.locator('input.jp-GradCAM-imageInput');
-  await expect(input).toBeAttached({ timeout: 60_000 });
-  await input.setInputFiles(IMAGE);
-  await expect(panel).toHaveAttribute('data-state', 'ready', {
-    timeout: 120_000
-  });
+  const panel = await explainFile(page, tmpPath, MODEL);
 
   // The select lists captions by module; the Pad layers are hidden until asked for.
   const select = panel.locator('select.jp-GradCAM-layerSelect');

@@ -5,18 +5,9 @@
  */
 import { expect, test } from '@jupyterlab/galata';
 import * as fs from 'fs';
-import * as path from 'path';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const MODEL = path.join(
-  ROOT,
-  'src',
-  'ui',
-  '__tests__',
-  'data',
-  'tiny_cnn.onnx'
-);
-const IMAGE = path.join(ROOT, 'ui-tests', 'images', 'picture.png');
+import { IMAGE, openWithGradCAM } from './openModel';
+import { TINY_MODEL } from './tinyModel';
 
 test("takes the image and the labels from the server's files", async ({
   page,
@@ -25,18 +16,11 @@ test("takes the image and the labels from the server's files", async ({
   test.setTimeout(180_000);
   const labels = testInfo.outputPath('labels.txt');
   fs.writeFileSync(labels, 'zero\none\ntwo\nthree\nfour\n');
-  await page.contents.uploadFile(MODEL, `${tmpPath}/tiny_cnn.onnx`);
   await page.contents.uploadFile(IMAGE, `${tmpPath}/picture.png`);
   await page.contents.uploadFile(labels, `${tmpPath}/labels.txt`);
-  await page.evaluate(async path => {
-    await window.jupyterapp.commands.execute('docmanager:open', {
-      path,
-      factory: 'Grad-CAM'
-    });
-  }, `${tmpPath}/tiny_cnn.onnx`);
-  const panel = page.locator('.jp-GradCAM-panel').first();
+  const panel = await openWithGradCAM(page, tmpPath, TINY_MODEL);
   const images = panel.locator('select.jp-GradCAM-serverImage');
-  await expect(images).toBeAttached({ timeout: 60_000 });
+  await expect(images).toBeAttached();
   await panel.locator('input.jp-GradCAM-mean').fill('0.5, 0.5, 0.5');
   await panel.locator('input.jp-GradCAM-std').fill('0.25, 0.25, 0.25');
 

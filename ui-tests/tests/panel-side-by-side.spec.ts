@@ -12,6 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { runInKernel, tinyCnnGradCam } from './kernel';
+import { decodePng, pixelAt } from './png';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const FILES = [
@@ -54,40 +55,6 @@ async function canvasImage(
         .getImageData(0, 0, element.width, element.height).data
     )
   }));
-}
-
-/** A PNG file decoded by the browser: its size and RGBA pixels. */
-async function decodePng(
-  page: IJupyterLabPageFixture,
-  file: string
-): Promise<{ width: number; height: number; pixels: number[] }> {
-  const base64 = fs.readFileSync(file).toString('base64');
-  return page.evaluate(async base64 => {
-    const image = new Image();
-    image.src = `data:image/png;base64,${base64}`;
-    await image.decode();
-    const canvas = document.createElement('canvas');
-    canvas.width = image.naturalWidth;
-    canvas.height = image.naturalHeight;
-    const context = canvas.getContext('2d')!;
-    context.drawImage(image, 0, 0);
-    return {
-      width: canvas.width,
-      height: canvas.height,
-      pixels: Array.from(
-        context.getImageData(0, 0, canvas.width, canvas.height).data
-      )
-    };
-  }, base64);
-}
-
-function pixelAt(
-  image: { width: number; pixels: number[] },
-  x: number,
-  y: number
-): number[] {
-  const i = (y * image.width + x) * 4;
-  return image.pixels.slice(i, i + 4);
 }
 
 /** Clicks the pair's export and saves the download; its suggested name and the saved path. */
@@ -209,7 +176,10 @@ test('gradcam beside layercam on the demo model: both drawn, different, and foll
   await panel.locator('select.jp-GradCAM-exportSize').selectOption('1x');
   const pair1x = await exportPair(page, view, 'pair-1x.png');
   expect(pair1x.suggested).toBe('ring-gradcam-vs-layercam.png');
-  const png = await decodePng(page, pair1x.file);
+  const png = await decodePng(
+    page,
+    fs.readFileSync(pair1x.file).toString('base64')
+  );
   const leftCanvas = await canvasImage(
     left.locator('canvas.jp-GradCAM-sideBySideMap')
   );
