@@ -170,7 +170,13 @@ export class CompareView extends Widget {
     caption: (map: IMap) => string
   ): void {
     const input = this._model.input;
-    (items.parentElement as HTMLElement).hidden = maps.length < 2 || !input;
+    const hidden = maps.length < 2 || !input;
+    (items.parentElement as HTMLElement).hidden = hidden;
+    if (hidden) {
+      // A hidden strip cannot scroll (a pass draws its first map alone): once shown again, its
+      // current thumbnail is scrolled into view even when it is the same button.
+      this._inView.delete(items);
+    }
     if (!input) {
       items.replaceChildren();
       return;
@@ -208,7 +214,7 @@ export class CompareView extends Widget {
     const current = buttons.find(button =>
       button.classList.contains('jp-mod-current')
     );
-    if (current && current !== this._inView.get(items)) {
+    if (!hidden && current && current !== this._inView.get(items)) {
       this._inView.set(items, current);
       this._toScroll.add(items);
     }
